@@ -1,0 +1,20 @@
+import { type DrizzleD1Database, drizzle } from 'drizzle-orm/d1';
+import * as schema from './schema.ts';
+
+export type Db = DrizzleD1Database<typeof schema>;
+
+/** A drizzle handle over the D1 binding. */
+export function openDb(d1: D1Database): Db {
+  return drizzle(d1, { schema });
+}
+
+/** D1 allows 100 bound parameters per statement: rows per chunked insert for `columns`. */
+export function rowsPerInsert(columns: number): number {
+  return Math.max(1, Math.floor(100 / columns));
+}
+
+export function chunk<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}

@@ -1,0 +1,131 @@
+/**
+ * D1 schema. Every table is keyed by tenant first so a tenant can move to its own database
+ * without a schema change (ARCHITECTURE.md, "Scale, on paper").
+ */
+import { sql } from 'drizzle-orm';
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+const now = sql`(strftime('%Y-%m-%dT%H:%M:%fZ','now'))`;
+
+/** One row per (tenant, integration kind); secrets are AES-GCM ciphertexts inside `secrets`. */
+export const integrations = sqliteTable(
+  'integrations',
+  {
+    tenantId: text('tenant_id').notNull(),
+    kind: text('kind').notNull(),
+    enabled: integer('enabled', { mode: 'boolean' }).notNull().default(false),
+    status: text('status').notNull().default('DISABLED'),
+    /** Non-secret settings and facts learned from the provider, as JSON. */
+    settings: text('settings').notNull().default('{}'),
+    /** `{ [name]: { c: base64(iv‖ciphertext), hint, updatedAt } }` as JSON. */
+    secrets: text('secrets').notNull().default('{}'),
+    lastVerifiedAt: text('last_verified_at'),
+    lastError: text('last_error'),
+    updatedAt: text('updated_at').notNull().default(now),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.kind] })],
+);
+
+/** A notification rule that is on; a missing row means off (通知管理 starts all off). */
+export const notificationRules = sqliteTable(
+  'notification_rules',
+  {
+    tenantId: text('tenant_id').notNull(),
+    type: text('type').notNull(),
+    channel: text('channel').notNull(),
+    enabled: integer('enabled', { mode: 'boolean' }).notNull(),
+    updatedAt: text('updated_at').notNull().default(now),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.type, t.channel] })],
+);
+
+/** A WORKPLACE member and their bindings to each channel. */
+export const users = sqliteTable(
+  'users',
+  {
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id').notNull(),
+    userId: text('user_id').notNull(),
+    displayName: text('display_name'),
+    email: text('email'),
+    locale: text('locale').notNull().default('JA'),
+    lineWorksUserId: text('line_works_user_id'),
+    slackMemberId: text('slack_member_id'),
+    slackDmChannelId: text('slack_dm_channel_id'),
+    slackError: text('slack_error'),
+    /** The member's Google Chat webhook URL, encrypted (its token is a secret). */
+    googleChatWebhook: text('google_chat_webhook'),
+    googleChatSpace: text('google_chat_space'),
+    googleChatError: text('google_chat_error'),
+    lineUserId: text('line_user_id'),
+    lineStatus: text('line_status').notNull().default('NOT_LINKED'),
+    lineDisplayName: text('line_display_name'),
+    lineLinkedAt: text('line_linked_at'),
+    createdAt: text('created_at').notNull().default(now),
+    updatedAt: text('updated_at').notNull().default(now),
+  },
+  (t) => [
+    uniqueIndex('users_tenant_user').on(t.tenantId, t.userId),
+    index('users_tenant_line').on(t.tenantId, t.lineUserId),
+  ],
+);
+
+export const auditLog = sqliteTable(
+  'audit_log',
+  {
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id').notNull(),
+    at: text('at').notNull(),
+    actor: text('actor').notNull(),
+    action: text('action').notNull(),
+    target: text('target'),
+    detail: text('detail'),
+  },
+  (t) => [index('audit_tenant_at').on(t.tenantId, t.at, t.id)],
+);
+
+export const workflowEvents = sqliteTable(
+  'workflow_events',
+  {
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id').notNull(),
+    idempotencyKey: text('idempotency_key').notNull(),
+    type: text('type').notNull(),
+    documentId: text('document_id').notNull(),
+    title: text('title').notNull(),
+    url: text('url').notNull(),
+    actorName: text('actor_name'),
+    comment: text('comment'),
+    occurredAt: text('occurred_at'),
+    createdAt: text('created_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('events_tenant_key').on(t.tenantId, t.idempotencyKey),
+    index('events_tenant_created').on(t.tenantId, t.createdAt),
+  ],
+);
+
+/** One row per (event, recipient, channel): the delivery ledger. */
+export const deliveries = sqliteTable(
+  'deliveries',
+  {
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id').notNull(),
+    eventId: text('event_id').notNull(),
+    userRowId: text('user_row_id').notNull(),
+    channel: text('channel').notNull(),
+    status: text('status').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    reason: text('reason'),
+    providerMessageId: text('provider_message_id'),
+    createdAt: text('created_at').notNull(),
+    updatedAt: text('updated_at').notNull(),
+    sentAt: text('sent_at'),
+  },
+  (t) => [
+    index('deliveries_tenant_created').on(t.tenantId, t.createdAt, t.id),
+    index('deliveries_tenant_event').on(t.tenantId, t.eventId),
+    index('deliveries_tenant_user').on(t.tenantId, t.userRowId),
+    index('deliveries_status_updated').on(t.status, t.updatedAt),
+  ],
+);

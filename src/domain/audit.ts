@@ -1,0 +1,64 @@
+/** The audit log: who changed which setting, rule or binding. Never holds a secret. */
+import { and, count, desc, eq, lt, or } from 'drizzle-orm';
+import type { Db } from '../db/client.ts';
+import { auditLog } from '../db/schema.ts';
+import { newId } from './ids.ts';
+
+export interface AuditInput {
+  tenantId: string;
+  actor: string;
+  action: string;
+  target?: string | null;
+  detail?: Record<string, unknown> | string | null;
+}
+
+export type AuditRow = typeof auditLog.$inferSelect;
+
+/** The insert statement for one audit entry, to put in the same `db.batch` as the change. */
+export function auditStatement(db: Db, entry: AuditInput, at = new Date().toISOString()) {
+  return db.insert(auditLog).values({
+    id: newId(),
+    tenantId: entry.tenantId,
+    at,
+    actor: entry.actor,
+    action: entry.action,
+    target: entry.target ?? null,
+    detail:
+      entry.detail == null
+        ? null
+        : typeof entry.detail === 'string'
+          ? entry.detail
+          : JSON.stringify(entry.detail),
+  });
+}
+
+/** Newest first; the cursor is the (at, id) of the last entry seen. */
+export async function listAudit(
+  db: Db,
+  tenantId: string,
+  first: number,
+  after: { at: string; id: string } | null,
+) {
+  const where = after
+    ? and(
+        eq(auditLog.tenantId, tenantId),
+        or(lt(auditLog.at, after.at), and(eq(auditLog.at, after.at), lt(auditLog.id, after.id))),
+      )
+    : eq(auditLog.tenantId, tenantId);
+  const [rows, total] = await db.batch([
+    db
+      .select()
+      .from(auditLog)
+      .where(where)
+      .orderBy(desc(auditLog.at), desc(auditLog.id))
+      .limit(first + 1),
+    db.select({ n: count() }).from(auditLog).where(eq(auditLog.tenantId, tenantId)),
+  ]);
+  return { rows: rows.slice(0, first), hasNextPage: rows.length > first, totalCount: total[0]?.n ?? 0 };
+}
+
+export async function getAuditEntry(db: Db, tenantId: string, id: string) {
+  return db.query.auditLog.findFirst({
+    where: and(eq(auditLog.tenantId, tenantId), eq(auditLog.id, id)),
+  });
+}

@@ -1,0 +1,287 @@
+/**
+ * Integration settings (サービス連携設定): one row per tenant and kind, non-secret settings as
+ * JSON, secrets sealed with AES-GCM. Reads return views that never carry a secret's value.
+ */
+import { and, eq } from 'drizzle-orm';
+import type { Db } from '../db/client.ts';
+import { integrations } from '../db/schema.ts';
+import type { Principal } from './auth.ts';
+import { type SealedSecret, sealSecret, unseal } from './crypto.ts';
+import { InputError, type UserError } from './errors.ts';
+import { auditStatement } from './audit.ts';
+
+export type IntegrationKind = 'LINE_WORKS' | 'SLACK' | 'GOOGLE_CHAT' | 'LINE' | 'LINE_WORKS_CALENDAR';
+export type IntegrationStatus = 'DISABLED' | 'UNVERIFIED' | 'ACTIVE' | 'ERROR';
+export const INTEGRATION_KINDS: readonly IntegrationKind[] = [
+  'LINE_WORKS',
+  'SLACK',
+  'GOOGLE_CHAT',
+  'LINE',
+  'LINE_WORKS_CALENDAR',
+];
+
+interface KindSpec {
+  /** Non-secret settings an admin enters. */
+  settings: readonly string[];
+  secrets: readonly string[];
+  /** Fields that must be set (after merging the input) when the integration is enabled. */
+  required(merged: Record<string, unknown>): readonly string[];
+}
+
+const LINE_WORKS_CREDENTIALS = ['domainId', 'clientId', 'clientSecret', 'serviceAccount', 'privateKey'];
+
+export const KIND_SPECS: Record<IntegrationKind, KindSpec> = {
+  LINE_WORKS: {
+    settings: ['domainId', 'adminEmail', 'clientId', 'serviceAccount', 'botId'],
+    secrets: ['clientSecret', 'privateKey', 'botSecret'],
+    required: () => [...LINE_WORKS_CREDENTIALS, 'adminEmail'],
+  },
+  SLACK: { settings: [], secrets: ['botToken'], required: () => ['botToken'] },
+  GOOGLE_CHAT: { settings: [], secrets: [], required: () => [] },
+  LINE: {
+    settings: ['loginChannelId', 'friendUrl'],
+    secrets: ['loginChannelSecret', 'messagingChannelSecret', 'channelAccessToken'],
+    required: () => [
+      'loginChannelId',
+      'loginChannelSecret',
+      'messagingChannelSecret',
+      'channelAccessToken',
+      'friendUrl',
+    ],
+  },
+  LINE_WORKS_CALENDAR: {
+    settings: ['useMessengerCredentials', 'domainId', 'clientId', 'serviceAccount'],
+    secrets: ['clientSecret', 'privateKey'],
+    required: (merged) => (merged.useMessengerCredentials ? [] : LINE_WORKS_CREDENTIALS),
+  },
+};
+
+export interface SecretView {
+  configured: boolean;
+  hint: string | null;
+  updatedAt: string | null;
+}
+
+/** What GraphQL sees of an integration: settings and secret metadata, never a secret. */
+export interface IntegrationView {
+  kind: IntegrationKind;
+  enabled: boolean;
+  status: IntegrationStatus;
+  lastVerifiedAt: string | null;
+  lastError: string | null;
+  updatedAt: string | null;
+  settings: Record<string, unknown>;
+  secrets: Record<string, SecretView>;
+}
+
+type Row = typeof integrations.$inferSelect;
+
+function parseJson<T>(text: string): T {
+  return JSON.parse(text) as T;
+}
+
+function toView(kind: IntegrationKind, row: Row | undefined): IntegrationView {
+  const sealed = row ? parseJson<Record<string, SealedSecret>>(row.secrets) : {};
+  const secrets: Record<string, SecretView> = {};
+  for (const name of KIND_SPECS[kind].secrets) {
+    const s = sealed[name];
+    secrets[name] = s
+      ? { configured: true, hint: s.hint || null, updatedAt: s.updatedAt }
+      : { configured: false, hint: null, updatedAt: null };
+  }
+  return {
+    kind,
+    enabled: row?.enabled ?? false,
+    status: (row?.status as IntegrationStatus | undefined) ?? 'DISABLED',
+    lastVerifiedAt: row?.lastVerifiedAt ?? null,
+    lastError: row?.lastError ?? null,
+    updatedAt: row?.updatedAt ?? null,
+    settings: row ? parseJson<Record<string, unknown>>(row.settings) : {},
+    secrets,
+  };
+}
+
+/** All five integrations of a tenant, defaults for those never configured. */
+export async function listIntegrations(db: Db, tenantId: string) {
+  const rows = await db.select().from(integrations).where(eq(integrations.tenantId, tenantId));
+  const byKind = new Map(rows.map((r) => [r.kind, r]));
+  return Object.fromEntries(
+    INTEGRATION_KINDS.map((k) => [k, toView(k, byKind.get(k))]),
+  ) as Record<IntegrationKind, IntegrationView>;
+}
+
+async function loadRow(db: Db, tenantId: string, kind: IntegrationKind) {
+  return db.query.integrations.findFirst({
+    where: and(eq(integrations.tenantId, tenantId), eq(integrations.kind, kind)),
+  });
+}
+
+export async function getIntegration(db: Db, tenantId: string, kind: IntegrationKind) {
+  return toView(kind, await loadRow(db, tenantId, kind));
+}
+
+/** Where a secret is bound for AES-GCM additional data. */
+function secretPlace(tenantId: string, kind: IntegrationKind, name: string): string {
+  return `integration/${tenantId}/${kind}/${name}`;
+}
+
+/**
+ * Applies a configure* input: omitted fields stay, `""` clears, secrets are sealed. Checks
+ * the fields an enabled integration needs and writes the change and its audit entry in one
+ * batch. Status: DISABLED when off; UNVERIFIED when credentials changed or it was off;
+ * otherwise unchanged (a Google Chat integration has nothing to verify: ACTIVE).
+ */
+export async function configureIntegration(
+  db: Db,
+  secretsKey: string,
+  actor: Principal,
+  kind: IntegrationKind,
+  input: { enabled: boolean } & Record<string, unknown>,
+): Promise<IntegrationView> {
+  const spec = KIND_SPECS[kind];
+  const row = await loadRow(db, actor.tenantId, kind);
+  const now = new Date().toISOString();
+  const settings = row ? parseJson<Record<string, unknown>>(row.settings) : {};
+  const sealed = row ? parseJson<Record<string, SealedSecret>>(row.secrets) : {};
+  const changed: string[] = [];
+  const cleared: string[] = [];
+
+  for (const name of spec.settings) {
+    const value = input[name];
+    if (value === undefined || value === null) continue;
+    if (value === '') {
+      if (name in settings) cleared.push(name);
+      delete settings[name];
+    } else if (settings[name] !== value) {
+      settings[name] = value;
+      changed.push(name);
+    }
+  }
+  for (const name of spec.secrets) {
+    const value = input[name];
+    if (value === undefined || value === null) continue;
+    if (value === '') {
+      if (name in sealed) cleared.push(name);
+      delete sealed[name];
+    } else {
+      sealed[name] = await sealSecret(secretsKey, secretPlace(actor.tenantId, kind, name), value as string, now);
+      changed.push(name);
+    }
+  }
+
+  if (input.enabled) {
+    const merged: Record<string, unknown> = { ...settings };
+    for (const name of Object.keys(sealed)) merged[name] = true;
+    const missing = spec.required(merged).filter((f) => merged[f] == null || merged[f] === '');
+    if (missing.length > 0) {
+      throw new InputError(
+        missing.map(
+          (f): UserError => ({
+            code: 'REQUIRED',
+            message: `${f} is required to enable ${kind}`,
+            field: ['input', f],
+          }),
+        ),
+      );
+    }
+  }
+
+  const wasEnabled = row?.enabled ?? false;
+  let status: IntegrationStatus;
+  let lastError = row?.lastError ?? null;
+  if (!input.enabled) status = 'DISABLED';
+  else if (kind === 'GOOGLE_CHAT') status = 'ACTIVE';
+  else if (!wasEnabled || changed.length > 0 || cleared.length > 0 || !row) {
+    status = 'UNVERIFIED';
+    lastError = null;
+  } else status = row.status as IntegrationStatus;
+  if (kind === 'GOOGLE_CHAT') lastError = null;
+
+  const values = {
+    tenantId: actor.tenantId,
+    kind,
+    enabled: input.enabled,
+    status,
+    settings: JSON.stringify(settings),
+    secrets: JSON.stringify(sealed),
+    lastError,
+    updatedAt: now,
+  };
+  await db.batch([
+    db
+      .insert(integrations)
+      .values(values)
+      .onConflictDoUpdate({ target: [integrations.tenantId, integrations.kind], set: values }),
+    auditStatement(
+      db,
+      {
+        tenantId: actor.tenantId,
+        actor: actor.subject,
+        action: 'integration.configure',
+        target: kind,
+        detail: { enabled: input.enabled, changed, cleared, status },
+      },
+      now,
+    ),
+  ]);
+  return getIntegration(db, actor.tenantId, kind);
+}
+
+/** Decrypted credentials for the consumer and verification; never leaves the service. */
+export interface IntegrationCredentials {
+  kind: IntegrationKind;
+  enabled: boolean;
+  status: IntegrationStatus;
+  lastError: string | null;
+  settings: Record<string, unknown>;
+  secrets: Record<string, string>;
+}
+
+export async function loadCredentials(
+  db: Db,
+  secretsKey: string,
+  tenantId: string,
+  kind: IntegrationKind,
+): Promise<IntegrationCredentials | null> {
+  const row = await loadRow(db, tenantId, kind);
+  if (!row) return null;
+  const sealed = parseJson<Record<string, SealedSecret>>(row.secrets);
+  const secrets: Record<string, string> = {};
+  for (const [name, s] of Object.entries(sealed)) {
+    secrets[name] = await unseal(secretsKey, secretPlace(tenantId, kind, name), s.c);
+  }
+  return {
+    kind,
+    enabled: row.enabled,
+    status: row.status as IntegrationStatus,
+    lastError: row.lastError,
+    settings: parseJson<Record<string, unknown>>(row.settings),
+    secrets,
+  };
+}
+
+/**
+ * Records a verification or a provider's verdict on the integration. `facts` merge into the
+ * settings (e.g. Slack team name); `ok: false` sets ERROR with the provider's reason.
+ */
+export async function recordIntegrationHealth(
+  db: Db,
+  tenantId: string,
+  kind: IntegrationKind,
+  outcome: { ok: boolean; error?: string | null; facts?: Record<string, unknown>; verified?: boolean },
+): Promise<void> {
+  const row = await loadRow(db, tenantId, kind);
+  if (!row) return;
+  const now = new Date().toISOString();
+  const settings = { ...parseJson<Record<string, unknown>>(row.settings), ...(outcome.facts ?? {}) };
+  await db
+    .update(integrations)
+    .set({
+      status: row.enabled ? (outcome.ok ? 'ACTIVE' : 'ERROR') : 'DISABLED',
+      lastError: outcome.ok ? null : (outcome.error ?? 'unknown error'),
+      lastVerifiedAt: outcome.verified ? now : row.lastVerifiedAt,
+      settings: JSON.stringify(settings),
+      updatedAt: now,
+    })
+    .where(and(eq(integrations.tenantId, tenantId), eq(integrations.kind, kind)));
+}

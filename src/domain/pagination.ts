@@ -1,0 +1,37 @@
+/** Relay-style cursors: opaque base64url JSON of the sort key of the last row seen. */
+import { base64Url, fromBase64Url } from './crypto.ts';
+import { InputError } from './errors.ts';
+
+export const DEFAULT_PAGE = 20;
+export const MAX_PAGE = 100;
+
+export function encodeCursor(key: Record<string, string>): string {
+  return base64Url(new TextEncoder().encode(JSON.stringify(key)));
+}
+
+/** Decodes a cursor made by `encodeCursor` with exactly `fields`; a bad cursor is an InputError. */
+export function decodeCursor<K extends string>(
+  cursor: string | null | undefined,
+  fields: readonly K[],
+): Record<K, string> | null {
+  if (cursor == null) return null;
+  try {
+    const value = JSON.parse(new TextDecoder().decode(fromBase64Url(cursor))) as unknown;
+    if (value && typeof value === 'object') {
+      const rec = value as Record<string, unknown>;
+      if (fields.every((f) => typeof rec[f] === 'string')) return rec as Record<K, string>;
+    }
+  } catch {
+    // fall through to the error below
+  }
+  throw new InputError([{ code: 'INVALID', message: 'Invalid cursor', field: ['after'] }]);
+}
+
+/** `first` clamped to 1..MAX_PAGE; a negative or zero value is an InputError. */
+export function pageSize(first: number | null | undefined): number {
+  if (first == null) return DEFAULT_PAGE;
+  if (first < 1) {
+    throw new InputError([{ code: 'INVALID', message: '`first` must be at least 1', field: ['first'] }]);
+  }
+  return Math.min(first, MAX_PAGE);
+}

@@ -1,0 +1,215 @@
+/** The member directory (synced from WORKPLACE) and each member's channel bindings (マイ情報). */
+import { and, asc, count, eq, gt, like, or, type SQL } from 'drizzle-orm';
+import { parseGoogleChatWebhook } from '../adapters/google-chat/index.ts';
+import type { Locale } from '../adapters/types.ts';
+import type { Db } from '../db/client.ts';
+import { users } from '../db/schema.ts';
+import { auditStatement } from './audit.ts';
+import type { Principal } from './auth.ts';
+import { seal, unseal } from './crypto.ts';
+import { InputError, type UserError } from './errors.ts';
+import { newId } from './ids.ts';
+
+export type UserRow = typeof users.$inferSelect;
+
+export interface UserInput {
+  userId: string;
+  displayName?: string | null;
+  email?: string | null;
+  locale?: Locale | null;
+  lineWorksUserId?: string | null;
+}
+
+export const MAX_USERS_PER_UPSERT = 1000;
+
+/**
+ * Inserts or updates members by WORKPLACE user id. A field left out stays as it is; `""`
+ * clears displayName, email and lineWorksUserId.
+ */
+export async function upsertUsers(db: Db, actor: Principal, inputs: readonly UserInput[]) {
+  const now = new Date().toISOString();
+  const writes = inputs.map((u) => {
+    const set: Partial<typeof users.$inferInsert> = { updatedAt: now };
+    if (u.displayName != null) set.displayName = u.displayName || null;
+    if (u.email != null) set.email = u.email || null;
+    if (u.locale != null) set.locale = u.locale;
+    if (u.lineWorksUserId != null) set.lineWorksUserId = u.lineWorksUserId || null;
+    return db
+      .insert(users)
+      .values({
+        id: newId(),
+        tenantId: actor.tenantId,
+        userId: u.userId,
+        displayName: u.displayName || null,
+        email: u.email || null,
+        locale: u.locale ?? 'JA',
+        lineWorksUserId: u.lineWorksUserId || null,
+        createdAt: now,
+        updatedAt: now,
+      })
+      .onConflictDoUpdate({ target: [users.tenantId, users.userId], set });
+  });
+  const ids = inputs.map((u) => u.userId);
+  const audit = auditStatement(
+    db,
+    {
+      tenantId: actor.tenantId,
+      actor: actor.subject,
+      action: 'users.upsert',
+      detail: { count: ids.length, userIds: ids.slice(0, 50) },
+    },
+    now,
+  );
+  if (writes.length > 0) await db.batch([audit, ...writes]);
+  return findUsers(db, actor.tenantId, ids);
+}
+
+/** Members by WORKPLACE user id, in the order asked (unknown ids are left out). */
+export async function findUsers(db: Db, tenantId: string, userIds: readonly string[]) {
+  const found = new Map<string, UserRow>();
+  const unique = [...new Set(userIds)];
+  for (let i = 0; i < unique.length; i += 90) {
+    const part = unique.slice(i, i + 90);
+    const rows = await db
+      .select()
+      .from(users)
+      .where(and(eq(users.tenantId, tenantId), or(...part.map((id) => eq(users.userId, id)))));
+    for (const r of rows) found.set(r.userId, r);
+  }
+  return userIds.flatMap((id) => {
+    const r = found.get(id);
+    return r ? [r] : [];
+  });
+}
+
+export async function getUserByRowId(db: Db, tenantId: string, rowId: string) {
+  return db.query.users.findFirst({ where: and(eq(users.tenantId, tenantId), eq(users.id, rowId)) });
+}
+
+export async function getUserByUserId(db: Db, tenantId: string, userId: string) {
+  return db.query.users.findFirst({
+    where: and(eq(users.tenantId, tenantId), eq(users.userId, userId)),
+  });
+}
+
+/** The caller's own member row, created on first use when directory sync has not run yet. */
+export async function ensureSelf(db: Db, principal: Principal): Promise<UserRow> {
+  const existing = await getUserByUserId(db, principal.tenantId, principal.subject);
+  if (existing) return existing;
+  const now = new Date().toISOString();
+  await db
+    .insert(users)
+    .values({ id: newId(), tenantId: principal.tenantId, userId: principal.subject, createdAt: now, updatedAt: now })
+    .onConflictDoNothing();
+  const row = await getUserByUserId(db, principal.tenantId, principal.subject);
+  if (!row) throw new Error('member row vanished after insert');
+  return row;
+}
+
+function escapeLike(s: string): string {
+  return s.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/** Members ordered by user id, optionally matching `search` in id, name or email. */
+export async function listUsers(
+  db: Db,
+  tenantId: string,
+  opts: { first: number; afterUserId: string | null; search: string | null },
+) {
+  const filters: SQL[] = [eq(users.tenantId, tenantId)];
+  if (opts.search) {
+    const pattern = `%${escapeLike(opts.search)}%`;
+    const m = or(
+      like(users.userId, pattern),
+      like(users.displayName, pattern),
+      like(users.email, pattern),
+    );
+    if (m) filters.push(m);
+  }
+  const base = and(...filters);
+  const page = opts.afterUserId ? and(base, gt(users.userId, opts.afterUserId)) : base;
+  const [rows, total] = await db.batch([
+    db.select().from(users).where(page).orderBy(asc(users.userId)).limit(opts.first + 1),
+    db.select({ n: count() }).from(users).where(base),
+  ]);
+  return {
+    rows: rows.slice(0, opts.first),
+    hasNextPage: rows.length > opts.first,
+    totalCount: total[0]?.n ?? 0,
+  };
+}
+
+function webhookPlace(tenantId: string, rowId: string): string {
+  return `user/${tenantId}/${rowId}/googleChatWebhook`;
+}
+
+/** The member's Google Chat webhook URL, decrypted, for the delivery consumer only. */
+export async function googleChatWebhookOf(secretsKey: string, row: UserRow): Promise<string | null> {
+  if (!row.googleChatWebhook) return null;
+  return unseal(secretsKey, webhookPlace(row.tenantId, row.id), row.googleChatWebhook);
+}
+
+export const SLACK_MEMBER_ID = /^[UW][A-Z0-9]{2,20}$/;
+
+/**
+ * Updates the caller's own Slack member id and Google Chat webhook. `""` clears; a changed
+ * binding also clears what was learned or reported broken about the old one.
+ */
+export async function updateMyBindings(
+  db: Db,
+  secretsKey: string,
+  googleChatOrigin: string,
+  principal: Principal,
+  input: { slackMemberId?: string | null; googleChatWebhookUrl?: string | null },
+): Promise<UserRow> {
+  const errors: UserError[] = [];
+  const self = await ensureSelf(db, principal);
+  const set: Partial<typeof users.$inferInsert> = {};
+  const detail: Record<string, string> = {};
+  if (input.slackMemberId != null) {
+    const id = input.slackMemberId.trim();
+    if (id === '') {
+      Object.assign(set, { slackMemberId: null, slackDmChannelId: null, slackError: null });
+      detail.slack = 'cleared';
+    } else if (!SLACK_MEMBER_ID.test(id)) {
+      errors.push({
+        code: 'INVALID',
+        message: 'A Slack member ID looks like U0123ABCD (Profile > More > Copy member ID)',
+        field: ['input', 'slackMemberId'],
+      });
+    } else if (id !== self.slackMemberId) {
+      Object.assign(set, { slackMemberId: id, slackDmChannelId: null, slackError: null });
+      detail.slack = `set ${id}`;
+    }
+  }
+  if (input.googleChatWebhookUrl != null) {
+    const url = input.googleChatWebhookUrl.trim();
+    if (url === '') {
+      Object.assign(set, { googleChatWebhook: null, googleChatSpace: null, googleChatError: null });
+      detail.googleChat = 'cleared';
+    } else {
+      const parsed = parseGoogleChatWebhook(url, googleChatOrigin);
+      if (!parsed.ok) {
+        errors.push({ code: 'INVALID', message: parsed.reason, field: ['input', 'googleChatWebhookUrl'] });
+      } else {
+        set.googleChatWebhook = await seal(secretsKey, webhookPlace(principal.tenantId, self.id), url);
+        set.googleChatSpace = parsed.space;
+        set.googleChatError = null;
+        detail.googleChat = `set space ${parsed.space}`;
+      }
+    }
+  }
+  if (errors.length > 0) throw new InputError(errors);
+  if (Object.keys(set).length === 0) return self;
+  const now = new Date().toISOString();
+  set.updatedAt = now;
+  await db.batch([
+    db.update(users).set(set).where(and(eq(users.tenantId, principal.tenantId), eq(users.id, self.id))),
+    auditStatement(
+      db,
+      { tenantId: principal.tenantId, actor: principal.subject, action: 'binding.update', target: self.userId, detail },
+      now,
+    ),
+  ]);
+  return (await getUserByRowId(db, principal.tenantId, self.id)) ?? self;
+}

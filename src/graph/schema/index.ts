@@ -1,0 +1,10 @@
+import './common.ts';
+import './integrations.ts';
+import './rules.ts';
+import './users.ts';
+import './audit.ts';
+import './node.ts';
+import { builder } from '../builder.ts';
+
+/** The executable schema served at /graphql and printed to schema.graphql. */
+export const schema = builder.toSchema({ sortSchema: false });

@@ -1,0 +1,54 @@
+/** 通知管理: the notification type × channel matrix. */
+import type { UserError } from '../../domain/errors.ts';
+import { listRules, type NotificationRule, setRules } from '../../domain/rules.ts';
+import { builder } from '../builder.ts';
+import { requireRole } from '../context.ts';
+import { withUserErrors } from '../validate.ts';
+import { ChannelEnum, NotificationTypeEnum, UserErrorRef } from './common.ts';
+
+const RuleRef = builder.objectRef<NotificationRule>('NotificationRule').implement({
+  fields: (t) => ({
+    type: t.field({ type: NotificationTypeEnum, resolve: (r) => r.type }),
+    channel: t.field({ type: ChannelEnum, resolve: (r) => r.channel }),
+    enabled: t.exposeBoolean('enabled'),
+  }),
+});
+
+const RuleInput = builder.inputType('NotificationRuleInput', {
+  fields: (t) => ({
+    type: t.field({ type: NotificationTypeEnum, required: true }),
+    channel: t.field({ type: ChannelEnum, required: true }),
+    enabled: t.boolean({ required: true }),
+  }),
+});
+
+const SetRulesPayload = builder
+  .objectRef<{ rules: NotificationRule[]; errors: UserError[] }>('SetNotificationRulesPayload')
+  .implement({
+    fields: (t) => ({
+      rules: t.field({ type: [RuleRef], resolve: (p) => p.rules }),
+      errors: t.field({ type: [UserErrorRef], resolve: (p) => p.errors }),
+    }),
+  });
+
+builder.queryField('notificationRules', (t) =>
+  t.field({
+    type: [RuleRef],
+    description: 'Admin. The whole type × channel matrix; all off until an admin turns one on.',
+    resolve: (_r, _a, ctx) => listRules(ctx.db, requireRole(ctx, 'admin').tenantId),
+  }),
+);
+
+builder.mutationField('setNotificationRules', (t) =>
+  t.field({
+    type: SetRulesPayload,
+    description: 'Admin. Sets the given cells; cells not mentioned stay as they are.',
+    args: { rules: t.arg({ type: [RuleInput], required: true }) },
+    resolve: (_r, args, ctx) => {
+      const admin = requireRole(ctx, 'admin');
+      return withUserErrors(async () => ({ rules: await setRules(ctx.db, admin, args.rules) }), {
+        rules: [],
+      });
+    },
+  }),
+);

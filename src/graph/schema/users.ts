@@ -1,0 +1,258 @@
+/** The member directory, each member's bindings (マイ情報) and the caller (`viewer`, `me`). */
+import { z } from 'zod';
+import type { UserError } from '../../domain/errors.ts';
+import { toGlobalId } from '../../domain/ids.ts';
+import { decodeCursor, encodeCursor, pageSize } from '../../domain/pagination.ts';
+import {
+  ensureSelf,
+  listUsers,
+  MAX_USERS_PER_UPSERT,
+  updateMyBindings,
+  type UserRow,
+  upsertUsers,
+} from '../../domain/users.ts';
+import { builder } from '../builder.ts';
+import { requireRole } from '../context.ts';
+import { validate, withUserErrors } from '../validate.ts';
+import {
+  connection,
+  connectionType,
+  LineLinkStatusEnum,
+  LocaleEnum,
+  NodeRef,
+  RoleEnum,
+  UserErrorRef,
+} from './common.ts';
+
+const ViewerRef = builder
+  .objectRef<{ tenantId: string; userId: string; role: 'ADMIN' | 'USER' | 'SERVICE' }>('Viewer')
+  .implement({
+    fields: (t) => ({
+      tenantId: t.exposeID('tenantId'),
+      userId: t.exposeString('userId'),
+      role: t.field({ type: RoleEnum, resolve: (v) => v.role }),
+    }),
+  });
+
+builder.queryField('viewer', (t) =>
+  t.field({
+    type: ViewerRef,
+    resolve: (_r, _a, ctx) => {
+      const p = requireRole(ctx, 'admin', 'user', 'service');
+      return {
+        tenantId: p.tenantId,
+        userId: p.subject,
+        role: p.role.toUpperCase() as 'ADMIN' | 'USER' | 'SERVICE',
+      };
+    },
+  }),
+);
+
+const LineWorksBindingRef = builder
+  .objectRef<{ userId: string; overridden: boolean }>('LineWorksBinding')
+  .implement({
+    fields: (t) => ({
+      userId: t.exposeString('userId'),
+      overridden: t.exposeBoolean('overridden'),
+    }),
+  });
+const SlackBindingRef = builder
+  .objectRef<{ memberId: string; problem: string | null }>('SlackBinding')
+  .implement({
+    fields: (t) => ({
+      memberId: t.exposeString('memberId'),
+      problem: t.exposeString('problem', {
+        nullable: true,
+        description: 'Why the last delivery to this member failed for a member-level reason',
+      }),
+    }),
+  });
+const GoogleChatBindingRef = builder
+  .objectRef<{ configured: boolean; space: string | null; problem: string | null }>(
+    'GoogleChatBinding',
+  )
+  .implement({
+    fields: (t) => ({
+      configured: t.exposeBoolean('configured'),
+      space: t.exposeString('space', { nullable: true }),
+      problem: t.exposeString('problem', {
+        nullable: true,
+        description: 'Why the last delivery to this webhook failed (e.g. the webhook was deleted)',
+      }),
+    }),
+  });
+const LineBindingRef = builder.objectRef<UserRow>('LineBinding').implement({
+  fields: (t) => ({
+    status: t.field({
+      type: LineLinkStatusEnum,
+      resolve: (u) => u.lineStatus as 'NOT_LINKED' | 'PENDING_FRIEND' | 'LINKED' | 'BLOCKED',
+    }),
+    displayName: t.exposeString('lineDisplayName', { nullable: true }),
+    linkedAt: t.field({ type: 'DateTime', nullable: true, resolve: (u) => u.lineLinkedAt }),
+  }),
+});
+
+const BindingsRef = builder.objectRef<UserRow>('Bindings').implement({
+  fields: (t) => ({
+    lineWorks: t.field({
+      type: LineWorksBindingRef,
+      resolve: (u) => ({ userId: u.lineWorksUserId ?? u.userId, overridden: u.lineWorksUserId != null }),
+    }),
+    slack: t.field({
+      type: SlackBindingRef,
+      nullable: true,
+      resolve: (u) => (u.slackMemberId ? { memberId: u.slackMemberId, problem: u.slackError } : null),
+    }),
+    googleChat: t.field({
+      type: GoogleChatBindingRef,
+      nullable: true,
+      resolve: (u) =>
+        u.googleChatWebhook
+          ? { configured: true, space: u.googleChatSpace, problem: u.googleChatError }
+          : null,
+    }),
+    line: t.field({ type: LineBindingRef, resolve: (u) => u }),
+  }),
+});
+
+export const UserRef = builder.objectRef<UserRow>('User').implement({
+  interfaces: [NodeRef],
+  isTypeOf: (v) => typeof v === 'object' && v !== null && 'lineStatus' in v,
+  fields: (t) => ({
+    id: t.id({ resolve: (u) => toGlobalId('User', u.id) }),
+    userId: t.exposeString('userId', { description: 'The WORKPLACE user id (login id)' }),
+    displayName: t.exposeString('displayName', { nullable: true }),
+    email: t.exposeString('email', { nullable: true }),
+    locale: t.field({ type: LocaleEnum, resolve: (u) => u.locale as 'JA' | 'EN' | 'KO' }),
+    bindings: t.field({ type: BindingsRef, resolve: (u) => u }),
+  }),
+});
+
+const UserConnectionRef = connectionType('User', UserRef);
+
+builder.queryField('me', (t) =>
+  t.field({
+    type: UserRef,
+    description: 'User, admin: the caller as a member (created on first use).',
+    resolve: (_r, _a, ctx) => ensureSelf(ctx.db, requireRole(ctx, 'user', 'admin')),
+  }),
+);
+
+builder.queryField('users', (t) =>
+  t.field({
+    type: UserConnectionRef,
+    description: 'Admin. Members ordered by user id; `search` matches id, name or email.',
+    args: { first: t.arg.int(), after: t.arg.string(), search: t.arg.string() },
+    resolve: async (_r, args, ctx) => {
+      const admin = requireRole(ctx, 'admin');
+      const after = decodeCursor(args.after, ['userId']);
+      const page = await listUsers(ctx.db, admin.tenantId, {
+        first: pageSize(args.first),
+        afterUserId: after?.userId ?? null,
+        search: args.search?.trim() || null,
+      });
+      return connection(page, (u) => encodeCursor({ userId: u.userId }), after != null);
+    },
+  }),
+);
+
+const UserInputRef = builder.inputType('UserInput', {
+  fields: (t) => ({
+    userId: t.string({ required: true }),
+    displayName: t.string(),
+    email: t.string(),
+    locale: t.field({ type: LocaleEnum }),
+    lineWorksUserId: t.string({ description: 'Only where the LINE WORKS id differs from userId' }),
+  }),
+});
+
+const userIdSchema = z
+  .string()
+  .trim()
+  .min(1, 'userId is required')
+  .max(200, 'userId is too long')
+  .regex(/^[^\s]+$/, 'userId must not contain spaces');
+const UsersSchema = z
+  .array(
+    z.object({
+      userId: userIdSchema,
+      displayName: z.string().trim().max(200).nullish(),
+      email: z.union([z.literal(''), z.email('email must be an email address').max(320)]).nullish(),
+      locale: z.enum(['JA', 'EN', 'KO']).nullish(),
+      lineWorksUserId: z.union([z.literal(''), userIdSchema]).nullish(),
+    }),
+  )
+  .max(MAX_USERS_PER_UPSERT, `At most ${MAX_USERS_PER_UPSERT} users per call`);
+
+const UpsertUsersPayload = builder
+  .objectRef<{ users: UserRow[]; errors: UserError[] }>('UpsertUsersPayload')
+  .implement({
+    fields: (t) => ({
+      users: t.field({ type: [UserRef], resolve: (p) => p.users }),
+      errors: t.field({ type: [UserErrorRef], resolve: (p) => p.errors }),
+    }),
+  });
+
+builder.mutationField('upsertUsers', (t) =>
+  t.field({
+    type: UpsertUsersPayload,
+    description: 'Service, admin: directory sync. Omitted fields stay; "" clears.',
+    args: { users: t.arg({ type: [UserInputRef], required: true }) },
+    resolve: (_r, args, ctx) => {
+      const caller = requireRole(ctx, 'service', 'admin');
+      return withUserErrors(
+        async () => {
+          const input = await validate(UsersSchema, args.users, ['users']);
+          return { users: await upsertUsers(ctx.db, caller, input) };
+        },
+        { users: [] },
+      );
+    },
+  }),
+);
+
+const UpdateMyBindingsInput = builder.inputType('UpdateMyBindingsInput', {
+  fields: (t) => ({
+    slackMemberId: t.string({ description: '"" clears' }),
+    googleChatWebhookUrl: t.string({ description: '"" clears' }),
+  }),
+});
+
+const BindingsSchema = z.object({
+  slackMemberId: z.string().max(64, 'slackMemberId is too long').nullish(),
+  googleChatWebhookUrl: z.string().max(2048, 'googleChatWebhookUrl is too long').nullish(),
+});
+
+const UpdateMyBindingsPayload = builder
+  .objectRef<{ user: UserRow | null; errors: UserError[] }>('UpdateMyBindingsPayload')
+  .implement({
+    fields: (t) => ({
+      user: t.field({ type: UserRef, nullable: true, resolve: (p) => p.user }),
+      errors: t.field({ type: [UserErrorRef], resolve: (p) => p.errors }),
+    }),
+  });
+
+builder.mutationField('updateMyBindings', (t) =>
+  t.field({
+    type: UpdateMyBindingsPayload,
+    description: "User, admin (own): the caller's Slack member ID and Google Chat webhook.",
+    args: { input: t.arg({ type: UpdateMyBindingsInput, required: true }) },
+    resolve: (_r, args, ctx) => {
+      const caller = requireRole(ctx, 'user', 'admin');
+      return withUserErrors(
+        async () => {
+          const input = await validate(BindingsSchema, args.input, ['input']);
+          const user = await updateMyBindings(
+            ctx.db,
+            ctx.env.SECRETS_KEY,
+            ctx.env.GOOGLE_CHAT_WEBHOOK_ORIGIN,
+            caller,
+            input,
+          );
+          return { user };
+        },
+        { user: null },
+      );
+    },
+  }),
+);

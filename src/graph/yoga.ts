@@ -1,0 +1,72 @@
+/** graphql-yoga over the Pothos schema: limits, error masking with request-id logging. */
+import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
+import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
+import { GraphQLError } from 'graphql';
+import { createYoga, useErrorHandler, type YogaInitialContext } from 'graphql-yoga';
+import { openDb } from '../db/client.ts';
+import { AuthError, authenticate } from '../domain/auth.ts';
+import type { Logger } from '../domain/log.ts';
+import type { Context } from './context.ts';
+import { schema } from './schema/index.ts';
+
+/** What the Worker hands yoga with each request. */
+export interface ServerContext {
+  env: Env;
+  requestId: string;
+  log: Logger;
+}
+
+export const MAX_DEPTH = 10;
+export const MAX_TOKENS = 20_000;
+
+async function makeContext(init: YogaInitialContext & ServerContext): Promise<Context> {
+  const { env, requestId, log, request } = init;
+  let principal: Context['principal'] = null;
+  let authError: string | null = null;
+  try {
+    principal = await authenticate(env, request.headers.get('authorization'));
+  } catch (err) {
+    if (!(err instanceof AuthError)) throw err;
+    authError = err.message;
+  }
+  return {
+    env,
+    db: openDb(env.DB),
+    principal,
+    authError,
+    requestId,
+    log: principal ? log.child({ tenant: principal.tenantId, sub: principal.subject }) : log,
+  };
+}
+
+export const yoga = createYoga<ServerContext, Context>({
+  schema,
+  graphqlEndpoint: '/graphql',
+  landingPage: false,
+  graphiql: {
+    title: 'Renkei GraphQL',
+    defaultQuery: `# Paste a token from \`npm start\` into Headers: {"Authorization": "Bearer …"}
+query {
+  viewer { tenantId userId role }
+}
+`,
+  },
+  context: makeContext as never,
+  plugins: [
+    maxDepthPlugin({ n: MAX_DEPTH }),
+    maxTokensPlugin({ n: MAX_TOKENS }),
+    // Unexpected errors are masked by yoga; the log line carries the request id to find them.
+    useErrorHandler(({ errors, context, phase }) => {
+      if (phase !== 'execution') return;
+      const log = (context as Partial<Context>).log;
+      for (const error of errors) {
+        const original = (error as { originalError?: unknown }).originalError;
+        if (!(original instanceof Error) || original instanceof GraphQLError) continue;
+        log?.error('unexpected error in resolver', {
+          error: `${original.name}: ${original.message}`,
+          stack: original.stack,
+        });
+      }
+    }),
+  ],
+});

@@ -1,0 +1,72 @@
+/** The HTTP surface: /graphql (yoga), /healthz, CORS, body limits, request ids, JSON logs. */
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
+import { HTTPException } from 'hono/http-exception';
+import { createLogger, type Logger } from '../domain/log.ts';
+import { yoga } from '../graph/yoga.ts';
+
+export type AppEnv = { Bindings: Env; Variables: { requestId: string; log: Logger } };
+
+export const MAX_BODY_BYTES = 2 * 1024 * 1024;
+
+function corsOrigins(env: Env): string[] {
+  return env.CORS_ORIGINS.split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
+}
+
+export const app = new Hono<AppEnv>();
+
+app.use('*', async function requestContext(c, next) {
+  const requestId = c.req.header('x-request-id')?.slice(0, 64) || crypto.randomUUID();
+  const log = createLogger({ requestId });
+  c.set('requestId', requestId);
+  c.set('log', log);
+  const started = Date.now();
+  await next();
+  c.header('x-request-id', requestId);
+  log.info('request', {
+    method: c.req.method,
+    path: c.req.path,
+    status: c.res.status,
+    ms: Date.now() - started,
+  });
+});
+
+app.use('/graphql', (c, next) =>
+  cors({
+    origin: (origin) => (corsOrigins(c.env).includes(origin) ? origin : null),
+    allowMethods: ['GET', 'POST', 'OPTIONS'],
+    allowHeaders: ['Authorization', 'Content-Type', 'Accept', 'X-Request-Id'],
+    exposeHeaders: ['X-Request-Id'],
+    maxAge: 600,
+  })(c, next),
+);
+
+app.use(
+  '*',
+  bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: () => {
+      throw new HTTPException(413, { message: 'Request body too large' });
+    },
+  }),
+);
+
+app.get('/healthz', async (c) => {
+  const db = await c.env.DB.prepare('select 1 as ok').first<{ ok: number }>();
+  return c.json({ ok: db?.ok === 1, service: 'renkei' });
+});
+
+app.on(['GET', 'POST'], '/graphql', (c) =>
+  yoga.fetch(c.req.raw, { env: c.env, requestId: c.get('requestId'), log: c.get('log') }),
+);
+
+app.notFound((c) => c.json({ error: 'Not found' }, 404));
+
+app.onError(function handleError(err, c) {
+  if (err instanceof HTTPException) return c.json({ error: err.message }, err.status);
+  c.get('log')?.error('unhandled error', { error: `${err.name}: ${err.message}`, stack: err.stack });
+  return c.json({ error: 'Internal error', requestId: c.get('requestId') }, 500);
+});

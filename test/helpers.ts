@@ -1,0 +1,110 @@
+/** Test helpers: tokens signed like WORKPLACE's, GraphQL through the Worker's own fetch. */
+import { env, exports } from 'cloudflare:workers';
+import { SignJWT } from 'jose';
+
+export type Role = 'admin' | 'user' | 'service';
+
+/** A token as WORKPLACE would issue it; `claims` and `options` bend it for negative tests. */
+export async function token(
+  tenant: string,
+  role: Role,
+  sub = `${role}-1`,
+  options: { claims?: Record<string, unknown>; secret?: string; expiresIn?: string | number; audience?: string; issuer?: string } = {},
+): Promise<string> {
+  return new SignJWT({ tenant, role, ...options.claims })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(sub)
+    .setIssuer(options.issuer ?? env.AUTH_ISSUER)
+    .setAudience(options.audience ?? env.AUTH_AUDIENCE)
+    .setIssuedAt()
+    .setExpirationTime(options.expiresIn ?? '1h')
+    .sign(new TextEncoder().encode(options.secret ?? env.AUTH_JWT_SECRET));
+}
+
+export interface GqlResult<T = Record<string, any>> {
+  status: number;
+  data: T | null;
+  errors?: { message: string; extensions?: { code?: string } }[];
+}
+
+/** POSTs a GraphQL operation to /graphql of the Worker under test. */
+export async function gql<T = Record<string, any>>(
+  query: string,
+  variables: Record<string, unknown> = {},
+  bearer?: string | null,
+  headers: Record<string, string> = {},
+): Promise<GqlResult<T>> {
+  const res = await exports.default.fetch('https://renkei.test/graphql', {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...(bearer ? { authorization: `Bearer ${bearer}` } : {}),
+      ...headers,
+    },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await res.json()) as Omit<GqlResult<T>, 'status'>;
+  return { status: res.status, ...body };
+}
+
+/** A fresh tenant id per test so tests never see each other's rows. */
+export function tenantId(prefix = 't'): string {
+  return `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
+}
+
+/** The fake provider server's control API (root of the given base URL). */
+export async function fake(base: string, path: string, body?: unknown): Promise<any> {
+  const res = await fetch(new URL(path, new URL(base).origin), {
+    method: body === undefined ? 'GET' : 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return text ? JSON.parse(text) : null;
+}
+
+/** Admin/user/service tokens for one tenant. */
+export async function tokens(tenant: string) {
+  return {
+    admin: await token(tenant, 'admin', 'admin-1'),
+    user: await token(tenant, 'user', 'member-1'),
+    service: await token(tenant, 'service', 'workplace'),
+  };
+}
+
+/** Every value of every row of every table, to assert no secret was stored in plaintext. */
+export async function dumpDatabase(): Promise<string> {
+  const tables = await env.DB.prepare(
+    "select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name not like '_cf_%'",
+  ).all<{ name: string }>();
+  let out = '';
+  for (const { name } of tables.results) {
+    const rows = await env.DB.prepare(`select * from "${name}"`).all();
+    out += JSON.stringify(rows.results);
+  }
+  return out;
+}
+
+function toPem(label: string, der: ArrayBuffer): string {
+  let s = '';
+  for (const b of new Uint8Array(der)) s += String.fromCharCode(b);
+  const lines = btoa(s).match(/.{1,64}/g) ?? [];
+  return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
+}
+
+/** A fresh RSA key pair as PEM: PKCS#8 private, SPKI public. */
+export async function rsaKeyPair(): Promise<{ privatePem: string; publicPem: string }> {
+  const pair = (await crypto.subtle.generateKey(
+    {
+      name: 'RSASSA-PKCS1-v1_5',
+      modulusLength: 2048,
+      publicExponent: new Uint8Array([1, 0, 1]),
+      hash: 'SHA-256',
+    },
+    true,
+    ['sign', 'verify'],
+  )) as CryptoKeyPair;
+  const pkcs8 = (await crypto.subtle.exportKey('pkcs8', pair.privateKey)) as ArrayBuffer;
+  const spki = (await crypto.subtle.exportKey('spki', pair.publicKey)) as ArrayBuffer;
+  return { privatePem: toPem('PRIVATE KEY', pkcs8), publicPem: toPem('PUBLIC KEY', spki) };
+}

@@ -1,0 +1,39 @@
+import path from 'node:path';
+import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
+import { defineConfig } from 'vitest/config';
+import type { FakeBases } from './test/fakes/index.ts';
+
+export default defineConfig(async () => {
+  const migrations = await readD1Migrations(path.join(import.meta.dirname, 'migrations'));
+  return {
+    plugins: [
+      cloudflareTest(({ inject }) => {
+        const fakes = inject<FakeBases>('fakes');
+        return {
+          wrangler: { configPath: './wrangler.toml' },
+          miniflare: {
+            bindings: {
+              TEST_MIGRATIONS: migrations,
+              AUTH_JWT_SECRET: 'test-auth-secret-0123456789abcdef0123456789',
+              SECRETS_KEY: 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=',
+              PUBLIC_BASE_URL: 'https://renkei.test',
+              CORS_ORIGINS: 'https://app.workplace.test',
+              SLACK_API_BASE: fakes.slackApiBase,
+              GOOGLE_CHAT_WEBHOOK_ORIGIN: fakes.googleChatOrigin,
+              LINE_API_BASE: fakes.lineApiBase,
+              LINE_ACCESS_BASE: fakes.lineAccessBase,
+              LINE_WORKS_AUTH_BASE: fakes.lineWorksAuthBase,
+              LINE_WORKS_API_BASE: fakes.lineWorksApiBase,
+            },
+          },
+        };
+      }),
+    ],
+    test: {
+      globalSetup: ['./test/global-setup.ts'],
+      setupFiles: ['./test/apply-migrations.ts'],
+      testTimeout: 30_000,
+      hookTimeout: 30_000,
+    },
+  };
+});
