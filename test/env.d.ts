@@ -13,5 +13,6 @@ declare module 'vitest' {
   interface ProvidedContext {
     fakes: FakeBases;
     committedSchema: string;
+    contract: string;
   }
 }

@@ -7,6 +7,7 @@ export default async function setup(project: TestProject) {
   const fakes = await startFakes();
   project.provide('fakes', fakes.bases);
   project.provide('committedSchema', await readFile('schema.graphql', 'utf8').catch(() => ''));
+  project.provide('contract', await readFile('test/contract.graphql', 'utf8'));
   return async () => {
     await fakes.close();
   };

@@ -9,7 +9,13 @@ export async function token(
   tenant: string,
   role: Role,
   sub = `${role}-1`,
-  options: { claims?: Record<string, unknown>; secret?: string; expiresIn?: string | number; audience?: string; issuer?: string } = {},
+  options: {
+    claims?: Record<string, unknown>;
+    secret?: string;
+    expiresIn?: string | number;
+    audience?: string;
+    issuer?: string;
+  } = {},
 ): Promise<string> {
   return new SignJWT({ tenant, role, ...options.claims })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })

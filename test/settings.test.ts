@@ -21,7 +21,11 @@ describe('configureSlack', () => {
     const secret = `xoxb-${crypto.randomUUID()}-SECRETVALUE`;
     const r = await gql(CONFIGURE_SLACK, { input: { enabled: true, botToken: secret } }, admin);
     expect(r.data?.configureSlack).toEqual({
-      integration: { enabled: true, status: 'UNVERIFIED', botToken: { configured: true, hint: 'ALUE' } },
+      integration: {
+        enabled: true,
+        status: 'UNVERIFIED',
+        botToken: { configured: true, hint: 'ALUE' },
+      },
       errors: [],
     });
     const read = await gql(SLACK, {}, admin);
@@ -41,19 +45,37 @@ describe('configureSlack', () => {
     const missing = await gql(CONFIGURE_SLACK, { input: { enabled: true } }, admin);
     expect(missing.data?.configureSlack.integration).toBeNull();
     expect(missing.data?.configureSlack.errors).toEqual([
-      { code: 'REQUIRED', message: expect.stringContaining('botToken'), field: ['input', 'botToken'] },
+      {
+        code: 'REQUIRED',
+        message: expect.stringContaining('botToken'),
+        field: ['input', 'botToken'],
+      },
     ]);
-    await gql(CONFIGURE_SLACK, { input: { enabled: true, botToken: 'xoxb-1-abcdefghijkl' } }, admin);
+    await gql(
+      CONFIGURE_SLACK,
+      { input: { enabled: true, botToken: 'xoxb-1-abcdefghijkl' } },
+      admin,
+    );
     const off = await gql(CONFIGURE_SLACK, { input: { enabled: false } }, admin);
     expect(off.data?.configureSlack.integration).toEqual({
       enabled: false,
       status: 'DISABLED',
       botToken: { configured: true, hint: 'ijkl' },
     });
-    const bad = await gql(CONFIGURE_SLACK, { input: { enabled: true, botToken: 'has space' } }, admin);
-    expect(bad.data?.configureSlack.errors[0]).toMatchObject({ code: 'INVALID', field: ['input', 'botToken'] });
+    const bad = await gql(
+      CONFIGURE_SLACK,
+      { input: { enabled: true, botToken: 'has space' } },
+      admin,
+    );
+    expect(bad.data?.configureSlack.errors[0]).toMatchObject({
+      code: 'INVALID',
+      field: ['input', 'botToken'],
+    });
     const cleared = await gql(CONFIGURE_SLACK, { input: { enabled: false, botToken: '' } }, admin);
-    expect(cleared.data?.configureSlack.integration.botToken).toEqual({ configured: false, hint: null });
+    expect(cleared.data?.configureSlack.integration.botToken).toEqual({
+      configured: false,
+      hint: null,
+    });
   });
 });
 
@@ -75,7 +97,11 @@ describe('configureLine and configureLineWorks validation', () => {
     );
     const fields = r.data?.configureLine.errors.map((e: { field: string[] }) => e.field.join('.'));
     expect(fields).toEqual(['input.loginChannelId', 'input.friendUrl']);
-    const missing = await gql(CONFIGURE_LINE, { input: { enabled: true, loginChannelId: '1650000001' } }, admin);
+    const missing = await gql(
+      CONFIGURE_LINE,
+      { input: { enabled: true, loginChannelId: '1650000001' } },
+      admin,
+    );
     expect(missing.data?.configureLine.errors.map((e: { field: string[] }) => e.field[1])).toEqual([
       'loginChannelSecret',
       'messagingChannelSecret',
@@ -129,7 +155,11 @@ describe('configureLine and configureLineWorks validation', () => {
       botId: '2000001',
     };
     const pkcs1 = privatePem.replace(/PRIVATE KEY/g, 'RSA PRIVATE KEY');
-    for (const privateKey of ['not a key', pkcs1, '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----']) {
+    for (const privateKey of [
+      'not a key',
+      pkcs1,
+      '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----',
+    ]) {
       const bad = await gql(CONFIGURE_LW, { input: { ...base, privateKey } }, admin);
       expect(bad.data?.configureLineWorks.errors).toEqual([
         { code: 'INVALID', message: expect.any(String), field: ['input', 'privateKey'] },
@@ -167,14 +197,24 @@ describe('verifyIntegration', () => {
     expect(ok.data?.verifyIntegration).toMatchObject({
       ok: true,
       errors: [],
-      integration: { status: 'ACTIVE', teamId: 'T0ACME', teamName: 'Acme', botUserId: 'U0BOT', lastError: null },
+      integration: {
+        status: 'ACTIVE',
+        teamId: 'T0ACME',
+        teamName: 'Acme',
+        botUserId: 'U0BOT',
+        lastError: null,
+      },
     });
     const sent = await fake(env.SLACK_API_BASE, `/__fake/requests?path=auth.test&contains=${good}`);
     expect(sent).toHaveLength(1);
     expect(sent[0].method).toBe('POST');
     expect(sent[0].headers.authorization).toBe(`Bearer ${good}`);
 
-    await gql(CONFIGURE_SLACK, { input: { enabled: true, botToken: 'xoxb-revoked-token-0000' } }, admin);
+    await gql(
+      CONFIGURE_SLACK,
+      { input: { enabled: true, botToken: 'xoxb-revoked-token-0000' } },
+      admin,
+    );
     const bad = await gql(VERIFY, { kind: 'SLACK' }, admin);
     expect(bad.data?.verifyIntegration).toMatchObject({
       ok: false,
@@ -187,7 +227,13 @@ describe('verifyIntegration', () => {
     const { admin } = await tokens(tenantId());
     const channelToken = `line-token-${crypto.randomUUID()}`;
     await fake(env.LINE_API_BASE, '/__fake/state', {
-      bots: { [channelToken]: { userId: `U${'a'.repeat(32)}`, basicId: '@renkei01', displayName: 'Renkei' } },
+      bots: {
+        [channelToken]: {
+          userId: `U${'a'.repeat(32)}`,
+          basicId: '@renkei01',
+          displayName: 'Renkei',
+        },
+      },
     });
     await gql(
       `mutation ($input: ConfigureLineInput!) { configureLine(input: $input) { errors { field } } }`,
@@ -209,14 +255,20 @@ describe('verifyIntegration', () => {
       errors: [],
       integration: { status: 'ACTIVE', basicId: '@renkei01' },
     });
-    const calls = await fake(env.LINE_API_BASE, `/__fake/requests?path=/v2/bot/info&contains=${channelToken}`);
+    const calls = await fake(
+      env.LINE_API_BASE,
+      `/__fake/requests?path=/v2/bot/info&contains=${channelToken}`,
+    );
     expect(calls[0].headers.authorization).toBe(`Bearer ${channelToken}`);
   });
 
   it('says NOT_CONFIGURED for an integration never set up', async () => {
     const { admin } = await tokens(tenantId());
     const r = await gql(VERIFY, { kind: 'SLACK' }, admin);
-    expect(r.data?.verifyIntegration).toMatchObject({ ok: false, errors: [{ code: 'NOT_CONFIGURED' }] });
+    expect(r.data?.verifyIntegration).toMatchObject({
+      ok: false,
+      errors: [{ code: 'NOT_CONFIGURED' }],
+    });
   });
 });
 
@@ -247,8 +299,14 @@ describe('notification rules', () => {
       {},
       admin,
     );
-    expect(conflict.data?.setNotificationRules.errors).toEqual([{ code: 'INVALID', field: ['rules', '1'] }]);
-    const bad = await gql('mutation { setNotificationRules(rules: [{ type: NOPE, channel: SLACK, enabled: true }]) { errors { code } } }', {}, admin);
+    expect(conflict.data?.setNotificationRules.errors).toEqual([
+      { code: 'INVALID', field: ['rules', '1'] },
+    ]);
+    const bad = await gql(
+      'mutation { setNotificationRules(rules: [{ type: NOPE, channel: SLACK, enabled: true }]) { errors { code } } }',
+      {},
+      admin,
+    );
     expect(bad.errors?.[0]?.message).toMatch(/NOPE/);
   });
 });

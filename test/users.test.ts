@@ -27,8 +27,14 @@ describe('upsertUsers and users', () => {
     expect(r.data?.upsertUsers.errors).toEqual([]);
     expect(r.data?.upsertUsers.users).toHaveLength(25);
     expect(r.data?.upsertUsers.users[1]).toMatchObject({ userId: 'u001', locale: 'EN' });
-    expect(r.data?.upsertUsers.users[2].bindings.lineWorks).toEqual({ userId: 'suzuki2@works.example', overridden: true });
-    expect(r.data?.upsertUsers.users[3].bindings.lineWorks).toEqual({ userId: 'u003', overridden: false });
+    expect(r.data?.upsertUsers.users[2].bindings.lineWorks).toEqual({
+      userId: 'suzuki2@works.example',
+      overridden: true,
+    });
+    expect(r.data?.upsertUsers.users[3].bindings.lineWorks).toEqual({
+      userId: 'u003',
+      overridden: false,
+    });
 
     // A partial update leaves other fields alone.
     await gql(UPSERT, { users: [{ userId: 'u001', displayName: 'Renamed' }] }, service);
@@ -36,14 +42,34 @@ describe('upsertUsers and users', () => {
       totalCount edges { cursor node { userId displayName locale } } pageInfo { hasNextPage hasPreviousPage endCursor } } }`;
     const p1 = await gql(PAGE, {}, admin);
     expect(p1.data?.users.totalCount).toBe(25);
-    expect(p1.data?.users.edges.map((e: any) => e.node.userId).slice(0, 2)).toEqual(['u000', 'u001']);
-    expect(p1.data?.users.edges[1].node).toEqual({ userId: 'u001', displayName: 'Renamed', locale: 'EN' });
+    expect(p1.data?.users.edges.map((e: any) => e.node.userId).slice(0, 2)).toEqual([
+      'u000',
+      'u001',
+    ]);
+    expect(p1.data?.users.edges[1].node).toEqual({
+      userId: 'u001',
+      displayName: 'Renamed',
+      locale: 'EN',
+    });
     expect(p1.data?.users.pageInfo).toMatchObject({ hasNextPage: true, hasPreviousPage: false });
-    const p3 = await gql(PAGE, { after: (await gql(PAGE, { after: p1.data?.users.pageInfo.endCursor }, admin)).data?.users.pageInfo.endCursor }, admin);
-    expect(p3.data?.users.edges.map((e: any) => e.node.userId)).toEqual(['u020', 'u021', 'u022', 'u023', 'u024']);
+    const p3 = await gql(
+      PAGE,
+      {
+        after: (await gql(PAGE, { after: p1.data?.users.pageInfo.endCursor }, admin)).data?.users
+          .pageInfo.endCursor,
+      },
+      admin,
+    );
+    expect(p3.data?.users.edges.map((e: any) => e.node.userId)).toEqual([
+      'u020',
+      'u021',
+      'u022',
+      'u023',
+      'u024',
+    ]);
     expect(p3.data?.users.pageInfo.hasNextPage).toBe(false);
     const found = await gql(PAGE, { search: '佐藤' }, admin);
-    expect(found.data?.users.totalCount).toBe(12);
+    expect(found.data?.users.totalCount).toBe(11); // u001 was renamed
     const pct = await gql(PAGE, { search: '%' }, admin);
     expect(pct.data?.users.totalCount).toBe(0);
     const badCursor = await gql(PAGE, { after: 'garbage' }, admin);
@@ -52,9 +78,16 @@ describe('upsertUsers and users', () => {
 
   it('refuses bad input with field paths', async () => {
     const { service } = await tokens(tenantId());
-    const r = await gql(UPSERT, { users: [{ userId: 'ok' }, { userId: ' ', email: 'nope' }] }, service);
+    const r = await gql(
+      UPSERT,
+      { users: [{ userId: 'ok' }, { userId: ' ', email: 'nope' }] },
+      service,
+    );
     expect(r.data?.upsertUsers.users).toEqual([]);
-    expect(r.data?.upsertUsers.errors.map((e: any) => e.field.join('.'))).toEqual(['users.1.userId', 'users.1.email']);
+    expect(r.data?.upsertUsers.errors.map((e: any) => e.field.join('.'))).toEqual([
+      'users.1.userId',
+      'users.1.email',
+    ]);
   });
 });
 
@@ -62,18 +95,35 @@ describe('me and updateMyBindings', () => {
   it('validates and stores bindings; the webhook is encrypted and shown as its space', async () => {
     const t = tenantId();
     const user = await token(t, 'user', 'member-7');
-    const me = await gql('{ me { userId locale bindings { slack { memberId } googleChat { configured } line { status } lineWorks { userId } } } }', {}, user);
+    const me = await gql(
+      '{ me { userId locale bindings { slack { memberId } googleChat { configured } line { status } lineWorks { userId } } } }',
+      {},
+      user,
+    );
     expect(me.data?.me).toEqual({
       userId: 'member-7',
       locale: 'JA',
-      bindings: { slack: null, googleChat: null, line: { status: 'NOT_LINKED' }, lineWorks: { userId: 'member-7' } },
+      bindings: {
+        slack: null,
+        googleChat: null,
+        line: { status: 'NOT_LINKED' },
+        lineWorks: { userId: 'member-7' },
+      },
     });
     const webhook = `${env.GOOGLE_CHAT_WEBHOOK_ORIGIN}/v1/spaces/AAAAspace1/messages?key=KEY123&token=TOKEN-SECRET-${crypto.randomUUID()}`;
-    const ok = await gql(BINDINGS, { input: { slackMemberId: 'U0123ABCD', googleChatWebhookUrl: webhook } }, user);
+    const ok = await gql(
+      BINDINGS,
+      { input: { slackMemberId: 'U0123ABCD', googleChatWebhookUrl: webhook } },
+      user,
+    );
     expect(ok.data?.updateMyBindings).toEqual({
       user: {
         userId: 'member-7',
-        bindings: { slack: { memberId: 'U0123ABCD' }, googleChat: { configured: true, space: 'AAAAspace1' }, line: { status: 'NOT_LINKED' } },
+        bindings: {
+          slack: { memberId: 'U0123ABCD' },
+          googleChat: { configured: true, space: 'AAAAspace1' },
+          line: { status: 'NOT_LINKED' },
+        },
       },
       errors: [],
     });
@@ -82,15 +132,41 @@ describe('me and updateMyBindings', () => {
 
     const bad = await gql(
       BINDINGS,
-      { input: { slackMemberId: 'bob', googleChatWebhookUrl: 'https://evil.example/v1/spaces/X/messages?key=a&token=b' } },
+      {
+        input: {
+          slackMemberId: 'bob',
+          googleChatWebhookUrl: 'https://evil.example/v1/spaces/X/messages?key=a&token=b',
+        },
+      },
       user,
     );
-    expect(bad.data?.updateMyBindings.errors.map((e: any) => e.field[1])).toEqual(['slackMemberId', 'googleChatWebhookUrl']);
-    const noToken = await gql(BINDINGS, { input: { googleChatWebhookUrl: `${env.GOOGLE_CHAT_WEBHOOK_ORIGIN}/v1/spaces/X/messages?key=a` } }, user);
-    expect(noToken.data?.updateMyBindings.errors[0].field).toEqual(['input', 'googleChatWebhookUrl']);
+    expect(bad.data?.updateMyBindings.errors.map((e: any) => e.field[1])).toEqual([
+      'slackMemberId',
+      'googleChatWebhookUrl',
+    ]);
+    const noToken = await gql(
+      BINDINGS,
+      {
+        input: {
+          googleChatWebhookUrl: `${env.GOOGLE_CHAT_WEBHOOK_ORIGIN}/v1/spaces/X/messages?key=a`,
+        },
+      },
+      user,
+    );
+    expect(noToken.data?.updateMyBindings.errors[0].field).toEqual([
+      'input',
+      'googleChatWebhookUrl',
+    ]);
 
-    const cleared = await gql(BINDINGS, { input: { slackMemberId: '', googleChatWebhookUrl: '' } }, user);
-    expect(cleared.data?.updateMyBindings.user.bindings).toMatchObject({ slack: null, googleChat: null });
+    const cleared = await gql(
+      BINDINGS,
+      { input: { slackMemberId: '', googleChatWebhookUrl: '' } },
+      user,
+    );
+    expect(cleared.data?.updateMyBindings.user.bindings).toMatchObject({
+      slack: null,
+      googleChat: null,
+    });
   });
 });
 
@@ -99,19 +175,43 @@ describe('audit log and node ids', () => {
     const t = tenantId();
     const { admin, user } = await tokens(t);
     const secret = `xoxb-audit-${crypto.randomUUID()}`;
-    await gql('mutation ($t: String) { configureSlack(input: { enabled: true, botToken: $t }) { errors { code } } }', { t: secret }, admin);
-    await gql('mutation { setNotificationRules(rules: [{ type: APPROVED, channel: SLACK, enabled: true }]) { errors { code } } }', {}, admin);
+    await gql(
+      'mutation ($t: String) { configureSlack(input: { enabled: true, botToken: $t }) { errors { code } } }',
+      { t: secret },
+      admin,
+    );
+    await gql(
+      'mutation { setNotificationRules(rules: [{ type: APPROVED, channel: SLACK, enabled: true }]) { errors { code } } }',
+      {},
+      admin,
+    );
     await gql(BINDINGS, { input: { slackMemberId: 'U0AUDIT1' } }, user);
-    const log = await gql('{ auditLog(first: 10) { totalCount edges { node { id at actor action target detail } } } }', {}, admin);
+    const log = await gql(
+      '{ auditLog(first: 10) { totalCount edges { node { id at actor action target detail } } } }',
+      {},
+      admin,
+    );
     const nodes = log.data?.auditLog.edges.map((e: any) => e.node);
-    expect(nodes.map((n: any) => n.action)).toEqual(['binding.update', 'rules.set', 'integration.configure']);
+    expect(nodes.map((n: any) => n.action)).toEqual([
+      'binding.update',
+      'rules.set',
+      'integration.configure',
+    ]);
     expect(nodes[2]).toMatchObject({ actor: 'admin-1', target: 'SLACK' });
     expect(nodes[0]).toMatchObject({ actor: 'member-1' });
     expect(JSON.stringify(log)).not.toContain(secret);
 
-    const byId = await gql('query ($id: ID!) { node(id: $id) { id ... on AuditEntry { action } } }', { id: nodes[1].id }, admin);
+    const byId = await gql(
+      'query ($id: ID!) { node(id: $id) { id ... on AuditEntry { action } } }',
+      { id: nodes[1].id },
+      admin,
+    );
     expect(byId.data?.node).toEqual({ id: nodes[1].id, action: 'rules.set' });
-    const asUser = await gql('query ($id: ID!) { node(id: $id) { id } }', { id: nodes[1].id }, user);
+    const asUser = await gql(
+      'query ($id: ID!) { node(id: $id) { id } }',
+      { id: nodes[1].id },
+      user,
+    );
     expect(asUser.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     const junk = await gql('query { node(id: "bm9wZQ") { id } }', {}, admin);
     expect(junk.data?.node).toBeNull();
@@ -122,14 +222,29 @@ describe('tenant isolation', () => {
   it('tenant B cannot read or change tenant A settings, users or audit entries', async () => {
     const a = await tokens(tenantId('a'));
     const b = await tokens(tenantId('b'));
-    await gql('mutation { configureSlack(input: { enabled: true, botToken: "xoxb-tenant-a-token" }) { errors { code } } }', {}, a.admin);
-    const users = await gql(UPSERT, { users: [{ userId: 'alice', displayName: 'Alice A' }] }, a.service);
+    await gql(
+      'mutation { configureSlack(input: { enabled: true, botToken: "xoxb-tenant-a-token" }) { errors { code } } }',
+      {},
+      a.admin,
+    );
+    const users = await gql(
+      UPSERT,
+      { users: [{ userId: 'alice', displayName: 'Alice A' }] },
+      a.service,
+    );
     const aliceId = users.data?.upsertUsers.users[0].id;
     const aLog = await gql('{ auditLog { edges { node { id } } } }', {}, a.admin);
     const entryId = aLog.data?.auditLog.edges[0].node.id;
 
-    const bSlack = await gql('{ integrations { slack { enabled botToken { configured } } } }', {}, b.admin);
-    expect(bSlack.data?.integrations.slack).toEqual({ enabled: false, botToken: { configured: false } });
+    const bSlack = await gql(
+      '{ integrations { slack { enabled botToken { configured } } } }',
+      {},
+      b.admin,
+    );
+    expect(bSlack.data?.integrations.slack).toEqual({
+      enabled: false,
+      botToken: { configured: false },
+    });
     const bUsers = await gql('{ users { totalCount } }', {}, b.admin);
     expect(bUsers.data?.users.totalCount).toBe(0);
     const bLog = await gql('{ auditLog { totalCount } }', {}, b.admin);
@@ -139,13 +254,25 @@ describe('tenant isolation', () => {
       expect(r.data?.node).toBeNull();
     }
     // B's writes land in B only.
-    await gql('mutation { configureSlack(input: { enabled: false }) { errors { code } } }', {}, b.admin);
+    await gql(
+      'mutation { configureSlack(input: { enabled: false }) { errors { code } } }',
+      {},
+      b.admin,
+    );
     await gql(UPSERT, { users: [{ userId: 'alice', displayName: 'Alice B' }] }, b.service);
-    const aAgain = await gql('{ integrations { slack { enabled } } users { edges { node { displayName } } } }', {}, a.admin);
+    const aAgain = await gql(
+      '{ integrations { slack { enabled } } users { edges { node { displayName } } } }',
+      {},
+      a.admin,
+    );
     expect(aAgain.data?.integrations.slack.enabled).toBe(true);
     expect(aAgain.data?.users.edges[0].node.displayName).toBe('Alice A');
     // A user sees only themselves through node().
-    const aliceNode = await gql('query ($id: ID!) { node(id: $id) { id } }', { id: aliceId }, a.user);
+    const aliceNode = await gql(
+      'query ($id: ID!) { node(id: $id) { id } }',
+      { id: aliceId },
+      a.user,
+    );
     expect(aliceNode.data?.node).toBeNull();
   });
 });

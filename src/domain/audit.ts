@@ -54,7 +54,11 @@ export async function listAudit(
       .limit(first + 1),
     db.select({ n: count() }).from(auditLog).where(eq(auditLog.tenantId, tenantId)),
   ]);
-  return { rows: rows.slice(0, first), hasNextPage: rows.length > first, totalCount: total[0]?.n ?? 0 };
+  return {
+    rows: rows.slice(0, first),
+    hasNextPage: rows.length > first,
+    totalCount: total[0]?.n ?? 0,
+  };
 }
 
 export async function getAuditEntry(db: Db, tenantId: string, id: string) {

@@ -37,7 +37,11 @@ export async function authenticate(
   const match = /^Bearer\s+(\S+)$/i.exec(authorization.trim());
   if (!match?.[1]) throw new AuthError('Authorization header must be "Bearer <token>"');
   const token = match[1];
-  const options = { issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE, requiredClaims: ['exp', 'sub'] };
+  const options = {
+    issuer: config.AUTH_ISSUER,
+    audience: config.AUTH_AUDIENCE,
+    requiredClaims: ['exp', 'sub'],
+  };
   let payload: JWTPayload;
   try {
     if (config.AUTH_JWKS_URL) {
@@ -67,9 +71,11 @@ export async function authenticate(
 
 function describeJoseError(err: unknown): string {
   if (err instanceof errors.JWTExpired) return 'Token expired';
-  if (err instanceof errors.JWTClaimValidationFailed) return `Token claim "${err.claim}" is invalid`;
+  if (err instanceof errors.JWTClaimValidationFailed)
+    return `Token claim "${err.claim}" is invalid`;
   if (err instanceof errors.JOSEAlgNotAllowed) return 'Token algorithm not allowed';
   if (err instanceof errors.JWSSignatureVerificationFailed) return 'Token signature is invalid';
-  if (err instanceof errors.JWSInvalid || err instanceof errors.JWTInvalid) return 'Token is malformed';
+  if (err instanceof errors.JWSInvalid || err instanceof errors.JWTInvalid)
+    return 'Token is malformed';
   return 'Token could not be verified';
 }

@@ -56,7 +56,11 @@ export async function unseal(secretsKey: string, place: string, sealed: string):
 
 /** The hint shown for a secret: its last 4 characters, or fewer for short values. */
 export function secretHint(plaintext: string): string {
-  return plaintext.length >= 12 ? plaintext.slice(-4) : plaintext.length >= 6 ? plaintext.slice(-2) : '';
+  return plaintext.length >= 12
+    ? plaintext.slice(-4)
+    : plaintext.length >= 6
+      ? plaintext.slice(-2)
+      : '';
 }
 
 export async function sealSecret(
@@ -65,7 +69,11 @@ export async function sealSecret(
   plaintext: string,
   at: string,
 ): Promise<SealedSecret> {
-  return { c: await seal(secretsKey, place, plaintext), hint: secretHint(plaintext), updatedAt: at };
+  return {
+    c: await seal(secretsKey, place, plaintext),
+    hint: secretHint(plaintext),
+    updatedAt: at,
+  };
 }
 
 export function bytesToBase64(bytes: Uint8Array): string {

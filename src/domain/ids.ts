@@ -10,7 +10,13 @@ export function newId(at = Date.now()): string {
 }
 
 export type NodeType = 'User' | 'AuditEntry' | 'WorkflowEvent' | 'Delivery' | 'Absence';
-const NODE_TYPES: readonly NodeType[] = ['User', 'AuditEntry', 'WorkflowEvent', 'Delivery', 'Absence'];
+const NODE_TYPES: readonly NodeType[] = [
+  'User',
+  'AuditEntry',
+  'WorkflowEvent',
+  'Delivery',
+  'Absence',
+];
 
 /** Global id: base64url("<Type>:<rowId>"). The row id alone never grants access: the
  * resolver still checks the row belongs to the caller's tenant. */

@@ -5,12 +5,17 @@
 import { and, eq } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { integrations } from '../db/schema.ts';
+import { auditStatement } from './audit.ts';
 import type { Principal } from './auth.ts';
 import { type SealedSecret, sealSecret, unseal } from './crypto.ts';
 import { InputError, type UserError } from './errors.ts';
-import { auditStatement } from './audit.ts';
 
-export type IntegrationKind = 'LINE_WORKS' | 'SLACK' | 'GOOGLE_CHAT' | 'LINE' | 'LINE_WORKS_CALENDAR';
+export type IntegrationKind =
+  | 'LINE_WORKS'
+  | 'SLACK'
+  | 'GOOGLE_CHAT'
+  | 'LINE'
+  | 'LINE_WORKS_CALENDAR';
 export type IntegrationStatus = 'DISABLED' | 'UNVERIFIED' | 'ACTIVE' | 'ERROR';
 export const INTEGRATION_KINDS: readonly IntegrationKind[] = [
   'LINE_WORKS',
@@ -28,7 +33,13 @@ interface KindSpec {
   required(merged: Record<string, unknown>): readonly string[];
 }
 
-const LINE_WORKS_CREDENTIALS = ['domainId', 'clientId', 'clientSecret', 'serviceAccount', 'privateKey'];
+const LINE_WORKS_CREDENTIALS = [
+  'domainId',
+  'clientId',
+  'clientSecret',
+  'serviceAccount',
+  'privateKey',
+];
 
 export const KIND_SPECS: Record<IntegrationKind, KindSpec> = {
   LINE_WORKS: {
@@ -105,9 +116,10 @@ function toView(kind: IntegrationKind, row: Row | undefined): IntegrationView {
 export async function listIntegrations(db: Db, tenantId: string) {
   const rows = await db.select().from(integrations).where(eq(integrations.tenantId, tenantId));
   const byKind = new Map(rows.map((r) => [r.kind, r]));
-  return Object.fromEntries(
-    INTEGRATION_KINDS.map((k) => [k, toView(k, byKind.get(k))]),
-  ) as Record<IntegrationKind, IntegrationView>;
+  return Object.fromEntries(INTEGRATION_KINDS.map((k) => [k, toView(k, byKind.get(k))])) as Record<
+    IntegrationKind,
+    IntegrationView
+  >;
 }
 
 async function loadRow(db: Db, tenantId: string, kind: IntegrationKind) {
@@ -164,7 +176,12 @@ export async function configureIntegration(
       if (name in sealed) cleared.push(name);
       delete sealed[name];
     } else {
-      sealed[name] = await sealSecret(secretsKey, secretPlace(actor.tenantId, kind, name), value as string, now);
+      sealed[name] = await sealSecret(
+        secretsKey,
+        secretPlace(actor.tenantId, kind, name),
+        value as string,
+        now,
+      );
       changed.push(name);
     }
   }
@@ -268,12 +285,20 @@ export async function recordIntegrationHealth(
   db: Db,
   tenantId: string,
   kind: IntegrationKind,
-  outcome: { ok: boolean; error?: string | null; facts?: Record<string, unknown>; verified?: boolean },
+  outcome: {
+    ok: boolean;
+    error?: string | null;
+    facts?: Record<string, unknown>;
+    verified?: boolean;
+  },
 ): Promise<void> {
   const row = await loadRow(db, tenantId, kind);
   if (!row) return;
   const now = new Date().toISOString();
-  const settings = { ...parseJson<Record<string, unknown>>(row.settings), ...(outcome.facts ?? {}) };
+  const settings = {
+    ...parseJson<Record<string, unknown>>(row.settings),
+    ...(outcome.facts ?? {}),
+  };
   await db
     .update(integrations)
     .set({

@@ -31,7 +31,9 @@ export function decodeCursor<K extends string>(
 export function pageSize(first: number | null | undefined): number {
   if (first == null) return DEFAULT_PAGE;
   if (first < 1) {
-    throw new InputError([{ code: 'INVALID', message: '`first` must be at least 1', field: ['first'] }]);
+    throw new InputError([
+      { code: 'INVALID', message: '`first` must be at least 1', field: ['first'] },
+    ]);
   }
   return Math.min(first, MAX_PAGE);
 }

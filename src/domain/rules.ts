@@ -74,7 +74,13 @@ export async function setRules(db: Db, actor: Principal, rules: readonly Notific
     const writes = rules.map((r) =>
       db
         .insert(notificationRules)
-        .values({ tenantId: actor.tenantId, type: r.type, channel: r.channel, enabled: r.enabled, updatedAt: now })
+        .values({
+          tenantId: actor.tenantId,
+          type: r.type,
+          channel: r.channel,
+          enabled: r.enabled,
+          updatedAt: now,
+        })
         .onConflictDoUpdate({
           target: [notificationRules.tenantId, notificationRules.type, notificationRules.channel],
           set: { enabled: r.enabled, updatedAt: now },

@@ -83,7 +83,9 @@ export async function findUsers(db: Db, tenantId: string, userIds: readonly stri
 }
 
 export async function getUserByRowId(db: Db, tenantId: string, rowId: string) {
-  return db.query.users.findFirst({ where: and(eq(users.tenantId, tenantId), eq(users.id, rowId)) });
+  return db.query.users.findFirst({
+    where: and(eq(users.tenantId, tenantId), eq(users.id, rowId)),
+  });
 }
 
 export async function getUserByUserId(db: Db, tenantId: string, userId: string) {
@@ -99,7 +101,13 @@ export async function ensureSelf(db: Db, principal: Principal): Promise<UserRow>
   const now = new Date().toISOString();
   await db
     .insert(users)
-    .values({ id: newId(), tenantId: principal.tenantId, userId: principal.subject, createdAt: now, updatedAt: now })
+    .values({
+      id: newId(),
+      tenantId: principal.tenantId,
+      userId: principal.subject,
+      createdAt: now,
+      updatedAt: now,
+    })
     .onConflictDoNothing();
   const row = await getUserByUserId(db, principal.tenantId, principal.subject);
   if (!row) throw new Error('member row vanished after insert');
@@ -129,7 +137,12 @@ export async function listUsers(
   const base = and(...filters);
   const page = opts.afterUserId ? and(base, gt(users.userId, opts.afterUserId)) : base;
   const [rows, total] = await db.batch([
-    db.select().from(users).where(page).orderBy(asc(users.userId)).limit(opts.first + 1),
+    db
+      .select()
+      .from(users)
+      .where(page)
+      .orderBy(asc(users.userId))
+      .limit(opts.first + 1),
     db.select({ n: count() }).from(users).where(base),
   ]);
   return {
@@ -144,7 +157,10 @@ function webhookPlace(tenantId: string, rowId: string): string {
 }
 
 /** The member's Google Chat webhook URL, decrypted, for the delivery consumer only. */
-export async function googleChatWebhookOf(secretsKey: string, row: UserRow): Promise<string | null> {
+export async function googleChatWebhookOf(
+  secretsKey: string,
+  row: UserRow,
+): Promise<string | null> {
   if (!row.googleChatWebhook) return null;
   return unseal(secretsKey, webhookPlace(row.tenantId, row.id), row.googleChatWebhook);
 }
@@ -190,9 +206,17 @@ export async function updateMyBindings(
     } else {
       const parsed = parseGoogleChatWebhook(url, googleChatOrigin);
       if (!parsed.ok) {
-        errors.push({ code: 'INVALID', message: parsed.reason, field: ['input', 'googleChatWebhookUrl'] });
+        errors.push({
+          code: 'INVALID',
+          message: parsed.reason,
+          field: ['input', 'googleChatWebhookUrl'],
+        });
       } else {
-        set.googleChatWebhook = await seal(secretsKey, webhookPlace(principal.tenantId, self.id), url);
+        set.googleChatWebhook = await seal(
+          secretsKey,
+          webhookPlace(principal.tenantId, self.id),
+          url,
+        );
         set.googleChatSpace = parsed.space;
         set.googleChatError = null;
         detail.googleChat = `set space ${parsed.space}`;
@@ -204,10 +228,19 @@ export async function updateMyBindings(
   const now = new Date().toISOString();
   set.updatedAt = now;
   await db.batch([
-    db.update(users).set(set).where(and(eq(users.tenantId, principal.tenantId), eq(users.id, self.id))),
+    db
+      .update(users)
+      .set(set)
+      .where(and(eq(users.tenantId, principal.tenantId), eq(users.id, self.id))),
     auditStatement(
       db,
-      { tenantId: principal.tenantId, actor: principal.subject, action: 'binding.update', target: self.userId, detail },
+      {
+        tenantId: principal.tenantId,
+        actor: principal.subject,
+        action: 'binding.update',
+        target: self.userId,
+        detail,
+      },
       now,
     ),
   ]);

@@ -3,11 +3,7 @@ import { lineBotInfo } from '../adapters/line/index.ts';
 import { slackAuthTest } from '../adapters/slack/index.ts';
 import type { Db } from '../db/client.ts';
 import type { UserError } from './errors.ts';
-import {
-  type IntegrationKind,
-  loadCredentials,
-  recordIntegrationHealth,
-} from './integrations.ts';
+import { type IntegrationKind, loadCredentials, recordIntegrationHealth } from './integrations.ts';
 
 export const PROVIDER_TIMEOUT_MS = 10_000;
 
@@ -64,12 +60,18 @@ export async function verifyIntegration(
         timeoutMs: PROVIDER_TIMEOUT_MS,
       });
       if (r.ok) {
-        const friendUrl = typeof creds.settings.friendUrl === 'string' ? creds.settings.friendUrl : '';
+        const friendUrl =
+          typeof creds.settings.friendUrl === 'string' ? creds.settings.friendUrl : '';
         const friendUrlMatches = friendUrl !== '' && friendUrlMatchesBasicId(friendUrl, r.basicId);
         await recordIntegrationHealth(db, tenantId, kind, {
           ok: true,
           verified: true,
-          facts: { basicId: r.basicId, botUserId: r.userId, botDisplayName: r.displayName, friendUrlMatches },
+          facts: {
+            basicId: r.basicId,
+            botUserId: r.userId,
+            botDisplayName: r.displayName,
+            friendUrlMatches,
+          },
         });
         const errors: UserError[] =
           friendUrl !== '' && !friendUrlMatches && !friendUrl.startsWith('https://lin.ee/')

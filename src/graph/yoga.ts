@@ -2,9 +2,10 @@
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
 import { GraphQLError } from 'graphql';
-import { createYoga, useErrorHandler, type YogaInitialContext } from 'graphql-yoga';
+import { createYoga, maskError, useErrorHandler, type YogaInitialContext } from 'graphql-yoga';
 import { openDb } from '../db/client.ts';
 import { AuthError, authenticate } from '../domain/auth.ts';
+import { ForbiddenError, InputError } from '../domain/errors.ts';
 import type { Logger } from '../domain/log.ts';
 import type { Context } from './context.ts';
 import { schema } from './schema/index.ts';
@@ -52,6 +53,21 @@ query {
 `,
   },
   context: makeContext as never,
+  maskedErrors: {
+    // Domain errors outside a mutation payload become coded GraphQL errors; the rest is masked.
+    maskError(error, message, isDev) {
+      const original = (error as { originalError?: unknown }).originalError;
+      if (original instanceof InputError) {
+        return new GraphQLError(original.message, {
+          extensions: { code: 'BAD_USER_INPUT', errors: original.errors },
+        });
+      }
+      if (original instanceof ForbiddenError) {
+        return new GraphQLError(original.message, { extensions: { code: 'FORBIDDEN' } });
+      }
+      return maskError(error, message, isDev);
+    },
+  },
   plugins: [
     maxDepthPlugin({ n: MAX_DEPTH }),
     maxTokensPlugin({ n: MAX_TOKENS }),
@@ -62,6 +78,7 @@ query {
       for (const error of errors) {
         const original = (error as { originalError?: unknown }).originalError;
         if (!(original instanceof Error) || original instanceof GraphQLError) continue;
+        if (original instanceof InputError || original instanceof ForbiddenError) continue;
         log?.error('unexpected error in resolver', {
           error: `${original.name}: ${original.message}`,
           stack: original.stack,

@@ -67,6 +67,9 @@ app.notFound((c) => c.json({ error: 'Not found' }, 404));
 
 app.onError(function handleError(err, c) {
   if (err instanceof HTTPException) return c.json({ error: err.message }, err.status);
-  c.get('log')?.error('unhandled error', { error: `${err.name}: ${err.message}`, stack: err.stack });
+  c.get('log')?.error('unhandled error', {
+    error: `${err.name}: ${err.message}`,
+    stack: err.stack,
+  });
   return c.json({ error: 'Internal error', requestId: c.get('requestId') }, 500);
 });

@@ -2,8 +2,8 @@
 import type { ObjectRef } from '@pothos/core';
 import { GraphQLError, Kind } from 'graphql';
 import type { UserError } from '../../domain/errors.ts';
-import { CHANNELS, NOTIFICATION_TYPES } from '../../domain/rules.ts';
 import { INTEGRATION_KINDS } from '../../domain/integrations.ts';
+import { CHANNELS, NOTIFICATION_TYPES } from '../../domain/rules.ts';
 import { type BuilderTypes, builder } from '../builder.ts';
 
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
@@ -111,7 +111,10 @@ export function connection<T>(
 }
 
 /** Declares `<Name>Edge` and `<Name>Connection` for a node type, as contract.graphql names them. */
-export function connectionType<T extends object>(name: string, nodeRef: ObjectRef<BuilderTypes, T>) {
+export function connectionType<T extends object>(
+  name: string,
+  nodeRef: ObjectRef<BuilderTypes, T>,
+) {
   const Edge = builder.objectRef<{ cursor: string; node: T }>(`${name}Edge`).implement({
     fields: (t) => ({
       cursor: t.exposeString('cursor'),
@@ -119,9 +122,11 @@ export function connectionType<T extends object>(name: string, nodeRef: ObjectRe
     }),
   });
   return builder
-    .objectRef<{ edges: { cursor: string; node: T }[]; pageInfo: PageInfoShape; totalCount: number }>(
-      `${name}Connection`,
-    )
+    .objectRef<{
+      edges: { cursor: string; node: T }[];
+      pageInfo: PageInfoShape;
+      totalCount: number;
+    }>(`${name}Connection`)
     .implement({
       fields: (t) => ({
         edges: t.field({ type: [Edge], resolve: (c) => c.edges }),

@@ -1,5 +1,6 @@
 /** サービス連携設定: the five integrations, their configure* mutations and verification. */
 import { z } from 'zod';
+import type { UserError } from '../../domain/errors.ts';
 import {
   configureIntegration,
   getIntegration,
@@ -8,7 +9,6 @@ import {
   listIntegrations,
   type SecretView,
 } from '../../domain/integrations.ts';
-import type { UserError } from '../../domain/errors.ts';
 import { pkcs8Problem } from '../../domain/pem.ts';
 import { verifyIntegration } from '../../domain/verify.ts';
 import { builder } from '../builder.ts';
@@ -17,7 +17,7 @@ import { validate, withUserErrors } from '../validate.ts';
 import { IntegrationKindEnum, IntegrationStatusEnum, UserErrorRef } from './common.ts';
 
 const SecretRef = builder.objectRef<SecretView>('Secret').implement({
-  description: "A stored secret: never its value.",
+  description: 'A stored secret: never its value.',
   fields: (t) => ({
     configured: t.exposeBoolean('configured'),
     hint: t.exposeString('hint', { nullable: true, description: 'Last 4 characters at most' }),
@@ -71,7 +71,10 @@ function integrationType(
         ]),
       ),
       ...Object.fromEntries(
-        secrets.map((name) => [name, t.field({ type: SecretRef, resolve: (v) => secret(v, name) })]),
+        secrets.map((name) => [
+          name,
+          t.field({ type: SecretRef, resolve: (v) => secret(v, name) }),
+        ]),
       ),
     }),
   });
@@ -79,7 +82,7 @@ function integrationType(
 
 const LineWorksRef = integrationType(
   'LINE_WORKS',
-  'LINE WORKS messenger bot (API 2.0, service account). The seed\'s API 1.0 fields map onto these.',
+  "LINE WORKS messenger bot (API 2.0, service account). The seed's API 1.0 fields map onto these.",
   ['domainId', 'adminEmail', 'clientId', 'serviceAccount', 'botId'],
   ['clientSecret', 'privateKey', 'botSecret'],
 );
@@ -100,13 +103,19 @@ const LineRef = builder.objectRef<IntegrationView>(TYPE_NAMES.LINE).implement({
   interfaces: [IntegrationRef],
   fields: (t) => ({
     loginChannelId: t.string({ nullable: true, resolve: (v) => setting(v, 'loginChannelId') }),
-    loginChannelSecret: t.field({ type: SecretRef, resolve: (v) => secret(v, 'loginChannelSecret') }),
+    loginChannelSecret: t.field({
+      type: SecretRef,
+      resolve: (v) => secret(v, 'loginChannelSecret'),
+    }),
     messagingChannelSecret: t.field({
       type: SecretRef,
       description: 'Signs the webhook',
       resolve: (v) => secret(v, 'messagingChannelSecret'),
     }),
-    channelAccessToken: t.field({ type: SecretRef, resolve: (v) => secret(v, 'channelAccessToken') }),
+    channelAccessToken: t.field({
+      type: SecretRef,
+      resolve: (v) => secret(v, 'channelAccessToken'),
+    }),
     friendUrl: t.string({
       nullable: true,
       description: "The official account's add-friend link (Gain Friends > Direct link)",
@@ -131,18 +140,22 @@ const LineRef = builder.objectRef<IntegrationView>(TYPE_NAMES.LINE).implement({
     }),
   }),
 });
-const LineWorksCalendarRef = builder.objectRef<IntegrationView>(TYPE_NAMES.LINE_WORKS_CALENDAR).implement({
-  description: 'LINE WORKS calendar registration of absences (カレンダー登録).',
-  interfaces: [IntegrationRef],
-  fields: (t) => ({
-    useMessengerCredentials: t.boolean({ resolve: (v) => v.settings.useMessengerCredentials === true }),
-    domainId: t.string({ nullable: true, resolve: (v) => setting(v, 'domainId') }),
-    clientId: t.string({ nullable: true, resolve: (v) => setting(v, 'clientId') }),
-    clientSecret: t.field({ type: SecretRef, resolve: (v) => secret(v, 'clientSecret') }),
-    serviceAccount: t.string({ nullable: true, resolve: (v) => setting(v, 'serviceAccount') }),
-    privateKey: t.field({ type: SecretRef, resolve: (v) => secret(v, 'privateKey') }),
-  }),
-});
+const LineWorksCalendarRef = builder
+  .objectRef<IntegrationView>(TYPE_NAMES.LINE_WORKS_CALENDAR)
+  .implement({
+    description: 'LINE WORKS calendar registration of absences (カレンダー登録).',
+    interfaces: [IntegrationRef],
+    fields: (t) => ({
+      useMessengerCredentials: t.boolean({
+        resolve: (v) => v.settings.useMessengerCredentials === true,
+      }),
+      domainId: t.string({ nullable: true, resolve: (v) => setting(v, 'domainId') }),
+      clientId: t.string({ nullable: true, resolve: (v) => setting(v, 'clientId') }),
+      clientSecret: t.field({ type: SecretRef, resolve: (v) => secret(v, 'clientSecret') }),
+      serviceAccount: t.string({ nullable: true, resolve: (v) => setting(v, 'serviceAccount') }),
+      privateKey: t.field({ type: SecretRef, resolve: (v) => secret(v, 'privateKey') }),
+    }),
+  });
 
 const REFS = {
   LINE_WORKS: LineWorksRef,
@@ -160,7 +173,10 @@ const IntegrationsRef = builder
       slack: t.field({ type: SlackRef, resolve: (i) => i.SLACK }),
       googleChat: t.field({ type: GoogleChatRef, resolve: (i) => i.GOOGLE_CHAT }),
       line: t.field({ type: LineRef, resolve: (i) => i.LINE }),
-      lineWorksCalendar: t.field({ type: LineWorksCalendarRef, resolve: (i) => i.LINE_WORKS_CALENDAR }),
+      lineWorksCalendar: t.field({
+        type: LineWorksCalendarRef,
+        resolve: (i) => i.LINE_WORKS_CALENDAR,
+      }),
     }),
   });
 
@@ -193,11 +209,20 @@ const privateKey = z
     if (problem) ctx.issues.push({ code: 'custom', message: problem, input: ctx.value });
   });
 const lineWorksCredentials = {
-  domainId: clearable(z.string().trim().regex(/^[A-Za-z0-9_-]{1,64}$/, 'domainId is the Domain ID shown in the Developer Console')),
+  domainId: clearable(
+    z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/, 'domainId is the Domain ID shown in the Developer Console'),
+  ),
   clientId: clearable(token('clientId', 200)),
   clientSecret: clearable(token('clientSecret', 500)),
   serviceAccount: clearable(
-    z.string().trim().max(320).regex(/^[^\s@]+@[^\s@]+$/, 'serviceAccount looks like xxxx.serviceaccount@your-domain'),
+    z
+      .string()
+      .trim()
+      .max(320)
+      .regex(/^[^\s@]+@[^\s@]+$/, 'serviceAccount looks like xxxx.serviceaccount@your-domain'),
   ),
   privateKey: clearable(privateKey),
 };
@@ -207,20 +232,35 @@ const InputSchemas = {
     enabled: z.boolean(),
     ...lineWorksCredentials,
     adminEmail: clearable(z.email('adminEmail must be an email address').max(320)),
-    botId: clearable(z.string().trim().regex(/^\d{1,20}$/, 'botId is the numeric Bot ID')),
+    botId: clearable(
+      z
+        .string()
+        .trim()
+        .regex(/^\d{1,20}$/, 'botId is the numeric Bot ID'),
+    ),
     botSecret: clearable(token('botSecret', 500)),
   }),
   SLACK: z.object({ enabled: z.boolean(), botToken: clearable(token('botToken', 500)) }),
   GOOGLE_CHAT: z.object({ enabled: z.boolean() }),
   LINE: z.object({
     enabled: z.boolean(),
-    loginChannelId: clearable(z.string().trim().regex(/^\d{6,20}$/, 'loginChannelId is the numeric Channel ID')),
+    loginChannelId: clearable(
+      z
+        .string()
+        .trim()
+        .regex(/^\d{6,20}$/, 'loginChannelId is the numeric Channel ID'),
+    ),
     loginChannelSecret: clearable(token('loginChannelSecret', 200)),
     messagingChannelSecret: clearable(token('messagingChannelSecret', 200)),
     channelAccessToken: clearable(token('channelAccessToken', 2000)),
     friendUrl: clearable(
       z
-        .url({ protocol: /^https$/, hostname: lineHosts, error: 'friendUrl must be an https LINE add-friend link (https://line.me/R/ti/p/@… or https://lin.ee/…)' })
+        .url({
+          protocol: /^https$/,
+          hostname: lineHosts,
+          error:
+            'friendUrl must be an https LINE add-friend link (https://line.me/R/ti/p/@… or https://lin.ee/…)',
+        })
         .max(500),
     ),
   }),
@@ -251,7 +291,8 @@ function configureMutation(
   builder.mutationField(name, (t) =>
     t.field({
       type: Payload,
-      description: 'Admin. A field omitted from the input leaves that setting unchanged; "" clears it.',
+      description:
+        'Admin. A field omitted from the input leaves that setting unchanged; "" clears it.',
       args: { input: t.arg({ type: Input, required: true }) },
       resolve: (_r, args, ctx) => {
         const admin = requireRole(ctx, 'admin');
@@ -274,9 +315,7 @@ function configureMutation(
   );
 }
 
-type PothosInputFieldBuilder = Parameters<
-  Parameters<typeof builder.inputType>[1]['fields']
->[0];
+type PothosInputFieldBuilder = Parameters<Parameters<typeof builder.inputType>[1]['fields']>[0];
 
 const lineWorksCredentialFields = (t: PothosInputFieldBuilder) => ({
   domainId: t.string(),
@@ -353,7 +392,8 @@ const VerifyPayload = builder
 builder.mutationField('verifyIntegration', (t) =>
   t.field({
     type: VerifyPayload,
-    description: "Admin. Checks the stored credentials against the provider and records the outcome.",
+    description:
+      'Admin. Checks the stored credentials against the provider and records the outcome.',
     args: { kind: t.arg({ type: IntegrationKindEnum, required: true }) },
     resolve: async (_r, args, ctx) => {
       const admin = requireRole(ctx, 'admin');

@@ -7,8 +7,8 @@ import {
   ensureSelf,
   listUsers,
   MAX_USERS_PER_UPSERT,
-  updateMyBindings,
   type UserRow,
+  updateMyBindings,
   upsertUsers,
 } from '../../domain/users.ts';
 import { builder } from '../builder.ts';
@@ -96,12 +96,16 @@ const BindingsRef = builder.objectRef<UserRow>('Bindings').implement({
   fields: (t) => ({
     lineWorks: t.field({
       type: LineWorksBindingRef,
-      resolve: (u) => ({ userId: u.lineWorksUserId ?? u.userId, overridden: u.lineWorksUserId != null }),
+      resolve: (u) => ({
+        userId: u.lineWorksUserId ?? u.userId,
+        overridden: u.lineWorksUserId != null,
+      }),
     }),
     slack: t.field({
       type: SlackBindingRef,
       nullable: true,
-      resolve: (u) => (u.slackMemberId ? { memberId: u.slackMemberId, problem: u.slackError } : null),
+      resolve: (u) =>
+        u.slackMemberId ? { memberId: u.slackMemberId, problem: u.slackError } : null,
     }),
     googleChat: t.field({
       type: GoogleChatBindingRef,
@@ -169,7 +173,7 @@ const UserInputRef = builder.inputType('UserInput', {
 const userIdSchema = z
   .string()
   .trim()
-  .min(1, 'userId is required')
+  .min(1, { message: 'userId is required', abort: true })
   .max(200, 'userId is too long')
   .regex(/^[^\s]+$/, 'userId must not contain spaces');
 const UsersSchema = z
