@@ -21,13 +21,14 @@ CREATE TABLE `deliveries` (
 	`provider_message_id` text,
 	`created_at` text NOT NULL,
 	`updated_at` text NOT NULL,
-	`sent_at` text
+	`sent_at` text,
+	`due_at` text NOT NULL
 );
 --> statement-breakpoint
 CREATE INDEX `deliveries_tenant_created` ON `deliveries` (`tenant_id`,`created_at`,`id`);--> statement-breakpoint
-CREATE INDEX `deliveries_tenant_event` ON `deliveries` (`tenant_id`,`event_id`);--> statement-breakpoint
+CREATE INDEX `deliveries_tenant_event` ON `deliveries` (`tenant_id`,`event_id`,`status`);--> statement-breakpoint
 CREATE INDEX `deliveries_tenant_user` ON `deliveries` (`tenant_id`,`user_row_id`);--> statement-breakpoint
-CREATE INDEX `deliveries_status_updated` ON `deliveries` (`status`,`updated_at`);--> statement-breakpoint
+CREATE INDEX `deliveries_status_due` ON `deliveries` (`status`,`due_at`);--> statement-breakpoint
 CREATE TABLE `integrations` (
 	`tenant_id` text NOT NULL,
 	`kind` text NOT NULL,
@@ -85,6 +86,7 @@ CREATE TABLE `workflow_events` (
 	`actor_name` text,
 	`comment` text,
 	`occurred_at` text,
+	`is_test` integer DEFAULT false NOT NULL,
 	`created_at` text NOT NULL
 );
 --> statement-breakpoint

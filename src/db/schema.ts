@@ -104,6 +104,8 @@ export const workflowEvents = sqliteTable(
     actorName: text('actor_name'),
     comment: text('comment'),
     occurredAt: text('occurred_at'),
+    /** A test message from sendTestNotification rather than a WORKPLACE event. */
+    isTest: integer('is_test', { mode: 'boolean' }).notNull().default(false),
     createdAt: text('created_at').notNull(),
   },
   (t) => [
@@ -128,11 +130,13 @@ export const deliveries = sqliteTable(
     createdAt: text('created_at').notNull(),
     updatedAt: text('updated_at').notNull(),
     sentAt: text('sent_at'),
+    /** When the next step is expected (enqueue, retry, slot); the sweeper looks past it. */
+    dueAt: text('due_at').notNull(),
   },
   (t) => [
     index('deliveries_tenant_created').on(t.tenantId, t.createdAt, t.id),
-    index('deliveries_tenant_event').on(t.tenantId, t.eventId),
+    index('deliveries_tenant_event').on(t.tenantId, t.eventId, t.status),
     index('deliveries_tenant_user').on(t.tenantId, t.userRowId),
-    index('deliveries_status_updated').on(t.status, t.updatedAt),
+    index('deliveries_status_due').on(t.status, t.dueAt),
   ],
 );

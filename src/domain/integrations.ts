@@ -3,6 +3,7 @@
  * JSON, secrets sealed with AES-GCM. Reads return views that never carry a secret's value.
  */
 import { and, eq } from 'drizzle-orm';
+import { validatePrivateKey } from '../adapters/line-works/index.ts';
 import type { Db } from '../db/client.ts';
 import { integrations } from '../db/schema.ts';
 import { auditStatement } from './audit.ts';
@@ -310,3 +311,6 @@ export async function recordIntegrationHealth(
     })
     .where(and(eq(integrations.tenantId, tenantId), eq(integrations.kind, kind)));
 }
+
+/** Settings-form check of a LINE WORKS service-account private key (PKCS#8 PEM, RSA). */
+export const checkPrivateKey = validatePrivateKey;

@@ -1,31 +1,23 @@
 /** Per-request GraphQL context: the verified caller (or why not), D1, config and logging. */
 import { GraphQLError } from 'graphql';
+import type { PubSub } from 'graphql-yoga';
 import type { Db } from '../db/client.ts';
 import type { Principal, Role } from '../domain/auth.ts';
+import type { DeliveryUpdate, Outbox } from '../domain/deliveries.ts';
 import type { Logger } from '../domain/log.ts';
 
-/** What the graph needs from the Worker environment (a subset of the generated `Env`). */
-export type GraphEnv = Pick<
-  Env,
-  | 'SECRETS_KEY'
-  | 'PUBLIC_BASE_URL'
-  | 'SLACK_API_BASE'
-  | 'GOOGLE_CHAT_WEBHOOK_ORIGIN'
-  | 'LINE_API_BASE'
-  | 'LINE_ACCESS_BASE'
-  | 'LINE_WORKS_AUTH_BASE'
-  | 'LINE_WORKS_API_BASE'
-  | 'RETENTION_DAYS'
->;
-
 export interface Context {
-  env: GraphEnv;
+  env: Env;
   db: Db;
   principal: Principal | null;
   /** Why there is no principal, when there is none. */
   authError: string | null;
   requestId: string;
   log: Logger;
+  /** Where emitted deliveries go and who hears of status changes. */
+  outbox: Outbox;
+  /** The tenant's subscription fan-out, inside the DeliveryHub object only. */
+  pubsub: PubSub<{ delivery: [DeliveryUpdate] }> | null;
 }
 
 /** The caller, who must hold one of `roles`; UNAUTHENTICATED / FORBIDDEN GraphQL errors otherwise. */

@@ -2,33 +2,49 @@
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
 import { GraphQLError } from 'graphql';
-import { createYoga, maskError, useErrorHandler, type YogaInitialContext } from 'graphql-yoga';
+import {
+  createYoga,
+  maskError,
+  type PubSub,
+  useErrorHandler,
+  type YogaInitialContext,
+} from 'graphql-yoga';
 import { openDb } from '../db/client.ts';
-import { AuthError, authenticate } from '../domain/auth.ts';
+import { AuthError, authenticate, type Principal } from '../domain/auth.ts';
+import type { DeliveryUpdate, Outbox } from '../domain/deliveries.ts';
 import { ForbiddenError, InputError } from '../domain/errors.ts';
 import type { Logger } from '../domain/log.ts';
 import type { Context } from './context.ts';
 import { schema } from './schema/index.ts';
 
-/** What the Worker hands yoga with each request. */
+/** What the Worker (or the DeliveryHub object) hands yoga with each request. */
 export interface ServerContext {
   env: Env;
   requestId: string;
   log: Logger;
+  outbox: Outbox;
+  /** Set inside DeliveryHub: the caller the Worker already verified. */
+  principal?: Principal;
+  /** Set inside DeliveryHub: the tenant's subscription fan-out. */
+  pubsub?: HubPubSub;
 }
+
+export type HubPubSub = PubSub<{ delivery: [DeliveryUpdate] }>;
 
 export const MAX_DEPTH = 10;
 export const MAX_TOKENS = 20_000;
 
 async function makeContext(init: YogaInitialContext & ServerContext): Promise<Context> {
-  const { env, requestId, log, request } = init;
-  let principal: Context['principal'] = null;
+  const { env, requestId, log, request, outbox, pubsub } = init;
+  let principal: Context['principal'] = init.principal ?? null;
   let authError: string | null = null;
-  try {
-    principal = await authenticate(env, request.headers.get('authorization'));
-  } catch (err) {
-    if (!(err instanceof AuthError)) throw err;
-    authError = err.message;
+  if (!principal) {
+    try {
+      principal = await authenticate(env, request.headers.get('authorization'));
+    } catch (err) {
+      if (!(err instanceof AuthError)) throw err;
+      authError = err.message;
+    }
   }
   return {
     env,
@@ -36,6 +52,8 @@ async function makeContext(init: YogaInitialContext & ServerContext): Promise<Co
     principal,
     authError,
     requestId,
+    outbox,
+    pubsub: pubsub ?? null,
     log: principal ? log.child({ tenant: principal.tenantId, sub: principal.subject }) : log,
   };
 }

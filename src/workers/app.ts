@@ -3,8 +3,11 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
+import { authenticate } from '../domain/auth.ts';
 import { createLogger, type Logger } from '../domain/log.ts';
 import { yoga } from '../graph/yoga.ts';
+import type { DeliveryHub } from './delivery-hub.ts';
+import { createOutbox } from './outbox.ts';
 
 export type AppEnv = { Bindings: Env; Variables: { requestId: string; log: Logger } };
 
@@ -59,9 +62,26 @@ app.get('/healthz', async (c) => {
   return c.json({ ok: db?.ok === 1, service: 'renkei' });
 });
 
-app.on(['GET', 'POST'], '/graphql', (c) =>
-  yoga.fetch(c.req.raw, { env: c.env, requestId: c.get('requestId'), log: c.get('log') }),
-);
+app.on(['GET', 'POST'], '/graphql', async function graphql(c) {
+  const ctx = {
+    env: c.env,
+    requestId: c.get('requestId'),
+    log: c.get('log'),
+    outbox: createOutbox(c.env),
+  };
+  // Subscriptions (GraphQL over SSE) run in the tenant's DeliveryHub, which holds the
+  // pub/sub; the Worker verifies the caller and hands the object the principal by RPC.
+  if (c.req.header('accept')?.includes('text/event-stream')) {
+    const principal = await authenticate(c.env, c.req.header('authorization')).catch(() => null);
+    if (principal) {
+      const hub = (c.env.DELIVERY_HUB as DurableObjectNamespace<DeliveryHub>).getByName(
+        principal.tenantId,
+      );
+      return hub.subscribe(c.req.raw, principal, ctx.requestId);
+    }
+  }
+  return yoga.fetch(c.req.raw, ctx);
+});
 
 app.notFound((c) => c.json({ error: 'Not found' }, 404));
 

@@ -18,7 +18,6 @@ interface Recorded {
   query: Record<string, string>;
   headers: Record<string, string>;
   body: string;
-  // biome-ignore lint/suspicious/noExplicitAny: recorded bodies are asserted structurally
   json?: any;
 }
 

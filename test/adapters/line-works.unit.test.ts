@@ -29,13 +29,11 @@ interface Recorded {
   path: string;
   headers: Record<string, string>;
   body: string;
-  // biome-ignore lint/suspicious/noExplicitAny: recorded JSON bodies are asserted field by field
   json?: any;
   form?: Record<string, string>;
   status: number;
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: the control API answers several JSON shapes
 async function control(path: string, body?: unknown): Promise<any> {
   const res = await fetch(new URL(path, new URL(API).origin), {
     method: body === undefined ? 'GET' : 'POST',
@@ -704,7 +702,22 @@ describe('calendar', () => {
       eventId: 'no-such-event',
       absence: allDay,
     });
-    expect(missing).toMatchObject({ ok: false, retryable: false, status: 404, code: 'NOT_FOUND' });
+    expect(missing).toMatchObject({
+      ok: false,
+      retryable: false,
+      status: 404,
+      code: 'NOT_FOUND',
+      scope: 'message',
+      reason: expect.stringContaining('no longer exists'),
+    });
+
+    const gone = `${uid('gone')}@example.test`;
+    await script({ path: `/users/${encodeURIComponent(gone)}/calendar/events` }, [
+      { status: 404, json: { code: 'NOT_FOUND', description: 'The user does not exist' } },
+    ]);
+    expect(
+      await createCalendarEvent({ ...base, userId: gone, accessToken: s.token, absence: allDay }),
+    ).toMatchObject({ ok: false, retryable: false, status: 404, scope: 'recipient' });
 
     const botToken = await accessToken(await newApp(), ['bot']);
     expect(
@@ -727,6 +740,20 @@ describe('calendar', () => {
       timeoutMs: 5000,
     });
     expect(r).toMatchObject({ ok: false, retryable: false, code: 'INVALID_ABSENCE' });
+    const backwards = await createCalendarEvent({
+      apiBase: API,
+      accessToken: s.token,
+      userId: s.userId,
+      absence: {
+        ...allDay,
+        allDay: false,
+        endDate: allDay.startDate,
+        startTime: '13:00',
+        endTime: '09:00',
+      },
+      timeoutMs: 5000,
+    });
+    expect(backwards).toMatchObject({ ok: false, code: 'INVALID_ABSENCE' });
     expect(await requests(`/users/${encodeURIComponent(s.userId)}/`)).toEqual([]);
   });
 });

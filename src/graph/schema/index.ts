@@ -4,6 +4,7 @@ import './rules.ts';
 import './users.ts';
 import './audit.ts';
 import './node.ts';
+import './deliveries.ts';
 import { builder } from '../builder.ts';
 
 /** The executable schema served at /graphql and printed to schema.graphql. */

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import type { UserError } from '../../domain/errors.ts';
 import {
+  checkPrivateKey,
   configureIntegration,
   getIntegration,
   type IntegrationKind,
@@ -9,7 +10,6 @@ import {
   listIntegrations,
   type SecretView,
 } from '../../domain/integrations.ts';
-import { pkcs8Problem } from '../../domain/pem.ts';
 import { verifyIntegration } from '../../domain/verify.ts';
 import { builder } from '../builder.ts';
 import { requireRole } from '../context.ts';
@@ -205,8 +205,8 @@ const privateKey = z
   .trim()
   .max(16_384, 'privateKey is too long')
   .check(async (ctx) => {
-    const problem = await pkcs8Problem(ctx.value);
-    if (problem) ctx.issues.push({ code: 'custom', message: problem, input: ctx.value });
+    const check = await checkPrivateKey(ctx.value);
+    if (!check.ok) ctx.issues.push({ code: 'custom', message: check.reason, input: ctx.value });
   });
 const lineWorksCredentials = {
   domainId: clearable(

@@ -1,0 +1,32 @@
+export type {
+  AddBotToDomainRequest,
+  GetBotRequest,
+  RegisterBotRequest,
+} from './line-works.bot.ts';
+export { addBotToDomain, getBot, registerBot } from './line-works.bot.ts';
+export type {
+  CreateCalendarEventRequest,
+  DeleteCalendarEventRequest,
+  UpdateCalendarEventRequest,
+} from './line-works.calendar.ts';
+export {
+  absenceEventBody,
+  createCalendarEvent,
+  deleteCalendarEvent,
+  updateCalendarEvent,
+} from './line-works.calendar.ts';
+export type { LineWorksErrorClass } from './line-works.errors.ts';
+export { classifyLineWorksError, readRateLimitHeaders } from './line-works.errors.ts';
+export { lineWorksAdapter, lineWorksMessageContent } from './line-works.provider.ts';
+export type {
+  LineWorksTokenRequest,
+  PrivateKeyCheck,
+  ServiceAccountJwtInput,
+} from './line-works.token.ts';
+export {
+  fetchLineWorksToken,
+  isPkcs8Pem,
+  signServiceAccountJwt,
+  validatePrivateKey,
+} from './line-works.token.ts';
+export type * from './line-works.types.ts';

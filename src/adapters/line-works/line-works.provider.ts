@@ -1,0 +1,73 @@
+import { describeNetworkFailure, fetchWithTimeout } from '../http.ts';
+import { renderText, truncate } from '../messages.ts';
+import type { Notification, ProviderAdapter, SendResult } from '../types.ts';
+import { classifyLineWorksError } from './line-works.errors.ts';
+import type {
+  LineWorksCredentials,
+  LineWorksMessageContent,
+  LineWorksTarget,
+} from './line-works.types.ts';
+
+/** `button_template.contentText` limit. */
+const MAX_CONTENT_TEXT = 1000;
+/**
+ * Button label limit: the button template page gives none, so this keeps to the 20 characters
+ * LINE's own template buttons allow; longer labels are cut rather than rejected.
+ */
+const MAX_LABEL = 20;
+
+/**
+ * The `content` of a bot message in the recipient's locale: a button template whose button
+ * opens the document; a plain `text` message when the notification has no usable http(s) link.
+ * https://developers.worksmobile.com/en/docs/bot-send-button
+ */
+export function lineWorksMessageContent(message: Notification): LineWorksMessageContent {
+  const text = renderText(message, { maxCommentLength: MAX_CONTENT_TEXT });
+  const body = [text.heading, text.summary, ...text.lines].join('\n');
+  if (!text.url) return { type: 'text', text: truncate(text.fallback, MAX_CONTENT_TEXT) };
+  return {
+    type: 'button_template',
+    contentText: truncate(body, MAX_CONTENT_TEXT),
+    actions: [{ type: 'uri', label: truncate(text.buttonLabel, MAX_LABEL), uri: text.url }],
+  };
+}
+
+/**
+ * Sends a bot message to one member: `POST /bots/{botId}/users/{userId}/messages` → 201.
+ * A 401 is `retry` with `learned.tokenRejected = 'true'`: the caller drops its cached token.
+ * https://developers.worksmobile.com/jp/docs/bot-user-message-send
+ */
+export const lineWorksAdapter: ProviderAdapter<LineWorksCredentials, LineWorksTarget> = {
+  channel: 'LINE_WORKS',
+  async send(request): Promise<SendResult> {
+    const { accessToken, botId } = request.credentials;
+    const url =
+      `${request.base.replace(/\/+$/, '')}/bots/${encodeURIComponent(botId)}` +
+      `/users/${encodeURIComponent(request.target.userId)}/messages`;
+    const outcome = await fetchWithTimeout(
+      url,
+      {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${accessToken}`,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify({ content: lineWorksMessageContent(request.message) }),
+      },
+      request.timeoutMs,
+    );
+    if (!outcome.ok) {
+      return { kind: 'retry', reason: describeNetworkFailure('LINE WORKS', outcome.failure) };
+    }
+    const { response } = outcome;
+    if (response.ok) return { kind: 'sent' };
+    const error = await classifyLineWorksError(response, [accessToken]);
+    if (error.kind === 'failed') {
+      return { kind: 'failed', reason: error.reason, scope: error.scope };
+    }
+    const result: SendResult = { kind: 'retry', reason: error.reason };
+    if (error.afterSeconds !== undefined) result.afterSeconds = error.afterSeconds;
+    if (error.tokenRejected) result.learned = { tokenRejected: 'true' };
+    return result;
+  },
+};

@@ -1,0 +1,93 @@
+/**
+ * A notification as a Slack message: Block Kit blocks plus the `text` fallback Slack shows in
+ * notifications and to screen readers.
+ * https://docs.slack.dev/reference/block-kit/blocks
+ * https://docs.slack.dev/messaging/formatting-message-text
+ */
+import { type RenderedField, renderText, truncate, truncateEscaped } from '../messages.ts';
+import type { Notification } from '../types.ts';
+import type { SlackBlock } from './slack.types.ts';
+
+/** Block Kit limits (characters). */
+export const SLACK_LIMITS = {
+  headerText: 150,
+  sectionText: 3000,
+  buttonText: 75,
+  buttonUrl: 3000,
+  /** `text` may hold 40,000; a notification preview needs far less. */
+  fallbackText: 3000,
+} as const;
+
+export const SLACK_OPEN_DOCUMENT_ACTION_ID = 'open_document';
+
+/**
+ * Renders the blocks (header, section with summary / actor / comment, actions with a link
+ * button) and the mrkdwn fallback `text`. User text is escaped (`&`, `<`, `>`) so a comment
+ * cannot mention `<!channel>` or forge a link.
+ */
+export function renderSlackMessage(n: Notification): { text: string; blocks: SlackBlock[] } {
+  const r = renderText(n);
+  const blocks: SlackBlock[] = [
+    {
+      type: 'header',
+      text: { type: 'plain_text', text: truncate(r.heading, SLACK_LIMITS.headerText), emoji: true },
+    },
+    { type: 'section', text: { type: 'mrkdwn', text: sectionText(r.summary, r.fields) } },
+  ];
+  if (r.url && r.url.length <= SLACK_LIMITS.buttonUrl) {
+    blocks.push({
+      type: 'actions',
+      elements: [
+        {
+          type: 'button',
+          text: {
+            type: 'plain_text',
+            text: truncate(r.buttonLabel, SLACK_LIMITS.buttonText),
+            emoji: true,
+          },
+          url: r.url,
+          action_id: SLACK_OPEN_DOCUMENT_ACTION_ID,
+          style: 'primary',
+        },
+      ],
+    });
+  }
+
+  const head = [escapeSlack(r.heading), escapeSlack(r.summary)].join('\n');
+  const link = r.url ? `<${slackLinkUrl(r.url)}|${escapeSlack(r.buttonLabel)}>` : '';
+  const budget = SLACK_LIMITS.fallbackText - head.length - link.length - 2;
+  const body = r.lines.length > 0 ? truncateEscaped(r.lines.join('\n'), budget, escapeSlack) : '';
+  const text = [head, body, link].filter((part) => part !== '').join('\n');
+  return { text: truncate(text, SLACK_LIMITS.fallbackText), blocks };
+}
+
+function sectionText(summary: string, fields: RenderedField[]): string {
+  const parts = [escapeSlack(summary)];
+  for (const field of fields) {
+    const label = escapeSlack(field.label);
+    if (field.kind === 'actor') {
+      parts.push(`*${label}:* ${escapeSlack(field.value)}`);
+    } else {
+      // The comment comes last and takes whatever room is left in the section.
+      const prefix = `*${label}:*\n>`;
+      const budget = SLACK_LIMITS.sectionText - parts.join('\n').length - 1 - prefix.length;
+      parts.push(`${prefix}${truncateEscaped(field.value, budget, escapeQuoted)}`);
+    }
+  }
+  return truncate(parts.join('\n'), SLACK_LIMITS.sectionText);
+}
+
+/** Slack's three control characters in message text. */
+export function escapeSlack(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** Escaped text inside a `>` block quote: every new line stays in the quote. */
+function escapeQuoted(text: string): string {
+  return escapeSlack(text).replace(/\n/g, '\n>');
+}
+
+/** A URL inside `<url|label>`: `|` and `>` would end it early. */
+function slackLinkUrl(url: string): string {
+  return url.replace(/\|/g, '%7C').replace(/>/g, '%3E').replace(/</g, '%3C');
+}

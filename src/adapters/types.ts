@@ -1,0 +1,67 @@
+/**
+ * The one contract every provider adapter implements. Adapters take credentials and base URLs
+ * as arguments, never read `env`, touch no D1 and no GraphQL: they render, sign, send and
+ * classify. The queue consumer decides what a classification means for the delivery.
+ */
+
+export type Channel = 'LINE_WORKS' | 'SLACK' | 'GOOGLE_CHAT' | 'LINE';
+export type Locale = 'JA' | 'EN' | 'KO';
+export type NotificationType =
+  | 'APPROVAL_REQUESTED'
+  | 'APPROVED'
+  | 'REJECTED'
+  | 'RETURNED'
+  | 'COMPLETED'
+  | 'COMMENTED'
+  | 'CIRCULATED'
+  | 'WITHDRAWN'
+  | 'REMINDER';
+
+/** What one recipient is told: the event, in the recipient's locale. */
+export interface Notification {
+  type: NotificationType;
+  locale: Locale;
+  documentId: string;
+  title: string;
+  url: string;
+  actorName?: string | null;
+  comment?: string | null;
+  /** A test message sent by sendTestNotification rather than a workflow event. */
+  test?: boolean;
+}
+
+/**
+ * Outcome of one send attempt.
+ * - `sent`: the provider accepted the message.
+ * - `retry`: transient (429, 5xx, timeout, reset); `afterSeconds` when the provider said so.
+ * - `failed`: permanent; `scope` says whose fault it is: the whole `integration` (bad token,
+ *   missing scope), the `recipient` (unknown member, deleted webhook) or just this `message`.
+ * `learned` carries recipient state worth caching (e.g. Slack's DM channel id).
+ */
+export type SendResult =
+  | { kind: 'sent'; providerMessageId?: string; learned?: Record<string, string> }
+  | { kind: 'retry'; reason: string; afterSeconds?: number; learned?: Record<string, string> }
+  | {
+      kind: 'failed';
+      reason: string;
+      scope: 'integration' | 'recipient' | 'message';
+      learned?: Record<string, string>;
+    };
+
+/** Everything an adapter needs for one attempt. */
+export interface SendRequest<Credentials, Target> {
+  /** Provider API base URL (a wrangler var; a fake on 127.0.0.1 in tests). */
+  base: string;
+  credentials: Credentials;
+  target: Target;
+  message: Notification;
+  /** Stable per delivery: providers with idempotency keys derive them from it. */
+  deliveryId: string;
+  /** Per-request timeout; a timeout is classified `retry`. */
+  timeoutMs: number;
+}
+
+export interface ProviderAdapter<Credentials, Target> {
+  readonly channel: Channel;
+  send(request: SendRequest<Credentials, Target>): Promise<SendResult>;
+}

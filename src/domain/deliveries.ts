@@ -1,0 +1,459 @@
+/**
+ * The delivery ledger: routing a workflow event into one delivery per recipient × channel,
+ * enqueueing ids, reading deliveries back, retrying and sweeping (ARCHITECTURE.md, "The flow
+ * of one notification").
+ */
+import { and, asc, count, desc, eq, inArray, lt, or, type SQL, sql } from 'drizzle-orm';
+import type { Channel, NotificationType } from '../adapters/types.ts';
+import type { Db } from '../db/client.ts';
+import { deliveries, integrations, users, workflowEvents } from '../db/schema.ts';
+import { auditStatement } from './audit.ts';
+import type { Principal } from './auth.ts';
+import { InputError, type UserError } from './errors.ts';
+import { newId } from './ids.ts';
+import type { IntegrationKind, IntegrationStatus } from './integrations.ts';
+import { CHANNELS, channelsFor } from './rules.ts';
+import { findUsers, type UserRow } from './users.ts';
+
+export type DeliveryStatus = 'QUEUED' | 'SENDING' | 'RETRYING' | 'SENT' | 'FAILED' | 'SKIPPED';
+export type DeliveryRow = typeof deliveries.$inferSelect;
+export type EventRow = typeof workflowEvents.$inferSelect;
+
+/** A delivery as published to subscribers: the row plus the member's WORKPLACE id. */
+export type DeliveryUpdate = DeliveryRow & { userId: string };
+
+/** What the delivery queue carries: ids, never payloads. */
+export interface DeliveryMessage {
+  tenantId: string;
+  deliveryId: string;
+  /** Set when the message was deferred for pacing: its slot is already reserved. */
+  slotAt?: number;
+}
+
+/** Where new and re-queued deliveries go, and who hears about status changes. */
+export interface Outbox {
+  queue: Queue<DeliveryMessage>;
+  publish(tenantId: string, updates: DeliveryUpdate[]): Promise<void>;
+}
+
+export const MAX_RECIPIENTS = 5000;
+export const QUEUE_BATCH = 100;
+/** Rows per INSERT … SELECT FROM json_each(?) statement: one bound parameter each. */
+const ROWS_PER_INSERT = 500;
+
+export interface WorkflowEventInput {
+  idempotencyKey: string;
+  type: NotificationType;
+  documentId: string;
+  title: string;
+  url: string;
+  actorName?: string | null;
+  comment?: string | null;
+  recipients: string[];
+  occurredAt?: string | null;
+}
+
+interface Route {
+  status: 'QUEUED' | 'SKIPPED';
+  reason: string | null;
+}
+
+const CHANNEL_NAMES: Record<Channel, string> = {
+  LINE_WORKS: 'LINE WORKS',
+  SLACK: 'Slack',
+  GOOGLE_CHAT: 'Google Chat',
+  LINE: 'LINE',
+};
+
+/** Channels Renkei can deliver to today; the others are SKIPPED with a reason that says so. */
+export const DELIVERABLE: ReadonlySet<Channel> = new Set<Channel>(['SLACK', 'GOOGLE_CHAT']);
+
+interface IntegrationState {
+  enabled: boolean;
+  status: IntegrationStatus;
+  lastError: string | null;
+}
+
+/** Whether one member can get a message on one channel now, and if not, why in admin words. */
+export function route(user: UserRow, channel: Channel, integration: IntegrationState): Route {
+  const name = CHANNEL_NAMES[channel];
+  if (!integration.enabled) return { status: 'SKIPPED', reason: `${name} integration is disabled` };
+  if (integration.status === 'ERROR') {
+    return {
+      status: 'SKIPPED',
+      reason: `${name} integration in ERROR${integration.lastError ? `: ${integration.lastError}` : ''}`,
+    };
+  }
+  if (!DELIVERABLE.has(channel)) {
+    return { status: 'SKIPPED', reason: `${name} delivery is not available yet` };
+  }
+  switch (channel) {
+    case 'SLACK':
+      if (!user.slackMemberId) return { status: 'SKIPPED', reason: 'no Slack member id' };
+      if (user.slackError)
+        return { status: 'SKIPPED', reason: `Slack binding broken: ${user.slackError}` };
+      break;
+    case 'GOOGLE_CHAT':
+      if (!user.googleChatWebhook)
+        return { status: 'SKIPPED', reason: 'Google Chat webhook not set' };
+      if (user.googleChatError) {
+        return { status: 'SKIPPED', reason: `Google Chat webhook broken: ${user.googleChatError}` };
+      }
+      break;
+    case 'LINE':
+      if (user.lineStatus === 'BLOCKED')
+        return { status: 'SKIPPED', reason: 'the member blocked the LINE account' };
+      if (user.lineStatus !== 'LINKED') return { status: 'SKIPPED', reason: 'LINE not linked' };
+      break;
+    default:
+      break;
+  }
+  return { status: 'QUEUED', reason: null };
+}
+
+async function integrationStates(db: Db, tenantId: string) {
+  const rows = await db
+    .select({
+      kind: integrations.kind,
+      enabled: integrations.enabled,
+      status: integrations.status,
+      lastError: integrations.lastError,
+    })
+    .from(integrations)
+    .where(eq(integrations.tenantId, tenantId));
+  const map = new Map<string, IntegrationState>();
+  for (const r of rows) {
+    map.set(r.kind, {
+      enabled: r.enabled,
+      status: r.status as IntegrationStatus,
+      lastError: r.lastError,
+    });
+  }
+  return (kind: IntegrationKind): IntegrationState =>
+    map.get(kind) ?? { enabled: false, status: 'DISABLED', lastError: null };
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  return String((err as Error)?.message ?? err).includes('UNIQUE constraint failed');
+}
+
+/** Deliveries as bulk rows: one statement per ROWS_PER_INSERT, each a single JSON parameter. */
+function insertDeliveries(
+  db: Db,
+  tenantId: string,
+  eventId: string,
+  rows: NewDelivery[],
+  at: string,
+) {
+  const statements = [];
+  for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
+    const part = JSON.stringify(rows.slice(i, i + ROWS_PER_INSERT));
+    statements.push(
+      db.run(sql`insert into deliveries
+        (id, tenant_id, event_id, user_row_id, channel, status, attempts, reason, created_at, updated_at, due_at)
+        select json_extract(value, '$.id'), ${tenantId}, ${eventId}, json_extract(value, '$.u'),
+          json_extract(value, '$.c'), json_extract(value, '$.s'), 0, json_extract(value, '$.r'),
+          ${at}, ${at}, ${at}
+        from json_each(${part})`),
+    );
+  }
+  return statements;
+}
+
+interface NewDelivery {
+  id: string;
+  u: string;
+  c: Channel;
+  s: 'QUEUED' | 'SKIPPED';
+  r: string | null;
+}
+
+/**
+ * Records a workflow event and its deliveries once per (tenant, idempotencyKey), then sends
+ * the queued ids to the queue. A repeat returns the first event with `duplicate: true`.
+ */
+export async function emitWorkflowEvent(
+  db: Db,
+  outbox: Outbox,
+  principal: Principal,
+  input: WorkflowEventInput,
+  options: { channels?: readonly Channel[]; isTest?: boolean } = {},
+): Promise<{ event: EventRow; duplicate: boolean; deliveries: DeliveryRow[] | null }> {
+  const tenantId = principal.tenantId;
+  const existing = await findEventByKey(db, tenantId, input.idempotencyKey);
+  if (existing) return { event: existing, duplicate: true, deliveries: null };
+
+  const recipients = [...new Set(input.recipients)];
+  const members = await findUsers(db, tenantId, recipients);
+  if (members.length !== recipients.length) {
+    const known = new Set(members.map((m) => m.userId));
+    const errors: UserError[] = [];
+    input.recipients.forEach((id, i) => {
+      if (!known.has(id) && errors.length < 20) {
+        errors.push({
+          code: 'NOT_FOUND',
+          message: `Unknown recipient "${id}" (sync it with upsertUsers first)`,
+          field: ['input', 'recipients', String(i)],
+        });
+      }
+    });
+    throw new InputError(errors);
+  }
+
+  const channels = options.channels ?? [...(await channelsFor(db, tenantId, input.type))];
+  const state = await integrationStates(db, tenantId);
+  const now = new Date().toISOString();
+  const event: EventRow = {
+    id: newId(),
+    tenantId,
+    idempotencyKey: input.idempotencyKey,
+    type: input.type,
+    documentId: input.documentId,
+    title: input.title,
+    url: input.url,
+    actorName: input.actorName ?? null,
+    comment: input.comment ?? null,
+    occurredAt: input.occurredAt ?? null,
+    isTest: options.isTest ?? false,
+    createdAt: now,
+  };
+  const rows: NewDelivery[] = [];
+  for (const member of members) {
+    for (const channel of CHANNELS) {
+      if (!channels.includes(channel)) continue;
+      const integration = state(channel);
+      // No rule or no integration: no row at all, as in the seed's 通知管理.
+      if (!integration.enabled && !options.isTest) continue;
+      const r = route(member, channel, integration);
+      rows.push({ id: newId(), u: member.id, c: channel, s: r.status, r: r.reason });
+    }
+  }
+  try {
+    await db.batch([
+      db.insert(workflowEvents).values(event),
+      ...insertDeliveries(db, tenantId, event.id, rows, now),
+    ]);
+  } catch (err) {
+    if (!isUniqueViolation(err)) throw err;
+    const first = await findEventByKey(db, tenantId, input.idempotencyKey);
+    if (!first) throw err;
+    return { event: first, duplicate: true, deliveries: null };
+  }
+  const created: DeliveryRow[] = rows.map((r) => ({
+    id: r.id,
+    tenantId,
+    eventId: event.id,
+    userRowId: r.u,
+    channel: r.c,
+    status: r.s,
+    attempts: 0,
+    reason: r.r,
+    providerMessageId: null,
+    createdAt: now,
+    updatedAt: now,
+    sentAt: null,
+    dueAt: now,
+  }));
+  await enqueue(
+    outbox.queue,
+    tenantId,
+    created.filter((d) => d.status === 'QUEUED').map((d) => d.id),
+  );
+  const byRow = new Map(members.map((m) => [m.id, m.userId]));
+  await outbox.publish(
+    tenantId,
+    created.map((d) => ({ ...d, userId: byRow.get(d.userRowId) ?? '' })),
+  );
+  return { event, duplicate: false, deliveries: created };
+}
+
+/** Sends delivery ids to the queue in batches of ≤100 (the Queues batch limit). */
+export async function enqueue(queue: Queue<DeliveryMessage>, tenantId: string, ids: string[]) {
+  for (let i = 0; i < ids.length; i += QUEUE_BATCH) {
+    await queue.sendBatch(
+      ids.slice(i, i + QUEUE_BATCH).map((deliveryId) => ({ body: { tenantId, deliveryId } })),
+    );
+  }
+}
+
+export async function findEventByKey(db: Db, tenantId: string, key: string) {
+  return db.query.workflowEvents.findFirst({
+    where: and(eq(workflowEvents.tenantId, tenantId), eq(workflowEvents.idempotencyKey, key)),
+  });
+}
+
+export async function getEvent(db: Db, tenantId: string, id: string) {
+  return db.query.workflowEvents.findFirst({
+    where: and(eq(workflowEvents.tenantId, tenantId), eq(workflowEvents.id, id)),
+  });
+}
+
+export async function getDelivery(db: Db, tenantId: string, id: string) {
+  return db.query.deliveries.findFirst({
+    where: and(eq(deliveries.tenantId, tenantId), eq(deliveries.id, id)),
+  });
+}
+
+/** Counts of an event's deliveries by status. */
+export async function eventSummary(db: Db, tenantId: string, eventId: string) {
+  const rows = await db
+    .select({ status: deliveries.status, n: count() })
+    .from(deliveries)
+    .where(and(eq(deliveries.tenantId, tenantId), eq(deliveries.eventId, eventId)))
+    .groupBy(deliveries.status);
+  const summary = { queued: 0, sending: 0, retrying: 0, sent: 0, failed: 0, skipped: 0 };
+  for (const r of rows) {
+    const key = r.status.toLowerCase() as keyof typeof summary;
+    if (key in summary) summary[key] = r.n;
+  }
+  return summary;
+}
+
+export interface DeliveryFilter {
+  eventId?: string | null;
+  userRowId?: string | null;
+  channel?: Channel | null;
+  status?: DeliveryStatus | null;
+}
+
+/** Newest first, by (createdAt, id); filters narrow within the tenant. */
+export async function listDeliveries(
+  db: Db,
+  tenantId: string,
+  filter: DeliveryFilter,
+  first: number,
+  after: { at: string; id: string } | null,
+) {
+  const conds: SQL[] = [eq(deliveries.tenantId, tenantId)];
+  if (filter.eventId) conds.push(eq(deliveries.eventId, filter.eventId));
+  if (filter.userRowId) conds.push(eq(deliveries.userRowId, filter.userRowId));
+  if (filter.channel) conds.push(eq(deliveries.channel, filter.channel));
+  if (filter.status) conds.push(eq(deliveries.status, filter.status));
+  const base = and(...conds);
+  const cursor = after
+    ? or(
+        lt(deliveries.createdAt, after.at),
+        and(eq(deliveries.createdAt, after.at), lt(deliveries.id, after.id)),
+      )
+    : undefined;
+  const [rows, total] = await db.batch([
+    db
+      .select()
+      .from(deliveries)
+      .where(cursor ? and(base, cursor) : base)
+      .orderBy(desc(deliveries.createdAt), desc(deliveries.id))
+      .limit(first + 1),
+    db.select({ n: count() }).from(deliveries).where(base),
+  ]);
+  return {
+    rows: rows.slice(0, first),
+    hasNextPage: rows.length > first,
+    totalCount: total[0]?.n ?? 0,
+  };
+}
+
+/** The deliveries of one event in creation order (for WorkflowEvent.deliveries). */
+export async function listEventDeliveries(
+  db: Db,
+  tenantId: string,
+  eventId: string,
+  first: number,
+  afterId: string | null,
+) {
+  const base = and(eq(deliveries.tenantId, tenantId), eq(deliveries.eventId, eventId));
+  const [rows, total] = await db.batch([
+    db
+      .select()
+      .from(deliveries)
+      .where(afterId ? and(base, sql`${deliveries.id} > ${afterId}`) : base)
+      .orderBy(asc(deliveries.id))
+      .limit(first + 1),
+    db.select({ n: count() }).from(deliveries).where(base),
+  ]);
+  return {
+    rows: rows.slice(0, first),
+    hasNextPage: rows.length > first,
+    totalCount: total[0]?.n ?? 0,
+  };
+}
+
+/** Puts a FAILED (or stuck RETRYING) delivery back on the queue. */
+export async function retryDelivery(db: Db, outbox: Outbox, actor: Principal, id: string) {
+  const row = await getDelivery(db, actor.tenantId, id);
+  if (!row)
+    throw new InputError([{ code: 'NOT_FOUND', message: 'No such delivery', field: ['id'] }]);
+  if (row.status !== 'FAILED' && row.status !== 'RETRYING') {
+    throw new InputError([
+      {
+        code: 'INVALID',
+        message: `Only FAILED deliveries can be retried (this one is ${row.status})`,
+        field: ['id'],
+      },
+    ]);
+  }
+  const now = new Date().toISOString();
+  const [updated] = await db.batch([
+    db
+      .update(deliveries)
+      .set({ status: 'QUEUED', reason: null, updatedAt: now, dueAt: now })
+      .where(and(eq(deliveries.tenantId, actor.tenantId), eq(deliveries.id, id)))
+      .returning(),
+    auditStatement(
+      db,
+      { tenantId: actor.tenantId, actor: actor.subject, action: 'delivery.retry', target: id },
+      now,
+    ),
+  ]);
+  const fresh = updated[0] ?? row;
+  await enqueue(outbox.queue, actor.tenantId, [id]);
+  const user = await db.query.users.findFirst({ where: eq(users.id, fresh.userRowId) });
+  await outbox.publish(actor.tenantId, [{ ...fresh, userId: user?.userId ?? '' }]);
+  return fresh;
+}
+
+/**
+ * Cron: re-enqueues deliveries whose next step is overdue by `stuckSeconds` (the worker died
+ * between the D1 commit and the queue send, or mid-send) and prunes old events and deliveries.
+ */
+export async function sweep(
+  db: Db,
+  queue: Queue<DeliveryMessage>,
+  options: { stuckSeconds: number; retentionDays: number; now?: number },
+) {
+  const now = options.now ?? Date.now();
+  const overdue = new Date(now - options.stuckSeconds * 1000).toISOString();
+  const stuck = await db
+    .update(deliveries)
+    .set({
+      status: sql`case when ${deliveries.status} = 'SENDING' then 'RETRYING' else ${deliveries.status} end`,
+      dueAt: new Date(now).toISOString(),
+    })
+    .where(
+      and(
+        inArray(deliveries.status, ['QUEUED', 'RETRYING', 'SENDING']),
+        lt(deliveries.dueAt, overdue),
+      ),
+    )
+    .returning({ id: deliveries.id, tenantId: deliveries.tenantId });
+  const byTenant = new Map<string, string[]>();
+  for (const s of stuck) byTenant.set(s.tenantId, [...(byTenant.get(s.tenantId) ?? []), s.id]);
+  for (const [tenantId, ids] of byTenant) await enqueue(queue, tenantId, ids);
+
+  const cutoff = new Date(now - options.retentionDays * 86_400_000).toISOString();
+  const [prunedDeliveries, prunedEvents] = await db.batch([
+    db.delete(deliveries).where(lt(deliveries.createdAt, cutoff)),
+    db.delete(workflowEvents).where(lt(workflowEvents.createdAt, cutoff)),
+  ]);
+  return {
+    requeued: stuck.length,
+    prunedDeliveries: prunedDeliveries.meta.changes,
+    prunedEvents: prunedEvents.meta.changes,
+  };
+}
+
+/** The member a delivery is for, for subscription payloads and the Delivery.user field. */
+export async function recipientOf(db: Db, tenantId: string, userRowId: string) {
+  return db.query.users.findFirst({
+    where: and(eq(users.tenantId, tenantId), eq(users.id, userRowId)),
+  });
+}

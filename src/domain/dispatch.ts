@@ -1,0 +1,415 @@
+/**
+ * The consumer side of a delivery: load, pace, claim, send through the channel's adapter,
+ * record the outcome (ARCHITECTURE.md, "The flow of one notification"). The queue and the
+ * Durable Objects are passed in; the verdict per message tells the worker to ack, retry or
+ * defer.
+ */
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import { googleChatAdapter } from '../adapters/google-chat/index.ts';
+import { slackAdapter } from '../adapters/slack/index.ts';
+import type { Channel, Notification, SendResult } from '../adapters/types.ts';
+import type { Db } from '../db/client.ts';
+import { deliveries, users, workflowEvents } from '../db/schema.ts';
+import type { DeliveryMessage, DeliveryRow, DeliveryUpdate } from './deliveries.ts';
+import {
+  type IntegrationCredentials,
+  loadCredentials,
+  recordIntegrationHealth,
+} from './integrations.ts';
+import type { Gate } from './limits.ts';
+import { googleChatWebhookOf, type UserRow } from './users.ts';
+
+export interface DispatchEnv {
+  SECRETS_KEY: string;
+  SLACK_API_BASE: string;
+  GOOGLE_CHAT_WEBHOOK_ORIGIN: string;
+}
+
+export interface DispatchDeps {
+  db: Db;
+  env: DispatchEnv;
+  gate: Gate;
+  publish(tenantId: string, updates: DeliveryUpdate[]): Promise<void>;
+  timeoutMs: number;
+}
+
+export interface QueuedMessage {
+  id: string;
+  body: DeliveryMessage;
+}
+
+export type Verdict =
+  | { action: 'ack' }
+  | { action: 'retry'; delaySeconds: number }
+  | { action: 'defer'; delaySeconds: number; slotAt: number };
+
+/** Waits shorter than this are slept through; longer ones go back on the queue. */
+const MAX_INLINE_WAIT_MS = 1000;
+const BACKOFF_BASE_S = 2;
+const BACKOFF_CAP_S = 300;
+
+/** Exponential backoff with jitter (50–100 % of 2^n × base), capped. */
+export function backoffSeconds(attempt: number, random = Math.random): number {
+  const ceiling = Math.min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2 ** Math.max(0, attempt - 1));
+  return Math.max(1, Math.round(ceiling * (0.5 + random() / 2)));
+}
+
+interface Job {
+  msg: QueuedMessage;
+  row: DeliveryRow;
+  user: UserRow;
+  channel: Channel;
+  paceKey: string;
+  slotAt?: number;
+}
+
+type Outcome = { job: Job; result: SendResult };
+/** A delivery that ends without a send (its integration was switched off meanwhile). */
+type Final = { msg: QueuedMessage; row: DeliveryRow; user: UserRow; reason: string };
+
+/** Handles one queue batch; returns what to do with each message, by message id. */
+export async function dispatchBatch(
+  deps: DispatchDeps,
+  messages: readonly QueuedMessage[],
+): Promise<Map<string, Verdict>> {
+  const verdicts = new Map<string, Verdict>();
+  const byTenant = new Map<string, QueuedMessage[]>();
+  for (const m of messages) {
+    byTenant.set(m.body.tenantId, [...(byTenant.get(m.body.tenantId) ?? []), m]);
+  }
+  for (const [tenantId, msgs] of byTenant) {
+    await dispatchTenant(deps, tenantId, msgs, verdicts);
+  }
+  return verdicts;
+}
+
+async function dispatchTenant(
+  deps: DispatchDeps,
+  tenantId: string,
+  msgs: QueuedMessage[],
+  verdicts: Map<string, Verdict>,
+) {
+  const { db } = deps;
+  const ids = [...new Set(msgs.map((m) => m.body.deliveryId))];
+  const rows = await db
+    .select()
+    .from(deliveries)
+    .where(and(eq(deliveries.tenantId, tenantId), inArray(deliveries.id, ids)));
+  const rowById = new Map(rows.map((r) => [r.id, r]));
+  const live = new Map<string, QueuedMessage>();
+  for (const m of msgs) {
+    const row = rowById.get(m.body.deliveryId);
+    // Already sent, failed, skipped or being sent: a duplicate message changes nothing.
+    if (!row || (row.status !== 'QUEUED' && row.status !== 'RETRYING') || live.has(row.id)) {
+      verdicts.set(m.id, { action: 'ack' });
+    } else live.set(row.id, m);
+  }
+  if (live.size === 0) return;
+
+  const liveRows = [...live.keys()].map((id) => rowById.get(id) as DeliveryRow);
+  const userRows = await db
+    .select()
+    .from(users)
+    .where(
+      and(
+        eq(users.tenantId, tenantId),
+        inArray(users.id, [...new Set(liveRows.map((r) => r.userRowId))]),
+      ),
+    );
+  const userById = new Map(userRows.map((u) => [u.id, u]));
+  const credentials = new Map<Channel, IntegrationCredentials | null>();
+  for (const channel of new Set(liveRows.map((r) => r.channel as Channel))) {
+    credentials.set(channel, await loadCredentials(db, deps.env.SECRETS_KEY, tenantId, channel));
+  }
+
+  const now = Date.now();
+  const finals: Final[] = [];
+  const jobs: Job[] = [];
+  for (const row of liveRows) {
+    const msg = live.get(row.id) as QueuedMessage;
+    const user = userById.get(row.userRowId);
+    const channel = row.channel as Channel;
+    const creds = credentials.get(channel);
+    const skip = !user
+      ? 'the member was removed'
+      : !creds?.enabled
+        ? `${channel} integration is disabled`
+        : creds.status === 'ERROR'
+          ? `${channel} integration in ERROR${creds.lastError ? `: ${creds.lastError}` : ''}`
+          : null;
+    if (skip || !user) {
+      if (user) finals.push({ msg, row, user, reason: skip ?? '' });
+      else verdicts.set(msg.id, { action: 'ack' });
+      continue;
+    }
+    const paceKey = channel === 'SLACK' ? (user.slackMemberId ?? '') : (user.googleChatSpace ?? '');
+    jobs.push({ msg, row, user, channel, paceKey, slotAt: msg.body.slotAt });
+  }
+
+  // Pacing: reserve a slot for each job that does not already hold one.
+  for (const channel of new Set(jobs.map((j) => j.channel))) {
+    const need = jobs.filter((j) => j.channel === channel && j.slotAt === undefined);
+    if (need.length === 0) continue;
+    const slots = await deps.gate.reserve(
+      channel,
+      tenantId,
+      need.map((j) => ({ key: j.paceKey })),
+    );
+    need.forEach((j, i) => {
+      j.slotAt = slots[i] ?? now;
+    });
+  }
+  const ready: Job[] = [];
+  const deferred: Job[] = [];
+  for (const j of jobs) ((j.slotAt ?? now) - now > MAX_INLINE_WAIT_MS ? deferred : ready).push(j);
+  for (const j of deferred) {
+    const slotAt = j.slotAt ?? now;
+    verdicts.set(j.msg.id, {
+      action: 'defer',
+      delaySeconds: Math.ceil((slotAt - now) / 1000),
+      slotAt,
+    });
+  }
+  if (deferred.length > 0) {
+    await db.batch(
+      deferred.map((j) =>
+        db
+          .update(deliveries)
+          .set({ dueAt: new Date(j.slotAt ?? now).toISOString() })
+          .where(eq(deliveries.id, j.row.id)),
+      ) as [never, ...never[]],
+    );
+  }
+
+  // Claim: only rows still QUEUED/RETRYING move to SENDING, so a duplicate never sends twice.
+  const at = new Date().toISOString();
+  const claimed = ready.length
+    ? await db
+        .update(deliveries)
+        .set({
+          status: 'SENDING',
+          attempts: sql`${deliveries.attempts} + 1`,
+          updatedAt: at,
+          dueAt: at,
+        })
+        .where(
+          and(
+            eq(deliveries.tenantId, tenantId),
+            inArray(
+              deliveries.id,
+              ready.map((j) => j.row.id),
+            ),
+            inArray(deliveries.status, ['QUEUED', 'RETRYING']),
+          ),
+        )
+        .returning()
+    : [];
+  const claimedById = new Map(claimed.map((r) => [r.id, r]));
+  const sending: Job[] = [];
+  for (const j of ready) {
+    const row = claimedById.get(j.row.id);
+    if (!row) verdicts.set(j.msg.id, { action: 'ack' });
+    else sending.push({ ...j, row });
+  }
+  await deps.publish(
+    tenantId,
+    sending.map((j) => ({ ...j.row, userId: j.user.userId })),
+  );
+
+  const events = await loadEvents(
+    db,
+    tenantId,
+    sending.map((j) => j.row.eventId),
+  );
+  const outcomes = await Promise.all(
+    sending.map(async (job): Promise<Outcome> => {
+      const wait = (job.slotAt ?? 0) - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      const event = events.get(job.row.eventId);
+      if (!event)
+        return {
+          job,
+          result: { kind: 'failed', scope: 'message', reason: 'the event was deleted' },
+        };
+      return { job, result: await send(deps, job, credentials.get(job.channel) ?? null, event) };
+    }),
+  );
+
+  await recordOutcomes(deps, tenantId, outcomes, finals, verdicts);
+}
+
+async function loadEvents(db: Db, tenantId: string, ids: string[]) {
+  const unique = [...new Set(ids)];
+  const rows = unique.length
+    ? await db
+        .select()
+        .from(workflowEvents)
+        .where(and(eq(workflowEvents.tenantId, tenantId), inArray(workflowEvents.id, unique)))
+    : [];
+  return new Map(rows.map((r) => [r.id, r]));
+}
+
+function notificationOf(event: typeof workflowEvents.$inferSelect, user: UserRow): Notification {
+  return {
+    type: event.type as Notification['type'],
+    locale: user.locale as Notification['locale'],
+    documentId: event.documentId,
+    title: event.title,
+    url: event.url,
+    actorName: event.actorName,
+    comment: event.comment,
+    test: event.isTest,
+  };
+}
+
+async function send(
+  deps: DispatchDeps,
+  job: Job,
+  creds: IntegrationCredentials | null,
+  event: typeof workflowEvents.$inferSelect,
+): Promise<SendResult> {
+  const message = notificationOf(event, job.user);
+  const common = { message, deliveryId: job.row.id, timeoutMs: deps.timeoutMs };
+  try {
+    switch (job.channel) {
+      case 'SLACK':
+        return await slackAdapter.send({
+          ...common,
+          base: deps.env.SLACK_API_BASE,
+          credentials: { botToken: creds?.secrets.botToken ?? '' },
+          target: {
+            memberId: job.user.slackMemberId ?? '',
+            dmChannelId: job.user.slackDmChannelId ?? undefined,
+          },
+        });
+      case 'GOOGLE_CHAT': {
+        const webhookUrl = await googleChatWebhookOf(deps.env.SECRETS_KEY, job.user);
+        if (!webhookUrl)
+          return { kind: 'failed', scope: 'recipient', reason: 'Google Chat webhook not set' };
+        return await googleChatAdapter.send({
+          ...common,
+          base: deps.env.GOOGLE_CHAT_WEBHOOK_ORIGIN,
+          credentials: { webhookUrl },
+          target: { documentId: event.documentId },
+        });
+      }
+      default:
+        return {
+          kind: 'failed',
+          scope: 'message',
+          reason: `${job.channel} delivery is not available yet`,
+        };
+    }
+  } catch (err) {
+    // An adapter bug must not lose the delivery: retry, and the DLQ ends it if it persists.
+    return { kind: 'retry', reason: `internal error: ${(err as Error).message ?? 'unknown'}` };
+  }
+}
+
+async function recordOutcomes(
+  deps: DispatchDeps,
+  tenantId: string,
+  outcomes: Outcome[],
+  finals: Final[],
+  verdicts: Map<string, Verdict>,
+) {
+  const { db } = deps;
+  const now = new Date();
+  const at = now.toISOString();
+  const writes = [];
+  const updates: DeliveryUpdate[] = [];
+  const integrationFailures = new Map<Channel, string>();
+  for (const { job, result } of outcomes) {
+    let set: Partial<DeliveryRow>;
+    if (result.kind === 'sent') {
+      set = {
+        status: 'SENT',
+        providerMessageId: result.providerMessageId ?? null,
+        sentAt: at,
+        reason: null,
+      };
+      verdicts.set(job.msg.id, { action: 'ack' });
+    } else if (result.kind === 'retry') {
+      const delaySeconds = result.afterSeconds ?? backoffSeconds(job.row.attempts);
+      set = {
+        status: 'RETRYING',
+        reason: result.reason,
+        dueAt: new Date(now.getTime() + delaySeconds * 1000).toISOString(),
+      };
+      verdicts.set(job.msg.id, { action: 'retry', delaySeconds });
+    } else {
+      set = { status: 'FAILED', reason: result.reason };
+      verdicts.set(job.msg.id, { action: 'ack' });
+      if (result.scope === 'integration') integrationFailures.set(job.channel, result.reason);
+    }
+    set.updatedAt = at;
+    writes.push(db.update(deliveries).set(set).where(eq(deliveries.id, job.row.id)));
+    updates.push({ ...job.row, ...set, userId: job.user.userId });
+    const userSet = userChanges(job, result);
+    if (userSet) writes.push(db.update(users).set(userSet).where(eq(users.id, job.user.id)));
+  }
+  for (const f of finals) {
+    const set = { status: 'SKIPPED', reason: f.reason, updatedAt: at };
+    writes.push(db.update(deliveries).set(set).where(eq(deliveries.id, f.row.id)));
+    updates.push({ ...f.row, ...set, userId: f.user.userId });
+    verdicts.set(f.msg.id, { action: 'ack' });
+  }
+  if (writes.length > 0) await db.batch(writes as [never, ...never[]]);
+  for (const [channel, reason] of integrationFailures) {
+    await recordIntegrationHealth(db, tenantId, channel, { ok: false, error: reason });
+  }
+  await deps.publish(tenantId, updates);
+}
+
+/** What a send taught us about the member's binding: a DM channel to cache, or a breakage. */
+function userChanges(job: Job, result: SendResult): Partial<UserRow> | null {
+  const set: Partial<UserRow> = {};
+  const dm = result.learned?.dmChannelId;
+  if (job.channel === 'SLACK' && dm && dm !== job.user.slackDmChannelId) set.slackDmChannelId = dm;
+  if (result.kind === 'failed' && result.scope === 'recipient') {
+    if (job.channel === 'SLACK')
+      Object.assign(set, { slackError: result.reason, slackDmChannelId: null });
+    if (job.channel === 'GOOGLE_CHAT') set.googleChatError = result.reason;
+  }
+  return Object.keys(set).length > 0 ? set : null;
+}
+
+/** Dead-letter consumer: a delivery out of retries ends FAILED with its last reason. */
+export async function markGaveUp(
+  deps: Pick<DispatchDeps, 'db' | 'publish'>,
+  messages: readonly QueuedMessage[],
+) {
+  const { db } = deps;
+  const at = new Date().toISOString();
+  const byTenant = new Map<string, string[]>();
+  for (const m of messages) {
+    byTenant.set(m.body.tenantId, [...(byTenant.get(m.body.tenantId) ?? []), m.body.deliveryId]);
+  }
+  for (const [tenantId, ids] of byTenant) {
+    const failed = await db
+      .update(deliveries)
+      .set({
+        status: 'FAILED',
+        reason: sql`'gave up after ' || ${deliveries.attempts} || ' attempts: ' || coalesce(${deliveries.reason}, 'no reason recorded')`,
+        updatedAt: at,
+      })
+      .where(
+        and(
+          eq(deliveries.tenantId, tenantId),
+          inArray(deliveries.id, ids),
+          inArray(deliveries.status, ['QUEUED', 'RETRYING', 'SENDING']),
+        ),
+      )
+      .returning();
+    if (failed.length === 0) continue;
+    const members = await db
+      .select({ id: users.id, userId: users.userId })
+      .from(users)
+      .where(inArray(users.id, [...new Set(failed.map((f) => f.userRowId))]));
+    const userIdOf = new Map(members.map((m) => [m.id, m.userId]));
+    await deps.publish(
+      tenantId,
+      failed.map((f) => ({ ...f, userId: userIdOf.get(f.userRowId) ?? '' })),
+    );
+  }
+}

@@ -1,0 +1,31 @@
+/**
+ * RateGate Durable Object, one per (tenant, provider): paces sends with a GCRA token bucket
+ * per key (target or tenant) and hands out reserved slot times, so a caller that must wait
+ * is told how long instead of sleeping through the consumer's time.
+ */
+import { DurableObject } from 'cloudflare:workers';
+import type { PaceLimit } from '../domain/limits.ts';
+
+export class RateGate extends DurableObject<Env> {
+  /** Theoretical arrival time per key (GCRA). Lost on eviction: the bucket then starts full. */
+  private readonly tat = new Map<string, number>();
+
+  /** One reserved send time (ms since epoch) per key in `keys`, in order. */
+  async reserve(keys: string[], limit: PaceLimit): Promise<number[]> {
+    const interval = 1000 / limit.ratePerSecond;
+    const tolerance = interval * Math.max(0, limit.burst - 1);
+    const now = Date.now();
+    const slots = keys.map((key) => {
+      const tat = Math.max(this.tat.get(key) ?? now, now);
+      const slot = Math.max(now, tat - tolerance);
+      this.tat.set(key, tat + interval);
+      return Math.ceil(slot);
+    });
+    if (this.tat.size > 10_000) this.forgetIdle(now);
+    return slots;
+  }
+
+  private forgetIdle(now: number) {
+    for (const [key, tat] of this.tat) if (tat < now) this.tat.delete(key);
+  }
+}

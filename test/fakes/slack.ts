@@ -1,0 +1,236 @@
+/**
+ * Fake Slack Web API (`SLACK_API_BASE` = `${origin}/api`), per /work/shared/design/PROVIDERS.md
+ * "Slack":
+ * - auth.test with `Authorization: Bearer <token>` → `{ok, url, team, user, team_id, user_id,
+ *   bot_id}`; any token string works (no `xoxb-` prefix check).
+ *   https://docs.slack.dev/reference/methods/auth.test
+ * - conversations.open `{"users":"U…"}` → `channel.id` (`D…`), then chat.postMessage
+ *   `{"channel":"D…","text","blocks"}`; JSON bodies need `Content-Type: application/json`
+ *   (without `charset` Slack answers with the `missing_charset` warning); form bodies work too.
+ * - Errors are HTTP 200 `{"ok":false,"error":…}`: `not_authed`, `invalid_auth` (or a per-token
+ *   error such as `token_revoked`), `user_not_found`, `channel_not_found`, `no_text`,
+ *   `invalid_blocks` (≤50 blocks, each with `type`; section text ≤3,000), `msg_too_long`.
+ * - Optional pacing: more than `rateLimit.perChannelPerSecond` posts per channel within a rolling
+ *   second → HTTP 429, `Retry-After: 1`, `{"ok":false,"error":"ratelimited"}`.
+ *   https://docs.slack.dev/apis/web-api/rate-limits
+ */
+import { createHash } from 'node:crypto';
+import {
+  FakeProvider,
+  type FakeProviderSpec,
+  type FakeRequest,
+  type FakeResponse,
+  isPlainObject,
+  json,
+  SlidingWindow,
+} from './fake-server.ts';
+
+export interface SlackToken {
+  team: string;
+  team_id: string;
+  user_id: string;
+  bot_id: string;
+  url?: string;
+  /** When set, every call with this token fails with this error (e.g. 'token_revoked'). */
+  error?: string;
+}
+
+export interface SlackState {
+  tokens: Record<string, SlackToken>;
+  unknownMembers: string[];
+  rateLimit: { perChannelPerSecond: number } | null;
+  /** Channels returned by conversations.open: channel id → { team_id, user }. */
+  channels: Record<string, { team_id: string; user: string }>;
+}
+
+export const defaultSlackState = (): SlackState => ({
+  tokens: {},
+  unknownMembers: [],
+  rateLimit: null,
+  channels: {},
+});
+
+const ok = (body: Record<string, unknown>, extra?: Record<string, unknown>) =>
+  json(200, { ok: true, ...body, ...extra });
+const fail = (error: string, extra?: Record<string, unknown>) =>
+  json(200, { ok: false, error, ...extra });
+
+/** Deterministic DM channel id for (team, member). */
+export const slackDmChannelId = (teamId: string, user: string) =>
+  `D${createHash('sha256').update(`${teamId}:${user}`).digest('hex').slice(0, 10).toUpperCase()}`;
+
+export function createSlackFake(initial: Partial<SlackState> = {}): FakeProvider<SlackState> {
+  const windows = new SlidingWindow();
+  let lastMicros = 0;
+  const nextTs = () => {
+    lastMicros = Math.max(lastMicros + 1, Date.now() * 1000);
+    const s = String(lastMicros);
+    return `${s.slice(0, -6)}.${s.slice(-6)}`;
+  };
+
+  const spec: FakeProviderSpec<SlackState> = {
+    name: 'slack',
+    initialState: { ...defaultSlackState(), ...structuredClone(initial) },
+    onReset: () => windows.clear(),
+    faultResponse: (kind, retryAfter) =>
+      kind === '429'
+        ? json(429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(retryAfter) })
+        : json(500, { ok: false, error: 'internal_error' }),
+    handle(req, ctx) {
+      const m = /^\/api\/([A-Za-z0-9_.]+)$/.exec(req.path);
+      if (!m) return { status: 404, body: 'Not Found', headers: { 'content-type': 'text/plain' } };
+      const method = m[1] as string;
+      const ctype = (req.headers['content-type'] ?? '').toLowerCase();
+      let args: Record<string, unknown> = {};
+      const warnings: string[] = [];
+      if (ctype.startsWith('application/json')) {
+        if (req.badJson) return fail('invalid_json');
+        if (req.json !== undefined && !isPlainObject(req.json)) return fail('invalid_json');
+        args = (req.json as Record<string, unknown> | undefined) ?? {};
+        if (!ctype.includes('charset')) warnings.push('missing_charset');
+      } else if (req.form) {
+        args = { ...req.form };
+      }
+      for (const [k, v] of Object.entries(req.query)) if (!(k in args)) args[k] = v;
+      const extra = warnings.length
+        ? { warning: warnings.join(','), response_metadata: { warnings } }
+        : undefined;
+
+      // Auth: header, or a `token` argument as Slack also accepts for form bodies.
+      const header = req.headers.authorization;
+      let token: string | undefined;
+      if (header) token = /^Bearer\s+(.+)$/i.exec(header.trim())?.[1]?.trim();
+      else if (typeof args.token === 'string' && !ctype.startsWith('application/json')) {
+        token = args.token;
+      }
+      if (!token) return fail('not_authed', extra);
+      const t = ctx.state.tokens[token];
+      if (!t) return fail('invalid_auth', extra);
+      if (t.error) return fail(t.error, extra);
+
+      switch (method) {
+        case 'auth.test':
+          return ok(
+            {
+              url: t.url ?? `https://${slug(t.team)}.slack.com/`,
+              team: t.team,
+              user: 'renkei',
+              team_id: t.team_id,
+              user_id: t.user_id,
+              bot_id: t.bot_id,
+              is_enterprise_install: false,
+            },
+            extra,
+          );
+        case 'conversations.open':
+          return conversationsOpen(args, t, extra);
+        case 'chat.postMessage':
+          return postMessage(req, args, t, extra);
+        default:
+          return fail('unknown_method', extra);
+      }
+    },
+  };
+
+  function conversationsOpen(
+    args: Record<string, unknown>,
+    t: SlackToken,
+    extra?: Record<string, unknown>,
+  ): FakeResponse {
+    const users = typeof args.users === 'string' ? args.users.trim() : '';
+    if (!users) {
+      return args.channel
+        ? fail('channel_not_found', extra)
+        : fail('users_list_not_supplied', extra);
+    }
+    const list = users.split(',').map((u) => u.trim());
+    if (list.length > 1) return fail('not_implemented', extra); // only 1:1 DMs in this fake
+    const user = list[0] as string;
+    if (!/^[UW]\w+$/.test(user) || provider.state.unknownMembers.includes(user)) {
+      return fail('user_not_found', extra);
+    }
+    const id = slackDmChannelId(t.team_id, user);
+    provider.state.channels[id] = { team_id: t.team_id, user };
+    return ok({ channel: { id } }, extra);
+  }
+
+  function postMessage(
+    _req: FakeRequest,
+    args: Record<string, unknown>,
+    t: SlackToken,
+    extra?: Record<string, unknown>,
+  ): FakeResponse {
+    const channel = typeof args.channel === 'string' ? args.channel : '';
+    if (!channel) return fail('channel_not_found', extra);
+    let blocks: unknown = args.blocks;
+    if (typeof blocks === 'string') {
+      try {
+        blocks = JSON.parse(blocks);
+      } catch {
+        return fail('invalid_blocks_format', extra);
+      }
+    }
+    const text = typeof args.text === 'string' ? args.text : '';
+    const hasBlocks = blocks !== undefined && blocks !== null && blocks !== '';
+    if (!text && !hasBlocks) return fail('no_text', extra);
+    if (hasBlocks) {
+      const problem = validateBlocks(blocks);
+      if (problem) return fail('invalid_blocks', { ...extra, errors: [problem] });
+    }
+    if (text.length > 40_000) return fail('msg_too_long', extra);
+    const ch = provider.state.channels[channel];
+    if (!ch || ch.team_id !== t.team_id) return fail('channel_not_found', extra);
+    const limit = provider.state.rateLimit?.perChannelPerSecond;
+    if (limit && limit > 0 && !windows.hit(channel, limit, 1000)) {
+      provider.ctx.rateLimited();
+      return json(429, { ok: false, error: 'ratelimited' }, { 'retry-after': '1' });
+    }
+    const ts = nextTs();
+    provider.ctx.accept(channel);
+    const message: Record<string, unknown> = {
+      type: 'message',
+      user: t.user_id,
+      bot_id: t.bot_id,
+      text,
+      ts,
+      team: t.team_id,
+    };
+    if (hasBlocks) message.blocks = blocks;
+    return ok({ channel, ts, message }, extra);
+  }
+
+  const provider = new FakeProvider(spec);
+  return provider;
+}
+
+/** Returns a problem description, or undefined when the blocks look valid. */
+function validateBlocks(blocks: unknown): string | undefined {
+  if (!Array.isArray(blocks)) return 'blocks must be an array';
+  if (blocks.length > 50) return 'no more than 50 items allowed [json-pointer:/blocks]';
+  for (let i = 0; i < blocks.length; i++) {
+    const b = blocks[i];
+    if (!isPlainObject(b) || typeof b.type !== 'string' || !b.type) {
+      return `missing required field: type [json-pointer:/blocks/${i}]`;
+    }
+    if (b.type === 'section') {
+      const text = b.text;
+      if (text !== undefined) {
+        if (!isPlainObject(text) || typeof text.text !== 'string') {
+          return `invalid text object [json-pointer:/blocks/${i}/text]`;
+        }
+        if (text.text.length > 3000) {
+          return `must be less than 3001 characters [json-pointer:/blocks/${i}/text/text]`;
+        }
+      } else if (!Array.isArray(b.fields)) {
+        return `must provide text or fields [json-pointer:/blocks/${i}]`;
+      }
+    }
+  }
+  return undefined;
+}
+
+const slug = (s: string) =>
+  s
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '') || 'workspace';
