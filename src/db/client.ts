@@ -1,7 +1,8 @@
 import { type DrizzleD1Database, drizzle } from 'drizzle-orm/d1';
 import * as schema from './schema.ts';
 
-export type Db = DrizzleD1Database<typeof schema>;
+/** drizzle over D1; `$client` is the raw binding for statements drizzle cannot batch. */
+export type Db = DrizzleD1Database<typeof schema> & { $client: D1Database };
 
 /** A drizzle handle over the D1 binding. */
 export function openDb(d1: D1Database): Db {

@@ -137,27 +137,51 @@ function isUniqueViolation(err: unknown): boolean {
   return String((err as Error)?.message ?? err).includes('UNIQUE constraint failed');
 }
 
-/** Deliveries as bulk rows: one statement per ROWS_PER_INSERT, each a single JSON parameter. */
+/**
+ * Deliveries as bulk rows: one statement per ROWS_PER_INSERT, each with the rows as a single
+ * JSON parameter (D1 allows 100 bound parameters per statement). Raw D1 statements, since
+ * drizzle's batch cannot carry `insert … select`.
+ */
 function insertDeliveries(
-  db: Db,
+  d1: D1Database,
   tenantId: string,
   eventId: string,
   rows: NewDelivery[],
   at: string,
 ) {
-  const statements = [];
+  const statement = d1.prepare(`insert into deliveries
+    (id, tenant_id, event_id, user_row_id, channel, status, attempts, reason, created_at, updated_at, due_at)
+    select json_extract(value, '$.id'), ?1, ?2, json_extract(value, '$.u'), json_extract(value, '$.c'),
+      json_extract(value, '$.s'), 0, json_extract(value, '$.r'), ?3, ?3, ?3
+    from json_each(?4)`);
+  const statements: D1PreparedStatement[] = [];
   for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
-    const part = JSON.stringify(rows.slice(i, i + ROWS_PER_INSERT));
     statements.push(
-      db.run(sql`insert into deliveries
-        (id, tenant_id, event_id, user_row_id, channel, status, attempts, reason, created_at, updated_at, due_at)
-        select json_extract(value, '$.id'), ${tenantId}, ${eventId}, json_extract(value, '$.u'),
-          json_extract(value, '$.c'), json_extract(value, '$.s'), 0, json_extract(value, '$.r'),
-          ${at}, ${at}, ${at}
-        from json_each(${part})`),
+      statement.bind(tenantId, eventId, at, JSON.stringify(rows.slice(i, i + ROWS_PER_INSERT))),
     );
   }
   return statements;
+}
+
+function insertEvent(d1: D1Database, e: EventRow) {
+  return d1
+    .prepare(`insert into workflow_events
+      (id, tenant_id, idempotency_key, type, document_id, title, url, actor_name, comment, occurred_at, is_test, created_at)
+      values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+    .bind(
+      e.id,
+      e.tenantId,
+      e.idempotencyKey,
+      e.type,
+      e.documentId,
+      e.title,
+      e.url,
+      e.actorName,
+      e.comment,
+      e.occurredAt,
+      e.isTest ? 1 : 0,
+      e.createdAt,
+    );
 }
 
 interface NewDelivery {
@@ -229,9 +253,9 @@ export async function emitWorkflowEvent(
     }
   }
   try {
-    await db.batch([
-      db.insert(workflowEvents).values(event),
-      ...insertDeliveries(db, tenantId, event.id, rows, now),
+    await db.$client.batch([
+      insertEvent(db.$client, event),
+      ...insertDeliveries(db.$client, tenantId, event.id, rows, now),
     ]);
   } catch (err) {
     if (!isUniqueViolation(err)) throw err;
