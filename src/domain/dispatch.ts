@@ -8,7 +8,7 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import { googleChatAdapter } from '../adapters/google-chat/index.ts';
 import { slackAdapter } from '../adapters/slack/index.ts';
 import type { Channel, Notification, SendResult } from '../adapters/types.ts';
-import type { Db } from '../db/client.ts';
+import { type Db, inJson } from '../db/client.ts';
 import { deliveries, users, workflowEvents } from '../db/schema.ts';
 import type { DeliveryMessage, DeliveryRow, DeliveryUpdate } from './deliveries.ts';
 import {
@@ -94,7 +94,7 @@ async function dispatchTenant(
   const rows = await db
     .select()
     .from(deliveries)
-    .where(and(eq(deliveries.tenantId, tenantId), inArray(deliveries.id, ids)));
+    .where(and(eq(deliveries.tenantId, tenantId), inJson(deliveries.id, ids)));
   const rowById = new Map(rows.map((r) => [r.id, r]));
   const live = new Map<string, QueuedMessage>();
   for (const m of msgs) {
@@ -113,7 +113,7 @@ async function dispatchTenant(
     .where(
       and(
         eq(users.tenantId, tenantId),
-        inArray(users.id, [...new Set(liveRows.map((r) => r.userRowId))]),
+        inJson(users.id, [...new Set(liveRows.map((r) => r.userRowId))]),
       ),
     );
   const userById = new Map(userRows.map((u) => [u.id, u]));
@@ -195,7 +195,7 @@ async function dispatchTenant(
         .where(
           and(
             eq(deliveries.tenantId, tenantId),
-            inArray(
+            inJson(
               deliveries.id,
               ready.map((j) => j.row.id),
             ),
@@ -244,7 +244,7 @@ async function loadEvents(db: Db, tenantId: string, ids: string[]) {
     ? await db
         .select()
         .from(workflowEvents)
-        .where(and(eq(workflowEvents.tenantId, tenantId), inArray(workflowEvents.id, unique)))
+        .where(and(eq(workflowEvents.tenantId, tenantId), inJson(workflowEvents.id, unique)))
     : [];
   return new Map(rows.map((r) => [r.id, r]));
 }
@@ -396,7 +396,7 @@ export async function markGaveUp(
       .where(
         and(
           eq(deliveries.tenantId, tenantId),
-          inArray(deliveries.id, ids),
+          inJson(deliveries.id, ids),
           inArray(deliveries.status, ['QUEUED', 'RETRYING', 'SENDING']),
         ),
       )
@@ -405,7 +405,7 @@ export async function markGaveUp(
     const members = await db
       .select({ id: users.id, userId: users.userId })
       .from(users)
-      .where(inArray(users.id, [...new Set(failed.map((f) => f.userRowId))]));
+      .where(inJson(users.id, [...new Set(failed.map((f) => f.userRowId))]));
     const userIdOf = new Map(members.map((m) => [m.id, m.userId]));
     await deps.publish(
       tenantId,
