@@ -310,3 +310,59 @@ describe('notification rules', () => {
     expect(bad.errors?.[0]?.message).toMatch(/NOPE/);
   });
 });
+
+describe('configureLineWorksCalendar and configureGoogleChat', () => {
+  const CAL = `mutation ($input: ConfigureLineWorksCalendarInput!) { configureLineWorksCalendar(input: $input) {
+    integration { kind enabled status useMessengerCredentials clientId privateKey { configured } }
+    errors { code field } } }`;
+
+  it('enables with the messenger credentials, or requires its own', async () => {
+    const { admin } = await tokens(tenantId());
+    const own = await gql(CAL, { input: { enabled: true, useMessengerCredentials: false } }, admin);
+    expect(own.data?.configureLineWorksCalendar.errors.map((e: any) => e.field[1])).toEqual([
+      'domainId',
+      'clientId',
+      'clientSecret',
+      'serviceAccount',
+      'privateKey',
+    ]);
+    const shared = await gql(
+      CAL,
+      { input: { enabled: true, useMessengerCredentials: true } },
+      admin,
+    );
+    expect(shared.data?.configureLineWorksCalendar).toEqual({
+      integration: {
+        kind: 'LINE_WORKS_CALENDAR',
+        enabled: true,
+        status: 'UNVERIFIED',
+        useMessengerCredentials: true,
+        clientId: null,
+        privateKey: { configured: false },
+      },
+      errors: [],
+    });
+  });
+
+  it('switches Google Chat on and off', async () => {
+    const { admin } = await tokens(tenantId());
+    const on = await gql(
+      'mutation { configureGoogleChat(input: { enabled: true }) { integration { enabled status } errors { code } } }',
+      {},
+      admin,
+    );
+    expect(on.data?.configureGoogleChat).toEqual({
+      integration: { enabled: true, status: 'ACTIVE' },
+      errors: [],
+    });
+    const off = await gql(
+      'mutation { configureGoogleChat(input: { enabled: false }) { integration { enabled status } errors { code } } }',
+      {},
+      admin,
+    );
+    expect(off.data?.configureGoogleChat.integration).toEqual({
+      enabled: false,
+      status: 'DISABLED',
+    });
+  });
+});
