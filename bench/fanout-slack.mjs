@@ -3,7 +3,7 @@
  * Fan-out: one event to N Slack members through a running `npm start` (wrangler dev + demo
  * fakes). Prints wall time until every delivery is terminal. Usage: node bench/fanout-slack.mjs [N]
  */
-import { mintToken, readDevVars } from '../scripts/token.mjs';
+import { graphqlClient, mintToken, readDevVars } from '../scripts/local-client.mjs';
 
 const N = Number(process.argv[2] ?? 1000);
 const BASE = process.env.RENKEI_URL ?? 'http://localhost:8787';
@@ -12,16 +12,7 @@ const { AUTH_JWT_SECRET: secret } = readDevVars();
 const admin = await mintToken({ secret, role: 'admin', sub: 'bench-admin', tenant });
 const service = await mintToken({ secret, role: 'service', sub: 'bench', tenant });
 
-async function gql(bearer, query, variables = {}) {
-  const res = await fetch(`${BASE}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = await res.json();
-  if (body.errors) throw new Error(JSON.stringify(body.errors));
-  return body.data;
-}
+const gql = graphqlClient(BASE);
 
 const ids = Array.from({ length: N }, (_, i) => `b${i}`);
 for (let i = 0; i < N; i += 1000) {

@@ -9,7 +9,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { mintToken, readDevVars } from './token.mjs';
+import { graphqlClient, mintToken, readDevVars } from './local-client.mjs';
 
 const PORT = Number(process.env.PORT ?? 8787);
 const BASE = `http://localhost:${PORT}`;
@@ -98,16 +98,7 @@ async function waitForHealth() {
   throw new Error('wrangler dev did not become healthy');
 }
 
-async function gql(bearer, query, variables = {}) {
-  const res = await fetch(`${BASE}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = await res.json();
-  if (body.errors) throw new Error(JSON.stringify(body.errors));
-  return body.data;
-}
+const gql = graphqlClient(BASE);
 
 await waitForHealth();
 const token = (role, sub) => mintToken({ secret: vars.AUTH_JWT_SECRET, role, sub, tenant: TENANT });

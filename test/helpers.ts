@@ -58,15 +58,28 @@ export function tenantId(prefix = 't'): string {
   return `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
 }
 
-/** The fake provider server's control API (root of the given base URL). */
-export async function fake(base: string, path: string, body?: unknown): Promise<any> {
+/** A provider request as the fakes record it (`GET /__fake/requests`). */
+export interface FakeRequest {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  headers: Record<string, string>;
+  body: string;
+  json?: any;
+  form?: Record<string, string>;
+  status: number;
+}
+
+/** Calls a fake provider's control API (`/__fake/…` at the root of `base`): GET, or POST `body`. */
+export async function fake<T = any>(base: string, path: string, body?: unknown): Promise<T> {
   const res = await fetch(new URL(path, new URL(base).origin), {
     method: body === undefined ? 'GET' : 'POST',
     headers: { 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
+  if (!res.ok) throw new Error(`fake ${path}: HTTP ${res.status}`);
   const text = await res.text();
-  return text ? JSON.parse(text) : null;
+  return (text ? JSON.parse(text) : null) as T;
 }
 
 /** Admin/user/service tokens for one tenant. */
@@ -91,7 +104,7 @@ export async function dumpDatabase(): Promise<string> {
   return out;
 }
 
-function toPem(label: string, der: ArrayBuffer): string {
+export function toPem(label: string, der: ArrayBuffer): string {
   let s = '';
   for (const b of new Uint8Array(der)) s += String.fromCharCode(b);
   const lines = btoa(s).match(/.{1,64}/g) ?? [];
@@ -99,11 +112,13 @@ function toPem(label: string, der: ArrayBuffer): string {
 }
 
 /** A fresh RSA key pair as PEM: PKCS#8 private, SPKI public. */
-export async function rsaKeyPair(): Promise<{ privatePem: string; publicPem: string }> {
+export async function rsaKeyPair(
+  modulusLength = 2048,
+): Promise<{ privatePem: string; publicPem: string }> {
   const pair = (await crypto.subtle.generateKey(
     {
       name: 'RSASSA-PKCS1-v1_5',
-      modulusLength: 2048,
+      modulusLength,
       publicExponent: new Uint8Array([1, 0, 1]),
       hash: 'SHA-256',
     },

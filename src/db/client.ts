@@ -10,17 +10,6 @@ export function openDb(d1: D1Database): Db {
   return drizzle(d1, { schema });
 }
 
-/** D1 allows 100 bound parameters per statement: rows per chunked insert for `columns`. */
-export function rowsPerInsert(columns: number): number {
-  return Math.max(1, Math.floor(100 / columns));
-}
-
-export function chunk<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
-
 /**
  * `column IN (ids…)` with the ids as one JSON parameter: D1 allows 100 bound parameters per
  * statement, and a queue batch alone brings 100 ids.

@@ -3,6 +3,7 @@ import { and, count, desc, eq, lt, or } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { auditLog } from '../db/schema.ts';
 import { newId } from './ids.ts';
+import { pageOf } from './pagination.ts';
 
 export interface AuditInput {
   tenantId: string;
@@ -54,11 +55,7 @@ export async function listAudit(
       .limit(first + 1),
     db.select({ n: count() }).from(auditLog).where(eq(auditLog.tenantId, tenantId)),
   ]);
-  return {
-    rows: rows.slice(0, first),
-    hasNextPage: rows.length > first,
-    totalCount: total[0]?.n ?? 0,
-  };
+  return pageOf(rows, first, total);
 }
 
 export async function getAuditEntry(db: Db, tenantId: string, id: string) {

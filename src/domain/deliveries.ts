@@ -12,6 +12,7 @@ import type { Principal } from './auth.ts';
 import { InputError, type UserError } from './errors.ts';
 import { newId } from './ids.ts';
 import type { IntegrationKind, IntegrationStatus } from './integrations.ts';
+import { pageOf } from './pagination.ts';
 import { CHANNELS, channelsFor } from './rules.ts';
 import { findUsers, type UserRow } from './users.ts';
 
@@ -369,11 +370,7 @@ export async function listDeliveries(
       .limit(first + 1),
     db.select({ n: count() }).from(deliveries).where(base),
   ]);
-  return {
-    rows: rows.slice(0, first),
-    hasNextPage: rows.length > first,
-    totalCount: total[0]?.n ?? 0,
-  };
+  return pageOf(rows, first, total);
 }
 
 /** The deliveries of one event in creation order (for WorkflowEvent.deliveries). */
@@ -394,11 +391,7 @@ export async function listEventDeliveries(
       .limit(first + 1),
     db.select({ n: count() }).from(deliveries).where(base),
   ]);
-  return {
-    rows: rows.slice(0, first),
-    hasNextPage: rows.length > first,
-    totalCount: total[0]?.n ?? 0,
-  };
+  return pageOf(rows, first, total);
 }
 
 /** Puts a FAILED (or stuck RETRYING) delivery back on the queue. */

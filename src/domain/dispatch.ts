@@ -10,7 +10,12 @@ import { slackAdapter } from '../adapters/slack/index.ts';
 import type { Channel, Notification, SendResult } from '../adapters/types.ts';
 import { type Db, inJson } from '../db/client.ts';
 import { deliveries, users, workflowEvents } from '../db/schema.ts';
-import type { DeliveryMessage, DeliveryRow, DeliveryUpdate } from './deliveries.ts';
+import {
+  type DeliveryMessage,
+  type DeliveryRow,
+  type DeliveryUpdate,
+  route,
+} from './deliveries.ts';
 import {
   type IntegrationCredentials,
   loadCredentials,
@@ -64,7 +69,7 @@ interface Job {
 }
 
 type Outcome = { job: Job; result: SendResult };
-/** A delivery that ends without a send (its integration was switched off meanwhile). */
+/** A delivery that ends without a send (its integration or binding changed meanwhile). */
 type Final = { msg: QueuedMessage; row: DeliveryRow; user: UserRow; reason: string };
 
 /** Handles one queue batch; returns what to do with each message, by message id. */
@@ -130,16 +135,18 @@ async function dispatchTenant(
     const user = userById.get(row.userRowId);
     const channel = row.channel as Channel;
     const creds = credentials.get(channel);
-    const skip = !user
-      ? 'the member was removed'
-      : !creds?.enabled
-        ? `${channel} integration is disabled`
-        : creds.status === 'ERROR'
-          ? `${channel} integration in ERROR${creds.lastError ? `: ${creds.lastError}` : ''}`
-          : null;
-    if (skip || !user) {
-      if (user) finals.push({ msg, row, user, reason: skip ?? '' });
-      else verdicts.set(msg.id, { action: 'ack' });
+    if (!user) {
+      verdicts.set(msg.id, { action: 'ack' });
+      continue;
+    }
+    // The same routing as at emit time: settings or bindings may have changed since.
+    const routed = route(user, channel, {
+      enabled: creds?.enabled ?? false,
+      status: creds?.status ?? 'DISABLED',
+      lastError: creds?.lastError ?? null,
+    });
+    if (routed.status === 'SKIPPED') {
+      finals.push({ msg, row, user, reason: routed.reason ?? '' });
       continue;
     }
     const paceKey = channel === 'SLACK' ? (user.slackMemberId ?? '') : (user.googleChatSpace ?? '');

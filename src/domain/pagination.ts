@@ -37,3 +37,12 @@ export function pageSize(first: number | null | undefined): number {
   }
   return Math.min(first, MAX_PAGE);
 }
+
+/** A page from a query that fetched `first + 1` rows: the extra row only says there is more. */
+export function pageOf<T>(rows: T[], first: number, total: { n: number }[]) {
+  return {
+    rows: rows.slice(0, first),
+    hasNextPage: rows.length > first,
+    totalCount: total[0]?.n ?? 0,
+  };
+}

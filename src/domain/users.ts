@@ -9,6 +9,7 @@ import type { Principal } from './auth.ts';
 import { seal, unseal } from './crypto.ts';
 import { InputError, type UserError } from './errors.ts';
 import { newId } from './ids.ts';
+import { pageOf } from './pagination.ts';
 
 export type UserRow = typeof users.$inferSelect;
 
@@ -145,11 +146,7 @@ export async function listUsers(
       .limit(opts.first + 1),
     db.select({ n: count() }).from(users).where(base),
   ]);
-  return {
-    rows: rows.slice(0, opts.first),
-    hasNextPage: rows.length > opts.first,
-    totalCount: total[0]?.n ?? 0,
-  };
+  return pageOf(rows, opts.first, total);
 }
 
 function webhookPlace(tenantId: string, rowId: string): string {

@@ -9,27 +9,10 @@ import {
   parseGoogleChatWebhook,
 } from '../../src/adapters/google-chat/index.ts';
 import type { Notification } from '../../src/adapters/types.ts';
+import { fake as fakeAt, type FakeRequest as Recorded } from '../helpers.ts';
 
 const origin = env.GOOGLE_CHAT_WEBHOOK_ORIGIN;
-
-interface Recorded {
-  method: string;
-  path: string;
-  query: Record<string, string>;
-  headers: Record<string, string>;
-  body: string;
-  json?: any;
-}
-
-async function fake<T = unknown>(path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${origin}${path}`, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: { 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  if (!res.ok) throw new Error(`fake ${path}: HTTP ${res.status}`);
-  return (await res.json()) as T;
-}
+const fake = <T = unknown>(path: string, body?: unknown) => fakeAt<T>(origin, path, body);
 
 /** A webhook of its own: unique space, key and token. */
 function webhook() {

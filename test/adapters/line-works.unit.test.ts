@@ -20,29 +20,11 @@ import {
   validatePrivateKey,
 } from '../../src/adapters/line-works/index.ts';
 import type { Notification } from '../../src/adapters/types.ts';
+import { fake, type FakeRequest as Recorded, rsaKeyPair, toPem } from '../helpers.ts';
 
 const AUTH = env.LINE_WORKS_AUTH_BASE;
+const control = (path: string, body?: unknown) => fake(env.LINE_WORKS_API_BASE, path, body);
 const API = env.LINE_WORKS_API_BASE;
-
-interface Recorded {
-  method: string;
-  path: string;
-  headers: Record<string, string>;
-  body: string;
-  json?: any;
-  form?: Record<string, string>;
-  status: number;
-}
-
-async function control(path: string, body?: unknown): Promise<any> {
-  const res = await fetch(new URL(path, new URL(API).origin), {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return text ? JSON.parse(text) : null;
-}
 
 const requests = (path: string): Promise<Recorded[]> =>
   control(`/__fake/requests?path=${encodeURIComponent(path)}`);
@@ -53,36 +35,6 @@ const script = (
 ) => control('/__fake/script', { match, responses });
 
 const uid = (prefix: string) => `${prefix}${crypto.randomUUID().replaceAll('-', '').slice(0, 12)}`;
-
-function toPem(label: string, der: ArrayBuffer): string {
-  let s = '';
-  for (const b of new Uint8Array(der)) s += String.fromCharCode(b);
-  const lines = btoa(s).match(/.{1,64}/g) ?? [];
-  return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
-}
-
-async function rsaKeyPair(modulusLength = 2048) {
-  const pair = (await crypto.subtle.generateKey(
-    {
-      name: 'RSASSA-PKCS1-v1_5',
-      modulusLength,
-      publicExponent: new Uint8Array([1, 0, 1]),
-      hash: 'SHA-256',
-    },
-    true,
-    ['sign', 'verify'],
-  )) as CryptoKeyPair;
-  return {
-    privatePem: toPem(
-      'PRIVATE KEY',
-      (await crypto.subtle.exportKey('pkcs8', pair.privateKey)) as ArrayBuffer,
-    ),
-    publicPem: toPem(
-      'PUBLIC KEY',
-      (await crypto.subtle.exportKey('spki', pair.publicKey)) as ArrayBuffer,
-    ),
-  };
-}
 
 let keys: { privatePem: string; publicPem: string };
 let otherKeys: { privatePem: string; publicPem: string };

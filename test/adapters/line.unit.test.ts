@@ -23,29 +23,11 @@ import {
   verifyLineSignature,
 } from '../../src/adapters/line/index.ts';
 import type { Notification } from '../../src/adapters/types.ts';
+import { fake, type FakeRequest as Recorded } from '../helpers.ts';
 
+const control = (path: string, body?: unknown) => fake(env.LINE_API_BASE, path, body);
 const API = env.LINE_API_BASE;
 const ACCESS = env.LINE_ACCESS_BASE;
-
-interface Recorded {
-  method: string;
-  path: string;
-  headers: Record<string, string>;
-  body: string;
-  json?: any;
-  form?: Record<string, string>;
-  status: number;
-}
-
-async function control(path: string, body?: unknown): Promise<any> {
-  const res = await fetch(new URL(path, new URL(API).origin), {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return text ? JSON.parse(text) : null;
-}
 
 const requests = (path: string, contains: string): Promise<Recorded[]> =>
   control(

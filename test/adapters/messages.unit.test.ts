@@ -2,18 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import { linkUrl, renderText, truncate, truncateEscaped } from '../../src/adapters/messages.ts';
 import type { Locale, Notification, NotificationType } from '../../src/adapters/types.ts';
+import { NOTIFICATION_TYPES } from '../../src/domain/rules.ts';
 
-const TYPES: NotificationType[] = [
-  'APPROVAL_REQUESTED',
-  'APPROVED',
-  'REJECTED',
-  'RETURNED',
-  'COMPLETED',
-  'COMMENTED',
-  'CIRCULATED',
-  'WITHDRAWN',
-  'REMINDER',
-];
+const TYPES = NOTIFICATION_TYPES;
 const LOCALES: Locale[] = ['JA', 'EN', 'KO'];
 
 function note(patch: Partial<Notification> = {}): Notification {

@@ -6,28 +6,10 @@ import { parseRetryAfter } from '../../src/adapters/http.ts';
 import type { SlackTarget } from '../../src/adapters/slack/index.ts';
 import { slackAdapter, slackAuthTest } from '../../src/adapters/slack/index.ts';
 import type { Notification } from '../../src/adapters/types.ts';
+import { fake as fakeAt, type FakeRequest as Recorded } from '../helpers.ts';
 
 const base = env.SLACK_API_BASE;
-const control = new URL(base).origin;
-
-interface Recorded {
-  method: string;
-  path: string;
-  query: Record<string, string>;
-  headers: Record<string, string>;
-  body: string;
-  json?: any;
-}
-
-async function fake<T = unknown>(path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${control}${path}`, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: { 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  if (!res.ok) throw new Error(`fake ${path}: HTTP ${res.status}`);
-  return (await res.json()) as T;
-}
+const fake = <T = unknown>(path: string, body?: unknown) => fakeAt<T>(base, path, body);
 
 function requests(token: string, method?: string): Promise<Recorded[]> {
   const q = new URLSearchParams({ contains: token, ...(method ? { path: `/${method}` } : {}) });

@@ -209,7 +209,7 @@ builder.queryField('workflowEvent', (t) =>
     resolve: async (_r, args, ctx) => {
       const p = requireRole(ctx, 'admin', 'service');
       const parsed = fromGlobalId(args.id);
-      if (!parsed || parsed.type !== 'WorkflowEvent') return null;
+      if (parsed?.type !== 'WorkflowEvent') return null;
       return (await getEvent(ctx.db, p.tenantId, parsed.rowId)) ?? null;
     },
   }),
