@@ -9,6 +9,7 @@ import type { Db } from '../db/client.ts';
 import { deliveries, integrations, users, workflowEvents } from '../db/schema.ts';
 import { auditStatement } from './audit.ts';
 import type { Principal } from './auth.ts';
+import { DRIVERS } from './channels/index.ts';
 import { InputError, type UserError } from './errors.ts';
 import { newId } from './ids.ts';
 import type { IntegrationKind, IntegrationStatus } from './integrations.ts';
@@ -66,9 +67,6 @@ const CHANNEL_NAMES: Record<Channel, string> = {
   LINE: 'LINE',
 };
 
-/** Channels Renkei can deliver to today; the others are SKIPPED with a reason that says so. */
-export const DELIVERABLE: ReadonlySet<Channel> = new Set<Channel>(['SLACK', 'GOOGLE_CHAT']);
-
 interface IntegrationState {
   enabled: boolean;
   status: IntegrationStatus;
@@ -85,30 +83,10 @@ export function route(user: UserRow, channel: Channel, integration: IntegrationS
       reason: `${name} integration in ERROR${integration.lastError ? `: ${integration.lastError}` : ''}`,
     };
   }
-  if (!DELIVERABLE.has(channel)) {
-    return { status: 'SKIPPED', reason: `${name} delivery is not available yet` };
-  }
-  switch (channel) {
-    case 'SLACK':
-      if (!user.slackMemberId) return { status: 'SKIPPED', reason: 'no Slack member id' };
-      if (user.slackError)
-        return { status: 'SKIPPED', reason: `Slack binding broken: ${user.slackError}` };
-      break;
-    case 'GOOGLE_CHAT':
-      if (!user.googleChatWebhook)
-        return { status: 'SKIPPED', reason: 'Google Chat webhook not set' };
-      if (user.googleChatError) {
-        return { status: 'SKIPPED', reason: `Google Chat webhook broken: ${user.googleChatError}` };
-      }
-      break;
-    case 'LINE':
-      if (user.lineStatus === 'BLOCKED')
-        return { status: 'SKIPPED', reason: 'the member blocked the LINE account' };
-      if (user.lineStatus !== 'LINKED') return { status: 'SKIPPED', reason: 'LINE not linked' };
-      break;
-    default:
-      break;
-  }
+  const driver = DRIVERS[channel];
+  if (!driver) return { status: 'SKIPPED', reason: `${name} delivery is not available yet` };
+  const unreachable = driver.unreachable(user);
+  if (unreachable) return { status: 'SKIPPED', reason: unreachable };
   return { status: 'QUEUED', reason: null };
 }
 

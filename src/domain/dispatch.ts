@@ -5,11 +5,10 @@
  * defer.
  */
 import { and, eq, inArray, sql } from 'drizzle-orm';
-import { googleChatAdapter } from '../adapters/google-chat/index.ts';
-import { slackAdapter } from '../adapters/slack/index.ts';
 import type { Channel, Notification, SendResult } from '../adapters/types.ts';
 import { type Db, inJson } from '../db/client.ts';
 import { deliveries, users, workflowEvents } from '../db/schema.ts';
+import { type ChannelDriver, type DispatchEnv, DRIVERS } from './channels/index.ts';
 import {
   type DeliveryMessage,
   type DeliveryRow,
@@ -22,13 +21,7 @@ import {
   recordIntegrationHealth,
 } from './integrations.ts';
 import type { Gate } from './limits.ts';
-import { googleChatWebhookOf, type UserRow } from './users.ts';
-
-export interface DispatchEnv {
-  SECRETS_KEY: string;
-  SLACK_API_BASE: string;
-  GOOGLE_CHAT_WEBHOOK_ORIGIN: string;
-}
+import type { UserRow } from './users.ts';
 
 export interface DispatchDeps {
   db: Db;
@@ -63,6 +56,7 @@ interface Job {
   msg: QueuedMessage;
   row: DeliveryRow;
   user: UserRow;
+  driver: ChannelDriver;
   channel: Channel;
   paceKey: string;
   slotAt?: number;
@@ -149,8 +143,16 @@ async function dispatchTenant(
       finals.push({ msg, row, user, reason: routed.reason ?? '' });
       continue;
     }
-    const paceKey = channel === 'SLACK' ? (user.slackMemberId ?? '') : (user.googleChatSpace ?? '');
-    jobs.push({ msg, row, user, channel, paceKey, slotAt: msg.body.slotAt });
+    const driver = DRIVERS[channel] as ChannelDriver;
+    jobs.push({
+      msg,
+      row,
+      user,
+      channel,
+      driver,
+      paceKey: driver.paceKey(user),
+      slotAt: msg.body.slotAt,
+    });
   }
 
   // Pacing: reserve a slot for each job that does not already hold one.
@@ -238,7 +240,16 @@ async function dispatchTenant(
           job,
           result: { kind: 'failed', scope: 'message', reason: 'the event was deleted' },
         };
-      return { job, result: await send(deps, job, credentials.get(job.channel) ?? null, event) };
+      return {
+        job,
+        result: await send(
+          deps,
+          tenantId,
+          job,
+          credentials.get(job.channel) as IntegrationCredentials,
+          event,
+        ),
+      };
     }),
   );
 
@@ -271,42 +282,21 @@ function notificationOf(event: typeof workflowEvents.$inferSelect, user: UserRow
 
 async function send(
   deps: DispatchDeps,
+  tenantId: string,
   job: Job,
-  creds: IntegrationCredentials | null,
+  creds: IntegrationCredentials,
   event: typeof workflowEvents.$inferSelect,
 ): Promise<SendResult> {
-  const message = notificationOf(event, job.user);
-  const common = { message, deliveryId: job.row.id, timeoutMs: deps.timeoutMs };
   try {
-    switch (job.channel) {
-      case 'SLACK':
-        return await slackAdapter.send({
-          ...common,
-          base: deps.env.SLACK_API_BASE,
-          credentials: { botToken: creds?.secrets.botToken ?? '' },
-          target: {
-            memberId: job.user.slackMemberId ?? '',
-            dmChannelId: job.user.slackDmChannelId ?? undefined,
-          },
-        });
-      case 'GOOGLE_CHAT': {
-        const webhookUrl = await googleChatWebhookOf(deps.env.SECRETS_KEY, job.user);
-        if (!webhookUrl)
-          return { kind: 'failed', scope: 'recipient', reason: 'Google Chat webhook not set' };
-        return await googleChatAdapter.send({
-          ...common,
-          base: deps.env.GOOGLE_CHAT_WEBHOOK_ORIGIN,
-          credentials: { webhookUrl },
-          target: { documentId: event.documentId },
-        });
-      }
-      default:
-        return {
-          kind: 'failed',
-          scope: 'message',
-          reason: `${job.channel} delivery is not available yet`,
-        };
-    }
+    return await job.driver.send(
+      { env: deps.env, tenantId, timeoutMs: deps.timeoutMs, gate: deps.gate },
+      {
+        user: job.user,
+        credentials: creds,
+        message: notificationOf(event, job.user),
+        deliveryId: job.row.id,
+      },
+    );
   } catch (err) {
     // An adapter bug must not lose the delivery: retry, and the DLQ ends it if it persists.
     return { kind: 'retry', reason: `internal error: ${(err as Error).message ?? 'unknown'}` };
@@ -352,7 +342,7 @@ async function recordOutcomes(
     set.updatedAt = at;
     writes.push(db.update(deliveries).set(set).where(eq(deliveries.id, job.row.id)));
     updates.push({ ...job.row, ...set, userId: job.user.userId });
-    const userSet = userChanges(job, result);
+    const userSet = job.driver.bindingChanges(job.user, result);
     if (userSet) writes.push(db.update(users).set(userSet).where(eq(users.id, job.user.id)));
   }
   for (const f of finals) {
@@ -366,19 +356,6 @@ async function recordOutcomes(
     await recordIntegrationHealth(db, tenantId, channel, { ok: false, error: reason });
   }
   await deps.publish(tenantId, updates);
-}
-
-/** What a send taught us about the member's binding: a DM channel to cache, or a breakage. */
-function userChanges(job: Job, result: SendResult): Partial<UserRow> | null {
-  const set: Partial<UserRow> = {};
-  const dm = result.learned?.dmChannelId;
-  if (job.channel === 'SLACK' && dm && dm !== job.user.slackDmChannelId) set.slackDmChannelId = dm;
-  if (result.kind === 'failed' && result.scope === 'recipient') {
-    if (job.channel === 'SLACK')
-      Object.assign(set, { slackError: result.reason, slackDmChannelId: null });
-    if (job.channel === 'GOOGLE_CHAT') set.googleChatError = result.reason;
-  }
-  return Object.keys(set).length > 0 ? set : null;
 }
 
 /** Dead-letter consumer: a delivery out of retries ends FAILED with its last reason. */

@@ -1,0 +1,2 @@
+export { DRIVERS } from './registry.ts';
+export type * from './types.ts';
