@@ -135,6 +135,26 @@ if (fakes) {
       { type: REJECTED, channel: SLACK, enabled: true },
       { type: APPROVAL_REQUESTED, channel: GOOGLE_CHAT, enabled: true }]) { errors { message } } }`,
   );
+  // LINE: the demo fakes seed this Login channel, Messaging channel and official account.
+  await gql(
+    admin,
+    `mutation ($i: ConfigureLineInput!) { configureLine(input: $i) { errors { message } } }`,
+    {
+      i: {
+        enabled: true,
+        loginChannelId: '1650000000',
+        loginChannelSecret: 'demo-login-secret',
+        messagingChannelSecret: 'demo-messaging-secret',
+        channelAccessToken: 'line-demo-channel-token',
+        friendUrl: 'https://line.me/R/ti/p/@renkei-demo',
+      },
+    },
+  );
+  await gql(admin, 'mutation { verifyIntegration(kind: LINE) { ok } }');
+  await gql(
+    admin,
+    'mutation { setNotificationRules(rules: [{ type: APPROVAL_REQUESTED, channel: LINE, enabled: true }]) { errors { message } } }',
+  );
   for (const [i, m] of members.entries()) {
     const input = { slackMemberId: `U0DEMO${i}` };
     if (i === 0)
@@ -164,5 +184,8 @@ console.log(`
    documentId: "WF-1", title: "出張申請", url: "https://workplace.example/wf/1",
    recipients: ["sato", "kim", "smith"] }) { event { id summary { sent skipped } } errors { message } } }
  then (admin): { deliveries { edges { node { user { userId } channel status reason } } } }
+ LINE (user "sato"): mutation { startLineLogin { authorizeUrl } }, open the URL in a browser
+   (fake LINE Login) → ${BASE}/line/callback shows the add-friend QR code; then
+   node scripts/line-webhook.mjs follow|unfollow sends the signed webhook (see README).
 ────────────────────────────────────────────────────────────────────────────
 `);

@@ -140,3 +140,44 @@ export const deliveries = sqliteTable(
     index('deliveries_status_due').on(t.status, t.dueAt),
   ],
 );
+
+/**
+ * One row per (tenant, WORKPLACE absence): what the member's LINE WORKS calendar should show
+ * and what was last synced there. `version` grows with every change of the wanted state and
+ * `syncedVersion` says which one the calendar holds, so a repeated upsert changes nothing.
+ */
+export const absences = sqliteTable(
+  'absences',
+  {
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id').notNull(),
+    absenceId: text('absence_id').notNull(),
+    userRowId: text('user_row_id').notNull(),
+    title: text('title').notNull(),
+    startDate: text('start_date').notNull(),
+    endDate: text('end_date').notNull(),
+    allDay: integer('all_day', { mode: 'boolean' }).notNull(),
+    startTime: text('start_time'),
+    endTime: text('end_time'),
+    timeZone: text('time_zone').notNull(),
+    note: text('note'),
+    /** The member wants it gone (cancelAbsence). */
+    cancelled: integer('cancelled', { mode: 'boolean' }).notNull().default(false),
+    syncStatus: text('sync_status').notNull(),
+    calendarEventId: text('calendar_event_id'),
+    /** The LINE WORKS user whose calendar holds the event (to update or delete it there). */
+    calendarUserId: text('calendar_user_id'),
+    reason: text('reason'),
+    attempts: integer('attempts').notNull().default(0),
+    version: integer('version').notNull().default(1),
+    syncedVersion: integer('synced_version').notNull().default(0),
+    createdAt: text('created_at').notNull(),
+    updatedAt: text('updated_at').notNull(),
+    dueAt: text('due_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('absences_tenant_absence').on(t.tenantId, t.absenceId),
+    index('absences_tenant_user_start').on(t.tenantId, t.userRowId, t.startDate),
+    index('absences_status_due').on(t.syncStatus, t.dueAt),
+  ],
+);

@@ -9,6 +9,7 @@ import type { Db } from '../db/client.ts';
 import { deliveries, integrations, users, workflowEvents } from '../db/schema.ts';
 import { auditStatement } from './audit.ts';
 import type { Principal } from './auth.ts';
+import type { AbsenceMessage } from './calendar-sync.ts';
 import { DRIVERS } from './channels/index.ts';
 import { InputError, type UserError } from './errors.ts';
 import { newId } from './ids.ts';
@@ -32,9 +33,12 @@ export interface DeliveryMessage {
   slotAt?: number;
 }
 
+/** Everything the delivery queue carries: delivery ids, and calendar jobs (`kind: 'absence'`). */
+export type QueueMessage = DeliveryMessage | AbsenceMessage;
+
 /** Where new and re-queued deliveries go, and who hears about status changes. */
 export interface Outbox {
-  queue: Queue<DeliveryMessage>;
+  queue: Queue<QueueMessage>;
   publish(tenantId: string, updates: DeliveryUpdate[]): Promise<void>;
 }
 
@@ -71,6 +75,8 @@ interface IntegrationState {
   enabled: boolean;
   status: IntegrationStatus;
   lastError: string | null;
+  /** Non-secret settings, for channels whose driver checks them (e.g. a LINE WORKS Bot ID). */
+  settings?: Record<string, unknown>;
 }
 
 /** Whether one member can get a message on one channel now, and if not, why in admin words. */
@@ -85,6 +91,8 @@ export function route(user: UserRow, channel: Channel, integration: IntegrationS
   }
   const driver = DRIVERS[channel];
   if (!driver) return { status: 'SKIPPED', reason: `${name} delivery is not available yet` };
+  const problem = driver.integrationProblem?.(integration.settings ?? {});
+  if (problem) return { status: 'SKIPPED', reason: problem };
   const unreachable = driver.unreachable(user);
   if (unreachable) return { status: 'SKIPPED', reason: unreachable };
   return { status: 'QUEUED', reason: null };
@@ -97,6 +105,7 @@ async function integrationStates(db: Db, tenantId: string) {
       enabled: integrations.enabled,
       status: integrations.status,
       lastError: integrations.lastError,
+      settings: integrations.settings,
     })
     .from(integrations)
     .where(eq(integrations.tenantId, tenantId));
@@ -106,6 +115,7 @@ async function integrationStates(db: Db, tenantId: string) {
       enabled: r.enabled,
       status: r.status as IntegrationStatus,
       lastError: r.lastError,
+      settings: JSON.parse(r.settings) as Record<string, unknown>,
     });
   }
   return (kind: IntegrationKind): IntegrationState =>

@@ -21,12 +21,14 @@ import {
   recordIntegrationHealth,
 } from './integrations.ts';
 import type { Gate } from './limits.ts';
+import type { TokenSource } from './tokens.ts';
 import type { UserRow } from './users.ts';
 
 export interface DispatchDeps {
   db: Db;
   env: DispatchEnv;
   gate: Gate;
+  tokens: TokenSource;
   publish(tenantId: string, updates: DeliveryUpdate[]): Promise<void>;
   timeoutMs: number;
 }
@@ -41,8 +43,10 @@ export type Verdict =
   | { action: 'retry'; delaySeconds: number }
   | { action: 'defer'; delaySeconds: number; slotAt: number };
 
-/** Waits shorter than this are slept through; longer ones go back on the queue. */
-const MAX_INLINE_WAIT_MS = 1000;
+/** Waits up to this are slept through; longer ones go back on the queue until just before. */
+const MAX_INLINE_WAIT_MS = 2000;
+/** A message back later than this after its reserved slot lost it, and reserves anew. */
+const STALE_SLOT_MS = 250;
 const BACKOFF_BASE_S = 2;
 const BACKOFF_CAP_S = 300;
 
@@ -138,6 +142,7 @@ async function dispatchTenant(
       enabled: creds?.enabled ?? false,
       status: creds?.status ?? 'DISABLED',
       lastError: creds?.lastError ?? null,
+      settings: creds?.settings ?? {},
     });
     if (routed.status === 'SKIPPED') {
       finals.push({ msg, row, user, reason: routed.reason ?? '' });
@@ -151,7 +156,11 @@ async function dispatchTenant(
       channel,
       driver,
       paceKey: driver.paceKey(user),
-      slotAt: msg.body.slotAt,
+      // A slot the queue delivered us too late for is not ours any more.
+      slotAt:
+        msg.body.slotAt !== undefined && msg.body.slotAt + STALE_SLOT_MS >= now
+          ? msg.body.slotAt
+          : undefined,
     });
   }
 
@@ -159,10 +168,12 @@ async function dispatchTenant(
   for (const channel of new Set(jobs.map((j) => j.channel))) {
     const need = jobs.filter((j) => j.channel === channel && j.slotAt === undefined);
     if (need.length === 0) continue;
+    const settings = credentials.get(channel)?.settings ?? {};
     const slots = await deps.gate.reserve(
       channel,
       tenantId,
       need.map((j) => ({ key: j.paceKey })),
+      DRIVERS[channel]?.paceLimit?.(settings),
     );
     need.forEach((j, i) => {
       j.slotAt = slots[i] ?? now;
@@ -175,7 +186,9 @@ async function dispatchTenant(
     const slotAt = j.slotAt ?? now;
     verdicts.set(j.msg.id, {
       action: 'defer',
-      delaySeconds: Math.ceil((slotAt - now) / 1000),
+      // Back a little early (queue delays are whole seconds, batching adds up to one more),
+      // then the short rest of the wait is slept through so the slot is kept exactly.
+      delaySeconds: Math.max(1, Math.floor((slotAt - now) / 1000) - 1),
       slotAt,
     });
   }
@@ -289,7 +302,7 @@ async function send(
 ): Promise<SendResult> {
   try {
     return await job.driver.send(
-      { env: deps.env, tenantId, timeoutMs: deps.timeoutMs, gate: deps.gate },
+      { env: deps.env, tenantId, timeoutMs: deps.timeoutMs, gate: deps.gate, tokens: deps.tokens },
       {
         user: job.user,
         credentials: creds,

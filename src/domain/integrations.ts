@@ -44,20 +44,29 @@ const LINE_WORKS_CREDENTIALS = [
 
 export const KIND_SPECS: Record<IntegrationKind, KindSpec> = {
   LINE_WORKS: {
-    settings: ['domainId', 'adminEmail', 'clientId', 'serviceAccount', 'botId'],
+    settings: [
+      'domainId',
+      'adminEmail',
+      'clientId',
+      'serviceAccount',
+      'botId',
+      'rateLimitPerMinute',
+      'locale',
+    ],
     secrets: ['clientSecret', 'privateKey', 'botSecret'],
     required: () => [...LINE_WORKS_CREDENTIALS, 'adminEmail'],
   },
   SLACK: { settings: [], secrets: ['botToken'], required: () => ['botToken'] },
   GOOGLE_CHAT: { settings: [], secrets: [], required: () => [] },
   LINE: {
-    settings: ['loginChannelId', 'friendUrl'],
+    settings: ['loginChannelId', 'friendUrl', 'messagingChannelId'],
     secrets: ['loginChannelSecret', 'messagingChannelSecret', 'channelAccessToken'],
-    required: () => [
+    // Without a long-lived token, stateless tokens are issued from the Messaging channel id.
+    required: (merged) => [
       'loginChannelId',
       'loginChannelSecret',
       'messagingChannelSecret',
-      'channelAccessToken',
+      merged.messagingChannelId ? 'messagingChannelId' : 'channelAccessToken',
       'friendUrl',
     ],
   },

@@ -11,17 +11,39 @@ export interface PaceLimit {
   burst: number;
   /** What the key is: each target (DM channel, webhook space) or the whole tenant. */
   scope: 'target' | 'tenant';
+  /**
+   * Added to every interval, so jitter between the reserved slot and the provider's clock
+   * never makes two sends look closer together than the limit.
+   */
+  guardMs?: number;
 }
+
+/** LINE WORKS Standard/Advanced plan: 240 requests per minute per domain and API. */
+export const LINE_WORKS_DEFAULT_PER_MINUTE = 240;
+
+/**
+ * The pace for a LINE WORKS limit of `perMinute` requests in any rolling minute: evenly spaced
+ * as if a minute lasted 65 s. A send can leave a few seconds after its reserved slot (pacing
+ * waits go back on the queue in whole seconds, plus the batch timeout), so sends reserved over
+ * 65 s may land inside one provider minute; at exactly perMinute/60 they would exceed it.
+ * https://developers.worksmobile.com/jp/docs/rate-limits
+ */
+export function lineWorksPace(perMinute: number): PaceLimit {
+  return { ratePerSecond: perMinute / LINE_WORKS_PACE_WINDOW_S, burst: 1, scope: 'target' };
+}
+
+const LINE_WORKS_PACE_WINDOW_S = 65;
 
 export const PACE_LIMITS: Readonly<Record<Channel, PaceLimit>> = {
   // "about 1 message per second per channel" https://docs.slack.dev/apis/web-api/rate-limits
-  SLACK: { ratePerSecond: 1, burst: 1, scope: 'target' },
+  SLACK: { ratePerSecond: 1, burst: 1, scope: 'target', guardMs: 50 },
   // "Keep to about 1 message per second per space."
-  GOOGLE_CHAT: { ratePerSecond: 1, burst: 1, scope: 'target' },
+  GOOGLE_CHAT: { ratePerSecond: 1, burst: 1, scope: 'target', guardMs: 50 },
   // Push: 2,000 requests/s per channel.
   LINE: { ratePerSecond: 2000, burst: 100, scope: 'tenant' },
-  // 240 requests/min per domain and API (Standard/Advanced); 60 on the free plan.
-  LINE_WORKS: { ratePerSecond: 4, burst: 1, scope: 'tenant' },
+  // 240 requests/min per domain and API (Standard/Advanced); 60 on the free plan. The key is
+  // the API (messages, calendar), as LINE WORKS counts per API; see lineWorksPace().
+  LINE_WORKS: lineWorksPace(LINE_WORKS_DEFAULT_PER_MINUTE),
 };
 
 /** What RateGate is asked: one slot per delivery, on the key its limit names. */
@@ -32,5 +54,16 @@ export interface SlotRequest {
 /** The pacing service the dispatcher talks to (the RateGate Durable Object in production). */
 export interface Gate {
   /** Reserves one slot per request and answers when each may go (ms since epoch). */
-  reserve(channel: Channel, tenantId: string, requests: SlotRequest[]): Promise<number[]>;
+  reserve(
+    channel: Channel,
+    tenantId: string,
+    requests: SlotRequest[],
+    /** The tenant's own limit when it differs from PACE_LIMITS (e.g. a LINE WORKS plan). */
+    limit?: PaceLimit,
+  ): Promise<number[]>;
+  /**
+   * Holds back new slots on `key` until `untilMs`, when the provider said its window is used up
+   * (e.g. LINE WORKS `rateLimit-remaining: 0` with `rateLimit-reset`). Optional.
+   */
+  hold?(channel: Channel, tenantId: string, key: string, untilMs: number): Promise<void>;
 }

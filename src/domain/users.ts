@@ -175,52 +175,50 @@ export async function updateMyBindings(
   principal: Principal,
   input: { slackMemberId?: string | null; googleChatWebhookUrl?: string | null },
 ): Promise<UserRow> {
+  const slackId = input.slackMemberId?.trim();
+  const webhookUrl = input.googleChatWebhookUrl?.trim();
+  const webhook = webhookUrl ? parseGoogleChatWebhook(webhookUrl, googleChatOrigin) : null;
+  // Validate before touching anything: a refused update stores nothing, not even the member row.
   const errors: UserError[] = [];
+  if (slackId && !SLACK_MEMBER_ID.test(slackId)) {
+    errors.push({
+      code: 'INVALID',
+      message: 'A Slack member ID looks like U0123ABCD (Profile > More > Copy member ID)',
+      field: ['input', 'slackMemberId'],
+    });
+  }
+  if (webhook && !webhook.ok) {
+    errors.push({
+      code: 'INVALID',
+      message: webhook.reason,
+      field: ['input', 'googleChatWebhookUrl'],
+    });
+  }
+  if (errors.length > 0) throw new InputError(errors);
+
   const self = await ensureSelf(db, principal);
   const set: Partial<typeof users.$inferInsert> = {};
   const detail: Record<string, string> = {};
-  if (input.slackMemberId != null) {
-    const id = input.slackMemberId.trim();
-    if (id === '') {
-      Object.assign(set, { slackMemberId: null, slackDmChannelId: null, slackError: null });
-      detail.slack = 'cleared';
-    } else if (!SLACK_MEMBER_ID.test(id)) {
-      errors.push({
-        code: 'INVALID',
-        message: 'A Slack member ID looks like U0123ABCD (Profile > More > Copy member ID)',
-        field: ['input', 'slackMemberId'],
-      });
-    } else if (id !== self.slackMemberId) {
-      Object.assign(set, { slackMemberId: id, slackDmChannelId: null, slackError: null });
-      detail.slack = `set ${id}`;
-    }
+  if (slackId === '') {
+    Object.assign(set, { slackMemberId: null, slackDmChannelId: null, slackError: null });
+    detail.slack = 'cleared';
+  } else if (slackId && slackId !== self.slackMemberId) {
+    Object.assign(set, { slackMemberId: slackId, slackDmChannelId: null, slackError: null });
+    detail.slack = `set ${slackId}`;
   }
-  if (input.googleChatWebhookUrl != null) {
-    const url = input.googleChatWebhookUrl.trim();
-    if (url === '') {
-      Object.assign(set, { googleChatWebhook: null, googleChatSpace: null, googleChatError: null });
-      detail.googleChat = 'cleared';
-    } else {
-      const parsed = parseGoogleChatWebhook(url, googleChatOrigin);
-      if (!parsed.ok) {
-        errors.push({
-          code: 'INVALID',
-          message: parsed.reason,
-          field: ['input', 'googleChatWebhookUrl'],
-        });
-      } else {
-        set.googleChatWebhook = await seal(
-          secretsKey,
-          webhookPlace(principal.tenantId, self.id),
-          url,
-        );
-        set.googleChatSpace = parsed.space;
-        set.googleChatError = null;
-        detail.googleChat = `set space ${parsed.space}`;
-      }
-    }
+  if (webhookUrl === '') {
+    Object.assign(set, { googleChatWebhook: null, googleChatSpace: null, googleChatError: null });
+    detail.googleChat = 'cleared';
+  } else if (webhookUrl && webhook?.ok) {
+    set.googleChatWebhook = await seal(
+      secretsKey,
+      webhookPlace(principal.tenantId, self.id),
+      webhookUrl,
+    );
+    set.googleChatSpace = webhook.space;
+    set.googleChatError = null;
+    detail.googleChat = `set space ${webhook.space}`;
   }
-  if (errors.length > 0) throw new InputError(errors);
   if (Object.keys(set).length === 0) return self;
   const now = new Date().toISOString();
   set.updatedAt = now;

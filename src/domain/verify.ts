@@ -1,9 +1,12 @@
 /** verifyIntegration: checks stored credentials against the provider and records the verdict. */
 import { lineBotInfo } from '../adapters/line/index.ts';
+import { getBot } from '../adapters/line-works/index.ts';
 import { slackAuthTest } from '../adapters/slack/index.ts';
 import type { Db } from '../db/client.ts';
+import { calendarCredentials } from './calendar-sync.ts';
 import type { UserError } from './errors.ts';
 import { type IntegrationKind, loadCredentials, recordIntegrationHealth } from './integrations.ts';
+import { lineWorksAppCredentials, type TokenSource } from './tokens.ts';
 
 export const PROVIDER_TIMEOUT_MS = 10_000;
 
@@ -11,6 +14,7 @@ export interface VerifyEnv {
   SECRETS_KEY: string;
   SLACK_API_BASE: string;
   LINE_API_BASE: string;
+  LINE_WORKS_API_BASE: string;
 }
 
 export interface VerifyOutcome {
@@ -24,6 +28,9 @@ const notConfigured = (message: string): VerifyOutcome => ({
 });
 
 /**
+ * LINE WORKS: a service-account token, then `GET /bots/{botId}`
+ * (https://developers.worksmobile.com/en/docs/bot-create); LINE WORKS calendar: a token with the
+ * `calendar` scope (https://developers.worksmobile.com/jp/docs/auth-jwt).
  * Slack: `auth.test` (https://docs.slack.dev/reference/methods/auth.test); LINE: `GET
  * /v2/bot/info` with the channel token. A provider's refusal sets the integration to ERROR
  * with its reason; an unreachable provider leaves the status alone and says so.
@@ -33,6 +40,7 @@ export async function verifyIntegration(
   env: VerifyEnv,
   tenantId: string,
   kind: IntegrationKind,
+  tokens: TokenSource,
 ): Promise<VerifyOutcome> {
   const creds = await loadCredentials(db, env.SECRETS_KEY, tenantId, kind);
   if (!creds) return notConfigured(`${kind} is not configured yet`);
@@ -52,7 +60,17 @@ export async function verifyIntegration(
       return rejected(db, tenantId, kind, `Slack: ${r.error}`, r.retryable);
     }
     case 'LINE': {
-      const token = creds.secrets.channelAccessToken;
+      let token = creds.secrets.channelAccessToken;
+      const channelId = creds.settings.messagingChannelId;
+      const channelSecret = creds.secrets.messagingChannelSecret;
+      if (!token && typeof channelId === 'string' && channelSecret) {
+        // Stateless mode: issuing a token (TokenVault) is itself the check of the id and secret.
+        const issued = await tokens.lineChannel(tenantId, channelId, channelSecret);
+        if (!issued.ok) {
+          return rejected(db, tenantId, kind, `LINE: ${issued.reason}`, issued.retryable);
+        }
+        token = issued.token;
+      }
       if (!token) return notConfigured('Enter the LINE channel access token first');
       const r = await lineBotInfo({
         apiBase: env.LINE_API_BASE,
@@ -91,6 +109,49 @@ export async function verifyIntegration(
       // Nothing tenant-wide to check: each member brings their own webhook.
       await recordIntegrationHealth(db, tenantId, kind, { ok: true, verified: true });
       return { ok: creds.enabled, errors: [] };
+    case 'LINE_WORKS': {
+      const app = lineWorksAppCredentials(creds.settings, creds.secrets);
+      if (!app)
+        return notConfigured('Enter the LINE WORKS Client ID, secret, service account and key');
+      const botId = typeof creds.settings.botId === 'string' ? creds.settings.botId : '';
+      if (!botId) return notConfigured('The LINE WORKS bot is not registered yet: save it enabled');
+      for (let attempt = 0; ; attempt++) {
+        const token = await tokens.lineWorks(tenantId, app, ['bot']);
+        if (!token.ok) {
+          return rejected(db, tenantId, kind, `LINE WORKS: ${token.reason}`, token.retryable);
+        }
+        const bot = await getBot({
+          apiBase: env.LINE_WORKS_API_BASE,
+          accessToken: token.token,
+          botId,
+          timeoutMs: PROVIDER_TIMEOUT_MS,
+        });
+        if (bot.ok) {
+          await recordIntegrationHealth(db, tenantId, kind, {
+            ok: true,
+            verified: true,
+            facts: bot.botName ? { botName: bot.botName } : {},
+          });
+          return { ok: true, errors: [] };
+        }
+        if (bot.tokenRejected && attempt === 0) {
+          await tokens.dropLineWorks(tenantId, app, ['bot'], token.token);
+          continue;
+        }
+        return rejected(db, tenantId, kind, `LINE WORKS: ${bot.reason}`, bot.retryable);
+      }
+    }
+    case 'LINE_WORKS_CALENDAR': {
+      if (!creds.enabled) return notConfigured('Enable the LINE WORKS calendar first');
+      const calendar = await calendarCredentials(db, env.SECRETS_KEY, tenantId);
+      if (!calendar.app) return notConfigured(calendar.reason ?? 'LINE WORKS calendar is not set');
+      const token = await tokens.lineWorks(tenantId, calendar.app, ['calendar']);
+      if (!token.ok) {
+        return rejected(db, tenantId, kind, `LINE WORKS: ${token.reason}`, token.retryable);
+      }
+      await recordIntegrationHealth(db, tenantId, kind, { ok: true, verified: true });
+      return { ok: true, errors: [] };
+    }
     default:
       return {
         ok: false,

@@ -4,7 +4,9 @@ import type { PubSub } from 'graphql-yoga';
 import type { Db } from '../db/client.ts';
 import type { Principal, Role } from '../domain/auth.ts';
 import type { DeliveryUpdate, Outbox } from '../domain/deliveries.ts';
+import type { LineAuthStore } from '../domain/line-login.ts';
 import type { Logger } from '../domain/log.ts';
+import type { TokenSource } from '../domain/tokens.ts';
 
 export interface Context {
   env: Env;
@@ -16,6 +18,10 @@ export interface Context {
   log: Logger;
   /** Where emitted deliveries go and who hears of status changes. */
   outbox: Outbox;
+  /** Pending LINE Login states (the tenant's LineAuth object). */
+  lineAuth: LineAuthStore;
+  /** Provider access tokens (TokenVault) for configure and verify calls. */
+  tokens: TokenSource;
   /** The tenant's subscription fan-out, inside the DeliveryHub object only. */
   pubsub: PubSub<{ delivery: [DeliveryUpdate] }> | null;
 }

@@ -13,7 +13,9 @@ import { openDb } from '../db/client.ts';
 import { AuthError, authenticate, type Principal } from '../domain/auth.ts';
 import type { DeliveryUpdate, Outbox } from '../domain/deliveries.ts';
 import { ForbiddenError, InputError } from '../domain/errors.ts';
+import type { LineAuthStore } from '../domain/line-login.ts';
 import type { Logger } from '../domain/log.ts';
+import type { TokenSource } from '../domain/tokens.ts';
 import type { Context } from './context.ts';
 import { schema } from './schema/index.ts';
 
@@ -23,6 +25,10 @@ export interface ServerContext {
   requestId: string;
   log: Logger;
   outbox: Outbox;
+  /** Pending LINE Login states (the tenant's LineAuth object). */
+  lineAuth: LineAuthStore;
+  /** Provider access tokens (TokenVault). */
+  tokens: TokenSource;
   /** Set inside DeliveryHub: the caller the Worker already verified. */
   principal?: Principal;
   /** Set inside DeliveryHub: the tenant's subscription fan-out. */
@@ -35,7 +41,7 @@ export const MAX_DEPTH = 10;
 export const MAX_TOKENS = 20_000;
 
 async function makeContext(init: YogaInitialContext & ServerContext): Promise<Context> {
-  const { env, requestId, log, request, outbox, pubsub } = init;
+  const { env, requestId, log, request, outbox, lineAuth, tokens, pubsub } = init;
   let principal: Context['principal'] = init.principal ?? null;
   let authError: string | null = null;
   if (!principal) {
@@ -53,6 +59,8 @@ async function makeContext(init: YogaInitialContext & ServerContext): Promise<Co
     authError,
     requestId,
     outbox,
+    lineAuth,
+    tokens,
     pubsub: pubsub ?? null,
     log: principal ? log.child({ tenant: principal.tenantId, sub: principal.subject }) : log,
   };

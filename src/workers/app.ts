@@ -7,7 +7,8 @@ import { authenticate } from '../domain/auth.ts';
 import { createLogger, type Logger } from '../domain/log.ts';
 import { yoga } from '../graph/yoga.ts';
 import type { DeliveryHub } from './delivery-hub.ts';
-import { createOutbox } from './outbox.ts';
+import { lineRoutes } from './line-routes.ts';
+import { createLineAuthStore, createOutbox, createTokens } from './outbox.ts';
 
 export type AppEnv = { Bindings: Env; Variables: { requestId: string; log: Logger } };
 
@@ -62,12 +63,24 @@ app.get('/healthz', async (c) => {
   return c.json({ ok: db?.ok === 1, service: 'renkei' });
 });
 
+const GRAPHQL_BODY_TYPES = [
+  'application/json',
+  'application/graphql',
+  'application/x-www-form-urlencoded',
+];
+
 app.on(['GET', 'POST'], '/graphql', async function graphql(c) {
+  const type = c.req.header('content-type')?.split(';')[0]?.trim().toLowerCase();
+  if (c.req.method === 'POST' && !GRAPHQL_BODY_TYPES.includes(type ?? '')) {
+    throw new HTTPException(415, { message: 'POST /graphql needs Content-Type: application/json' });
+  }
   const ctx = {
     env: c.env,
     requestId: c.get('requestId'),
     log: c.get('log'),
     outbox: createOutbox(c.env),
+    lineAuth: createLineAuthStore(c.env),
+    tokens: createTokens(c.env),
   };
   // Subscriptions (GraphQL over SSE) run in the tenant's DeliveryHub, which holds the
   // pub/sub; the Worker verifies the caller and hands the object the principal by RPC.
@@ -82,6 +95,8 @@ app.on(['GET', 'POST'], '/graphql', async function graphql(c) {
   }
   return yoga.fetch(c.req.raw, ctx);
 });
+
+app.route('/line', lineRoutes);
 
 app.notFound((c) => c.json({ error: 'Not found' }, 404));
 

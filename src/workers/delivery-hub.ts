@@ -9,7 +9,7 @@ import type { Principal } from '../domain/auth.ts';
 import type { DeliveryUpdate } from '../domain/deliveries.ts';
 import { createLogger } from '../domain/log.ts';
 import { type HubPubSub, yoga } from '../graph/yoga.ts';
-import { createOutbox } from './outbox.ts';
+import { createLineAuthStore, createOutbox, createTokens } from './outbox.ts';
 
 export class DeliveryHub extends DurableObject<Env> {
   private readonly pubsub: HubPubSub = createPubSub();
@@ -19,6 +19,8 @@ export class DeliveryHub extends DurableObject<Env> {
     return yoga.fetch(request, {
       env: this.env,
       outbox: createOutbox(this.env),
+      lineAuth: createLineAuthStore(this.env),
+      tokens: createTokens(this.env),
       requestId,
       log: createLogger({ requestId, hub: principal.tenantId }),
       principal,

@@ -1,35 +1,79 @@
 /** Worker entry: HTTP (hono), queue consumers, cron sweeper and the Durable Object classes. */
 import { openDb } from '../db/client.ts';
-import { type DeliveryMessage, sweep } from '../domain/deliveries.ts';
-import { dispatchBatch, markGaveUp } from '../domain/dispatch.ts';
+import {
+  type AbsenceMessage,
+  markAbsencesGaveUp,
+  type QueuedAbsence,
+  sweepAbsences,
+  syncAbsences,
+} from '../domain/calendar-sync.ts';
+import { type DeliveryMessage, type QueueMessage, sweep } from '../domain/deliveries.ts';
+import { dispatchBatch, markGaveUp, type QueuedMessage, type Verdict } from '../domain/dispatch.ts';
 import { createLogger } from '../domain/log.ts';
 import { PROVIDER_TIMEOUT_MS } from '../domain/verify.ts';
 import { app } from './app.ts';
-import { createGate, publishUpdates } from './outbox.ts';
+import { createGate, createTokens, publishUpdates } from './outbox.ts';
 
 export { DeliveryHub } from './delivery-hub.ts';
+export { LineAuth } from './line-auth.ts';
 export { RateGate } from './rate-gate.ts';
+export { TokenVault } from './token-vault.ts';
 
 const DEAD_LETTER_QUEUE = 'renkei-deliveries-dlq';
 
-/** Delivery consumer and dead-letter consumer (see wrangler.toml). */
-async function queue(batch: MessageBatch<DeliveryMessage>, env: Env) {
+const isAbsence = (body: QueueMessage): body is AbsenceMessage =>
+  (body as AbsenceMessage).kind === 'absence';
+
+/** Delivery consumer and dead-letter consumer (see wrangler.toml); calendar jobs ride along. */
+async function queue(batch: MessageBatch<QueueMessage>, env: Env) {
   const db = openDb(env.DB);
   const publish = (tenantId: string, updates: Parameters<typeof publishUpdates>[2]) =>
     publishUpdates(env, tenantId, updates);
-  const messages = batch.messages.map((m) => ({ id: m.id, body: m.body }));
+  const deliveryJobs: QueuedMessage[] = [];
+  const absenceJobs: QueuedAbsence[] = [];
+  for (const m of batch.messages) {
+    if (isAbsence(m.body)) absenceJobs.push({ id: m.id, body: m.body });
+    else deliveryJobs.push({ id: m.id, body: m.body as DeliveryMessage });
+  }
   if (batch.queue === DEAD_LETTER_QUEUE || batch.queue.endsWith('-dlq')) {
-    await markGaveUp({ db, publish }, messages);
+    if (deliveryJobs.length > 0) await markGaveUp({ db, publish }, deliveryJobs);
+    if (absenceJobs.length > 0) await markAbsencesGaveUp(db, absenceJobs);
     batch.ackAll();
     return;
   }
-  const verdicts = await dispatchBatch(
-    { db, env, gate: createGate(env), publish, timeoutMs: PROVIDER_TIMEOUT_MS },
-    messages,
-  );
-  const deferred: MessageSendRequest<DeliveryMessage>[] = [];
+  const gate = createGate(env);
+  const tokens = createTokens(env);
+  const [deliveryVerdicts, absenceVerdicts] = await Promise.all([
+    deliveryJobs.length > 0
+      ? dispatchBatch(
+          {
+            db,
+            env,
+            gate,
+            tokens,
+            publish,
+            timeoutMs: Number(env.PROVIDER_TIMEOUT_MS) || PROVIDER_TIMEOUT_MS,
+          },
+          deliveryJobs,
+        )
+      : new Map<string, Verdict>(),
+    absenceJobs.length > 0
+      ? syncAbsences(
+          {
+            db,
+            env,
+            gate,
+            tokens,
+            timeoutMs: Number(env.PROVIDER_TIMEOUT_MS) || PROVIDER_TIMEOUT_MS,
+          },
+          absenceJobs,
+        )
+      : new Map<string, Verdict>(),
+  ]);
+  const verdictOf = (id: string) => deliveryVerdicts.get(id) ?? absenceVerdicts.get(id);
+  const deferred: MessageSendRequest<QueueMessage>[] = [];
   for (const m of batch.messages) {
-    const v = verdicts.get(m.id) ?? { action: 'retry' as const, delaySeconds: 5 };
+    const v = verdictOf(m.id) ?? { action: 'retry' as const, delaySeconds: 5 };
     if (v.action === 'ack') m.ack();
     else if (v.action === 'retry') m.retry({ delaySeconds: v.delaySeconds });
     else deferred.push({ body: { ...m.body, slotAt: v.slotAt }, delaySeconds: v.delaySeconds });
@@ -37,21 +81,25 @@ async function queue(batch: MessageBatch<DeliveryMessage>, env: Env) {
   // Pacing waits are re-sent rather than retried, so they do not use up the retry budget.
   if (deferred.length > 0) {
     await env.DELIVERY_QUEUE.sendBatch(deferred);
-    for (const m of batch.messages) if (verdicts.get(m.id)?.action === 'defer') m.ack();
+    for (const m of batch.messages) if (verdictOf(m.id)?.action === 'defer') m.ack();
   }
 }
 
 /** Cron: re-enqueue stuck deliveries, prune old ones. */
 async function scheduled(_controller: ScheduledController, env: Env) {
-  const result = await sweep(openDb(env.DB), env.DELIVERY_QUEUE as Queue<DeliveryMessage>, {
-    stuckSeconds: Number(env.STUCK_AFTER_SECONDS) || 300,
+  const db = openDb(env.DB);
+  const queue = env.DELIVERY_QUEUE as Queue<QueueMessage>;
+  const stuckSeconds = Number(env.STUCK_AFTER_SECONDS) || 300;
+  const result = await sweep(db, queue, {
+    stuckSeconds,
     retentionDays: Number(env.RETENTION_DAYS) || 90,
   });
-  createLogger({ job: 'sweep' }).info('sweep done', result);
+  const calendar = await sweepAbsences(db, queue, { stuckSeconds });
+  createLogger({ job: 'sweep' }).info('sweep done', { ...result, ...calendar });
 }
 
 export default {
   fetch: app.fetch,
   queue,
   scheduled,
-} satisfies ExportedHandler<Env, DeliveryMessage>;
+} satisfies ExportedHandler<Env, QueueMessage>;

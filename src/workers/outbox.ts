@@ -1,9 +1,13 @@
 /** The Outbox and Gate over real bindings: the delivery queue, DeliveryHub and RateGate. */
 import type { Channel } from '../adapters/types.ts';
-import type { DeliveryMessage, DeliveryUpdate, Outbox } from '../domain/deliveries.ts';
+import type { DeliveryUpdate, Outbox, QueueMessage } from '../domain/deliveries.ts';
 import { type Gate, PACE_LIMITS } from '../domain/limits.ts';
+import { type LineAuthStore, WEBHOOK_EVENT_TTL_MS } from '../domain/line-login.ts';
+import type { TokenSource } from '../domain/tokens.ts';
 import type { DeliveryHub } from './delivery-hub.ts';
+import type { LineAuth } from './line-auth.ts';
 import type { RateGate } from './rate-gate.ts';
+import type { TokenVault } from './token-vault.ts';
 
 const PUBLISH_CHUNK = 1000;
 
@@ -18,7 +22,7 @@ export async function publishUpdates(env: Env, tenantId: string, updates: Delive
 
 export function createOutbox(env: Env): Outbox {
   return {
-    queue: env.DELIVERY_QUEUE as Queue<DeliveryMessage>,
+    queue: env.DELIVERY_QUEUE as Queue<QueueMessage>,
     publish: (tenantId, updates) => publishUpdates(env, tenantId, updates),
   };
 }
@@ -26,13 +30,51 @@ export function createOutbox(env: Env): Outbox {
 /** RateGate objects keyed by tenant and provider; the key inside says which bucket. */
 export function createGate(env: Env): Gate {
   return {
-    async reserve(channel: Channel, tenantId: string, requests) {
-      const limit = PACE_LIMITS[channel];
+    async reserve(channel: Channel, tenantId: string, requests, own) {
+      const limit = own ?? PACE_LIMITS[channel];
       const gate = (env.RATE_GATE as DurableObjectNamespace<RateGate>).getByName(
         `${tenantId}:${channel}`,
       );
       const keys = requests.map((r) => (limit.scope === 'tenant' ? '*' : r.key));
       return gate.reserve(keys, limit);
     },
+    async hold(channel, tenantId, key, untilMs) {
+      const gate = (env.RATE_GATE as DurableObjectNamespace<RateGate>).getByName(
+        `${tenantId}:${channel}`,
+      );
+      await gate.hold(PACE_LIMITS[channel].scope === 'tenant' ? '*' : key, untilMs);
+    },
+  };
+}
+
+/** TokenVault objects keyed by tenant and provider (`${tenant}:LINE_WORKS`, `${tenant}:LINE`). */
+export function createTokens(env: Env): TokenSource {
+  const vault = (tenantId: string, provider: 'LINE_WORKS' | 'LINE') =>
+    (env.TOKEN_VAULT as unknown as DurableObjectNamespace<TokenVault>).getByName(
+      `${tenantId}:${provider}`,
+    );
+  return {
+    lineWorks: (tenantId, creds, scopes) => vault(tenantId, 'LINE_WORKS').lineWorks(creds, scopes),
+    dropLineWorks: (tenantId, creds, scopes, token) =>
+      vault(tenantId, 'LINE_WORKS').dropLineWorks(creds.clientId, scopes, token),
+    lineChannel: (tenantId, channelId, channelSecret) =>
+      vault(tenantId, 'LINE').lineChannel(channelId, channelSecret),
+    dropLineChannel: (tenantId, channelId, token) =>
+      vault(tenantId, 'LINE').dropLineChannel(channelId, token),
+    registerLineWorksBot: (tenantId, creds, bot) =>
+      vault(tenantId, 'LINE_WORKS').registerLineWorksBot(creds, bot),
+  };
+}
+
+/** The tenant's LineAuth object: login states and seen webhook event ids. */
+export function createLineAuthStore(env: Env): LineAuthStore {
+  const auth = (tenantId: string) =>
+    (env.LINE_AUTH as DurableObjectNamespace<LineAuth>).getByName(tenantId);
+  return {
+    createState: (tenantId, state, pending) => auth(tenantId).createState(state, pending),
+    takeState: (tenantId, state) => auth(tenantId).takeState(state),
+    seenWebhookEvent: (tenantId, eventId) =>
+      auth(tenantId).seenWebhookEvent(eventId, WEBHOOK_EVENT_TTL_MS),
+    forgetWebhookEvent: (tenantId, eventId) => auth(tenantId).forgetWebhookEvent(eventId),
   };
 }

@@ -12,7 +12,7 @@ export class RateGate extends DurableObject<Env> {
 
   /** One reserved send time (ms since epoch) per key in `keys`, in order. */
   async reserve(keys: string[], limit: PaceLimit): Promise<number[]> {
-    const interval = 1000 / limit.ratePerSecond;
+    const interval = 1000 / limit.ratePerSecond + (limit.guardMs ?? 0);
     const tolerance = interval * Math.max(0, limit.burst - 1);
     const now = Date.now();
     const slots = keys.map((key) => {
@@ -23,6 +23,11 @@ export class RateGate extends DurableObject<Env> {
     });
     if (this.tat.size > 10_000) this.forgetIdle(now);
     return slots;
+  }
+
+  /** No slot on `key` before `untilMs` (the provider reported its window used up). */
+  async hold(key: string, untilMs: number): Promise<void> {
+    this.tat.set(key, Math.max(this.tat.get(key) ?? 0, untilMs));
   }
 
   private forgetIdle(now: number) {

@@ -1,7 +1,7 @@
 import { describeNetworkFailure, fetchWithTimeout } from '../http.ts';
 import { renderText, truncate } from '../messages.ts';
 import type { Notification, ProviderAdapter, SendResult } from '../types.ts';
-import { classifyLineWorksError } from './line-works.errors.ts';
+import { classifyLineWorksError, readRateLimitHeaders } from './line-works.errors.ts';
 import type {
   LineWorksCredentials,
   LineWorksMessageContent,
@@ -35,6 +35,8 @@ export function lineWorksMessageContent(message: Notification): LineWorksMessage
 /**
  * Sends a bot message to one member: `POST /bots/{botId}/users/{userId}/messages` → 201.
  * A 401 is `retry` with `learned.tokenRejected = 'true'`: the caller drops its cached token.
+ * A success carries `learned.rateLimitRemaining` / `rateLimitReset` when the limiter sent them.
+ * https://developers.worksmobile.com/jp/docs/rate-limits
  * https://developers.worksmobile.com/jp/docs/bot-user-message-send
  */
 export const lineWorksAdapter: ProviderAdapter<LineWorksCredentials, LineWorksTarget> = {
@@ -60,7 +62,19 @@ export const lineWorksAdapter: ProviderAdapter<LineWorksCredentials, LineWorksTa
       return { kind: 'retry', reason: describeNetworkFailure('LINE WORKS', outcome.failure) };
     }
     const { response } = outcome;
-    if (response.ok) return { kind: 'sent' };
+    if (response.ok) {
+      // The limiter's own count, when it sends one: the caller slows down before a 429.
+      const limit = readRateLimitHeaders(response.headers);
+      if (limit.remaining === undefined || limit.resetSeconds === undefined)
+        return { kind: 'sent' };
+      return {
+        kind: 'sent',
+        learned: {
+          rateLimitRemaining: String(limit.remaining),
+          rateLimitReset: String(limit.resetSeconds),
+        },
+      };
+    }
     const error = await classifyLineWorksError(response, [accessToken]);
     if (error.kind === 'failed') {
       return { kind: 'failed', reason: error.reason, scope: error.scope };

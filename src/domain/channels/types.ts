@@ -5,7 +5,8 @@
  */
 import type { Notification, SendResult } from '../../adapters/types.ts';
 import type { IntegrationCredentials } from '../integrations.ts';
-import type { Gate } from '../limits.ts';
+import type { Gate, PaceLimit } from '../limits.ts';
+import type { TokenSource } from '../tokens.ts';
 import type { UserRow } from '../users.ts';
 
 /** Provider bases and the secrets key: the part of `Env` the dispatcher reads. */
@@ -25,6 +26,8 @@ export interface SendContext {
   tenantId: string;
   timeoutMs: number;
   gate: Gate;
+  /** Provider access tokens (TokenVault) for channels that need them. */
+  tokens: TokenSource;
 }
 
 export interface SendInput {
@@ -37,6 +40,13 @@ export interface SendInput {
 export interface ChannelDriver {
   /** Why the member cannot receive on this channel now (admin words), or null. */
   unreachable(user: UserRow): string | null;
+  /**
+   * Why the tenant's integration cannot deliver although it is enabled (e.g. no LINE WORKS Bot
+   * ID yet), in admin words, or null. Optional: most channels need nothing beyond the switch.
+   */
+  integrationProblem?(settings: Record<string, unknown>): string | null;
+  /** The tenant's own pacing when its plan differs from PACE_LIMITS; optional. */
+  paceLimit?(settings: Record<string, unknown>): PaceLimit | undefined;
   /** The RateGate key for this member (its target), when the limit is per target. */
   paceKey(user: UserRow): string;
   send(ctx: SendContext, input: SendInput): Promise<SendResult>;

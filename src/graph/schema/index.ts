@@ -2,9 +2,11 @@ import './common.ts';
 import './integrations.ts';
 import './rules.ts';
 import './users.ts';
+import './line.ts';
 import './audit.ts';
 import './node.ts';
 import './deliveries.ts';
+import './absences.ts';
 import { builder } from '../builder.ts';
 
 /** The executable schema served at /graphql and printed to schema.graphql. */

@@ -1,5 +1,7 @@
 /** サービス連携設定: the five integrations, their configure* mutations and verification. */
 import { z } from 'zod';
+import { ensureLineWorksBot } from '../../domain/bot-registration.ts';
+import { lineWorksPerMinute } from '../../domain/channels/line-works.ts';
 import type { UserError } from '../../domain/errors.ts';
 import {
   checkPrivateKey,
@@ -12,9 +14,9 @@ import {
 } from '../../domain/integrations.ts';
 import { verifyIntegration } from '../../domain/verify.ts';
 import { builder } from '../builder.ts';
-import { requireRole } from '../context.ts';
+import { type Context, requireRole } from '../context.ts';
 import { validate, withUserErrors } from '../validate.ts';
-import { IntegrationKindEnum, IntegrationStatusEnum, UserErrorRef } from './common.ts';
+import { IntegrationKindEnum, IntegrationStatusEnum, LocaleEnum, UserErrorRef } from './common.ts';
 
 const SecretRef = builder.objectRef<SecretView>('Secret').implement({
   description: 'A stored secret: never its value.',
@@ -86,6 +88,19 @@ const LineWorksRef = integrationType(
   ['domainId', 'adminEmail', 'clientId', 'serviceAccount', 'botId'],
   ['clientSecret', 'privateKey', 'botSecret'],
 );
+builder.objectFields(LineWorksRef, (t) => ({
+  rateLimitPerMinute: t.int({
+    description:
+      'LINE WORKS API requests per minute this tenant may send (240 on Standard/Advanced, 60 on Free)',
+    resolve: (v) => lineWorksPerMinute(v.settings),
+  }),
+  locale: t.field({
+    type: LocaleEnum,
+    nullable: true,
+    description: "The company's language for the bot's name and description (JA when unset)",
+    resolve: (v) => (v.settings.locale as 'JA' | 'EN' | 'KO' | undefined) ?? null,
+  }),
+}));
 const SlackRef = integrationType(
   'SLACK',
   'Slack bot: direct messages to members by their member ID.',
@@ -125,6 +140,20 @@ const LineRef = builder.objectRef<IntegrationView>(TYPE_NAMES.LINE).implement({
       nullable: true,
       description: "The official account's basic id, read by verifyIntegration",
       resolve: (v) => setting(v, 'basicId'),
+    }),
+    friendUrlMatches: t.boolean({
+      nullable: true,
+      description:
+        'Whether friendUrl names the basic id verifyIntegration read (null: not checked)',
+      resolve: (v) =>
+        typeof v.settings.friendUrlMatches === 'boolean' ? v.settings.friendUrlMatches : null,
+    }),
+    messagingChannelId: t.string({
+      nullable: true,
+      description:
+        'Messaging API channel id: with messagingChannelSecret, Renkei issues stateless channel ' +
+        'access tokens itself when no channelAccessToken is stored',
+      resolve: (v) => setting(v, 'messagingChannelId'),
     }),
     callbackUrl: t.string({
       description: 'To paste into LINE Login > Web app > Callback URL',
@@ -239,6 +268,8 @@ const InputSchemas = {
         .regex(/^\d{1,20}$/, 'botId is the numeric Bot ID'),
     ),
     botSecret: clearable(token('botSecret', 500)),
+    rateLimitPerMinute: z.number().int().min(1).max(100_000).nullish(),
+    locale: z.enum(['JA', 'EN', 'KO']).nullish(),
   }),
   SLACK: z.object({ enabled: z.boolean(), botToken: clearable(token('botToken', 500)) }),
   GOOGLE_CHAT: z.object({ enabled: z.boolean() }),
@@ -253,6 +284,12 @@ const InputSchemas = {
     loginChannelSecret: clearable(token('loginChannelSecret', 200)),
     messagingChannelSecret: clearable(token('messagingChannelSecret', 200)),
     channelAccessToken: clearable(token('channelAccessToken', 2000)),
+    messagingChannelId: clearable(
+      z
+        .string()
+        .trim()
+        .regex(/^\d{6,20}$/, 'messagingChannelId is the numeric Channel ID'),
+    ),
     friendUrl: clearable(
       z
         .url({
@@ -271,11 +308,15 @@ const InputSchemas = {
   }),
 } as const;
 
+/** A step after a successful save (LINE WORKS: bot registration); returns what to tell the admin. */
+type AfterSave = (ctx: Context, tenantId: string) => Promise<UserError[]>;
+
 function configureMutation(
   name: string,
   kind: IntegrationKind,
   inputFields: (t: PothosInputFieldBuilder) => Record<string, unknown>,
   payloadName: string,
+  afterSave?: AfterSave,
 ) {
   const Input = builder.inputType(`${name[0]?.toUpperCase()}${name.slice(1)}Input`, {
     fields: inputFields as never,
@@ -306,7 +347,9 @@ function configureMutation(
               kind,
               input as { enabled: boolean } & Record<string, unknown>,
             );
-            return { integration };
+            if (!afterSave) return { integration };
+            const errors = await afterSave(ctx, admin.tenantId);
+            return { integration: await getIntegration(ctx.db, admin.tenantId, kind), errors };
           },
           { integration: null },
         );
@@ -336,10 +379,18 @@ configureMutation(
     clientSecret: t.string(),
     serviceAccount: t.string(),
     privateKey: t.string({ description: 'PKCS#8 PEM' }),
-    botId: t.string(),
+    botId: t.string({ description: 'Registered automatically on save when not given' }),
     botSecret: t.string(),
+    rateLimitPerMinute: t.int({
+      description: "Requests per minute of the tenant's LINE WORKS plan (default 240; Free: 60)",
+    }),
+    locale: t.field({
+      type: LocaleEnum,
+      description: "Language of the bot's name and description when it is registered (JA)",
+    }),
   }),
   'ConfigureLineWorksPayload',
+  (ctx, tenantId) => ensureLineWorksBot(ctx.db, ctx.env.SECRETS_KEY, ctx.tokens, tenantId),
 );
 configureMutation(
   'configureSlack',
@@ -361,8 +412,13 @@ configureMutation(
     loginChannelId: t.string(),
     loginChannelSecret: t.string(),
     messagingChannelSecret: t.string(),
-    channelAccessToken: t.string(),
+    channelAccessToken: t.string({
+      description: 'Long-lived token; optional when messagingChannelId is given',
+    }),
     friendUrl: t.string(),
+    messagingChannelId: t.string({
+      description: 'Messaging API channel id, for stateless channel access tokens',
+    }),
   }),
   'ConfigureLinePayload',
 );
@@ -399,7 +455,13 @@ builder.mutationField('verifyIntegration', (t) =>
       const admin = requireRole(ctx, 'admin');
       return withUserErrors(
         async () => {
-          const outcome = await verifyIntegration(ctx.db, ctx.env, admin.tenantId, args.kind);
+          const outcome = await verifyIntegration(
+            ctx.db,
+            ctx.env,
+            admin.tenantId,
+            args.kind,
+            ctx.tokens,
+          );
           return {
             ok: outcome.ok,
             integration: await getIntegration(ctx.db, admin.tenantId, args.kind),

@@ -1,0 +1,52 @@
+/**
+ * The floor: a Worker that does nothing but the provider HTTP calls Renkei makes for a Slack
+ * DM (conversations.open, chat.postMessage with the same rendered payload), no D1, no queue.
+ * POST / {slackApiBase, token, members} → {ms}
+ */
+import { renderSlackMessage } from '../src/adapters/slack/index.ts';
+
+interface Run {
+  slackApiBase: string;
+  token: string;
+  members: string[];
+}
+
+async function post(url: string, token: string, body: unknown) {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${token}`,
+      'content-type': 'application/json; charset=utf-8',
+    },
+    body: JSON.stringify(body),
+  });
+  return (await res.json()) as { ok: boolean; channel?: { id: string } };
+}
+
+export default {
+  async fetch(request: Request): Promise<Response> {
+    const run = (await request.json()) as Run;
+    const started = Date.now();
+    const message = renderSlackMessage({
+      type: 'APPROVAL_REQUESTED',
+      locale: 'JA',
+      documentId: 'B-1',
+      title: 'Bench',
+      url: 'https://workplace.example/b/1',
+    });
+    let sent = 0;
+    await Promise.all(
+      run.members.map(async (memberId) => {
+        const open = await post(`${run.slackApiBase}/conversations.open`, run.token, {
+          users: memberId,
+        });
+        const r = await post(`${run.slackApiBase}/chat.postMessage`, run.token, {
+          channel: open.channel?.id,
+          ...message,
+        });
+        if (r.ok) sent++;
+      }),
+    );
+    return Response.json({ ms: Date.now() - started, sent });
+  },
+};

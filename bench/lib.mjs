@@ -1,0 +1,135 @@
+/** Shared pieces of the benchmark and resilience scripts: tenants, polling, stats, tables. */
+import { mintToken } from '../scripts/local-client.mjs';
+
+export function progress(text) {
+  process.stderr.write(`\r\x1b[2K${text}`);
+}
+
+export function percentile(values, p) {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+/** Prints a markdown table. */
+export function table(title, header, rows) {
+  const out = [
+    `\n### ${title}\n`,
+    `| ${header.join(' | ')} |`,
+    `|${header.map(() => '---').join('|')}|`,
+  ];
+  for (const r of rows) out.push(`| ${r.join(' | ')} |`);
+  console.log(out.join('\n'));
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight. */
+export async function pool(items, limit, fn) {
+  const results = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        results[i] = await fn(items[i], i);
+      }
+    }),
+  );
+  return results;
+}
+
+export async function control(base, path, body) {
+  const res = await fetch(new URL(path, new URL(base).origin), {
+    method: body === undefined ? 'GET' : 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return text ? JSON.parse(text) : null;
+}
+
+/**
+ * A fresh tenant with `n` members bound to Slack (member ids U<tag><i>) and, when asked, to
+ * Google Chat (a space each), rules on for APPROVAL_REQUESTED on those channels.
+ */
+export async function tenantWithMembers(stack, gql, n, { tag, slack = true, googleChat = false }) {
+  const tenant = `bench-${tag}-${Date.now()}`;
+  const secret = stack.devVars.AUTH_JWT_SECRET;
+  const admin = await mintToken({ secret, role: 'admin', sub: 'bench-admin', tenant });
+  const service = await mintToken({ secret, role: 'service', sub: 'bench', tenant });
+  const ids = Array.from({ length: n }, (_, i) => `${tag}${i}`);
+  for (let i = 0; i < n; i += 1000) {
+    await gql(
+      service,
+      'mutation ($u: [UserInput!]!) { upsertUsers(users: $u) { errors { message } } }',
+      {
+        u: ids.slice(i, i + 1000).map((userId) => ({ userId })),
+      },
+    );
+  }
+  const rules = [];
+  if (slack) {
+    await gql(
+      admin,
+      'mutation { configureSlack(input: { enabled: true, botToken: "xoxb-demo-renkei" }) { errors { message } } }',
+    );
+    rules.push('{ type: APPROVAL_REQUESTED, channel: SLACK, enabled: true }');
+  }
+  if (googleChat) {
+    await gql(
+      admin,
+      'mutation { configureGoogleChat(input: { enabled: true }) { errors { message } } }',
+    );
+    rules.push('{ type: APPROVAL_REQUESTED, channel: GOOGLE_CHAT, enabled: true }');
+  }
+  await gql(
+    admin,
+    `mutation { setNotificationRules(rules: [${rules.join(',')}]) { errors { message } } }`,
+  );
+  let bound = 0;
+  await pool(ids, 32, async (userId, i) => {
+    const t = await mintToken({ secret, role: 'user', sub: userId, tenant });
+    const input = {};
+    if (slack) input.slackMemberId = `U${tag.toUpperCase()}${String(i).padStart(6, '0')}`;
+    if (googleChat) {
+      input.googleChatWebhookUrl = `${stack.fakes.googleChatOrigin}/v1/spaces/S${tag}${i}/messages?key=k&token=t`;
+    }
+    await gql(
+      t,
+      'mutation ($i: UpdateMyBindingsInput!) { updateMyBindings(input: $i) { errors { message } } }',
+      { i: input },
+    );
+    if (++bound % 100 === 0) progress(`  binding members ${bound}/${n}`);
+  });
+  return { tenant, admin, service, ids };
+}
+
+let keySeq = 0;
+
+/** Emits one APPROVAL_REQUESTED event to `recipients`; returns the event id. */
+export async function emitEvent(gql, t, recipients) {
+  const { emitWorkflowEvent: out } = await gql(
+    t.service,
+    `mutation ($k: String!, $r: [String!]!) { emitWorkflowEvent(input: { idempotencyKey: $k, type: APPROVAL_REQUESTED,
+      documentId: "B-1", title: "Bench", url: "https://workplace.example/b/1", recipients: $r }) { event { id } errors { message } } }`,
+    { k: `bench-${Date.now()}-${keySeq++}`, r: recipients },
+  );
+  if (out.errors.length) throw new Error(JSON.stringify(out.errors));
+  return out.event.id;
+}
+
+/** Polls an event until every delivery is SENT, FAILED or SKIPPED; returns the summary. */
+export async function untilTerminal(gql, t, eventId, total, label = '') {
+  for (;;) {
+    const { workflowEvent } = await gql(
+      t.admin,
+      'query ($id: ID!) { workflowEvent(id: $id) { summary { queued sending retrying sent failed skipped } } }',
+      { id: eventId },
+    );
+    const s = workflowEvent.summary;
+    progress(
+      `  ${label} sent ${s.sent} failed ${s.failed} retrying ${s.retrying} queued ${s.queued}`,
+    );
+    if (s.sent + s.failed + s.skipped >= total) return s;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * Starts a local Renkei: the provider fakes (test/fakes/serve.ts) and `wrangler dev` pointed at
+ * them, with its own D1 state directory. Used by `npm start` and by bench/.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { readDevVars } from './local-client.mjs';
+
+/** Writes .dev.vars with generated dev secrets when there is none; returns its values. */
+export function ensureDevVars(path = '.dev.vars') {
+  if (!existsSync(path)) {
+    writeFileSync(
+      path,
+      `# Generated for local use only.\nAUTH_JWT_SECRET=${randomBytes(32).toString('base64url')}\nSECRETS_KEY=${randomBytes(32).toString('base64')}\n`,
+    );
+    process.stderr.write(`wrote ${path} with generated dev secrets\n`);
+  }
+  return readDevVars(path);
+}
+
+/** Starts the fakes; resolves with their base URLs and the child process. */
+export function startFakes(portBase) {
+  return new Promise((resolve, reject) => {
+    const args = ['test/fakes/serve.ts', ...(portBase ? ['--port-base', String(portBase)] : [])];
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    child.once('exit', (code) => reject(new Error(`provider fakes exited (${code})`)));
+    createInterface({ input: child.stdout }).once('line', (line) =>
+      resolve({ bases: JSON.parse(line), child }),
+    );
+  });
+}
+
+async function waitForHealth(base, child) {
+  for (let i = 0; i < 480; i++) {
+    if (child.exitCode !== null) throw new Error('wrangler dev exited');
+    try {
+      if ((await fetch(`${base}/healthz`)).ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error('wrangler dev did not become healthy');
+}
+
+/**
+ * Starts fakes + wrangler dev on `port`. `persistTo` (a fresh directory when `fresh`) keeps
+ * this stack's D1, queues and Durable Objects apart from others; `vars` are extra --var pairs.
+ */
+export async function startStack({
+  port = 8787,
+  fakePortBase,
+  persistTo,
+  fresh = false,
+  realProviders = false,
+  vars = {},
+  quiet = false,
+} = {}) {
+  const devVars = ensureDevVars();
+  if (fresh && persistTo) rmSync(persistTo, { recursive: true, force: true });
+  const persist = persistTo ? ['--persist-to', persistTo] : [];
+  const migrate = spawnSync(
+    'npx',
+    ['wrangler', 'd1', 'migrations', 'apply', 'renkei', '--local', ...persist],
+    { stdio: quiet ? 'ignore' : 'inherit', env: { ...process.env, CI: 'true' } },
+  );
+  if (migrate.status !== 0) throw new Error('applying D1 migrations failed');
+  const children = [];
+  const base = `http://localhost:${port}`;
+  const overrides = { PUBLIC_BASE_URL: base, ...vars };
+  let fakes = null;
+  if (!realProviders) {
+    const started = await startFakes(fakePortBase);
+    children.push(started.child);
+    fakes = started.bases;
+    Object.assign(overrides, {
+      SLACK_API_BASE: fakes.slackApiBase,
+      GOOGLE_CHAT_WEBHOOK_ORIGIN: fakes.googleChatOrigin,
+      LINE_API_BASE: fakes.lineApiBase,
+      LINE_ACCESS_BASE: fakes.lineAccessBase,
+      LINE_WORKS_AUTH_BASE: fakes.lineWorksAuthBase,
+      LINE_WORKS_API_BASE: fakes.lineWorksApiBase,
+    });
+  }
+  const wrangler = spawn(
+    'npx',
+    [
+      'wrangler',
+      'dev',
+      '--port',
+      String(port),
+      '--ip',
+      '127.0.0.1',
+      ...persist,
+      ...Object.entries(overrides).flatMap(([k, v]) => ['--var', `${k}:${v}`]),
+    ],
+    { stdio: quiet ? 'ignore' : 'inherit', env: { ...process.env, CI: 'true' } },
+  );
+  children.push(wrangler);
+  const stop = () => {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+  };
+  try {
+    await waitForHealth(base, wrangler);
+  } catch (err) {
+    stop();
+    throw err;
+  }
+  return { base, fakes, devVars, wrangler, stop };
+}

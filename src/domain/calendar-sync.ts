@@ -1,0 +1,559 @@
+/**
+ * Absence sync (カレンダー登録): WORKPLACE's approved absences ("マイ不在日程") go into each
+ * member's LINE WORKS default calendar. `upsertAbsence` / `cancelAbsence` record the wanted state
+ * and enqueue an absence job on the delivery queue; the consumer creates, replaces (full PUT) or
+ * deletes the event and records the outcome (ARCHITECTURE.md, "The flow of one notification").
+ * https://developers.worksmobile.com/en/docs/calendar-default-event-user-create
+ */
+import { and, asc, eq, gte, lt, lte, type SQL, sql } from 'drizzle-orm';
+import {
+  createCalendarEvent,
+  deleteCalendarEvent,
+  type LineWorksAbsence,
+  type LineWorksCalendarFailure,
+  updateCalendarEvent,
+} from '../adapters/line-works/index.ts';
+import { type Db, inJson } from '../db/client.ts';
+import { absences, users } from '../db/schema.ts';
+import { auditStatement } from './audit.ts';
+import type { Principal } from './auth.ts';
+import { lineWorksPerMinute, lineWorksUserIdOf } from './channels/line-works.ts';
+import { backoffSeconds, type Verdict } from './dispatch.ts';
+import { InputError } from './errors.ts';
+import { newId } from './ids.ts';
+import { loadCredentials } from './integrations.ts';
+import { type Gate, lineWorksPace } from './limits.ts';
+import {
+  type LineWorksAppCredentials,
+  type LineWorksScope,
+  lineWorksAppCredentials,
+  type TokenSource,
+} from './tokens.ts';
+import { getUserByUserId, type UserRow } from './users.ts';
+
+export type AbsenceRow = typeof absences.$inferSelect;
+export type AbsenceSyncStatus = 'PENDING' | 'SYNCED' | 'FAILED' | 'CANCELLED' | 'SKIPPED';
+
+/** A calendar job on the delivery queue: the absence row id, never its content. */
+export interface AbsenceMessage {
+  kind: 'absence';
+  tenantId: string;
+  absenceRowId: string;
+  /** Set when the job was deferred for pacing: its slot is already reserved. */
+  slotAt?: number;
+}
+
+/** Validated `AbsenceInput` (the graph checks dates, times and the zone). */
+export interface AbsenceInput {
+  absenceId: string;
+  userId: string;
+  title: string;
+  startDate: string;
+  endDate: string;
+  allDay: boolean;
+  startTime?: string | null;
+  endTime?: string | null;
+  timeZone: string;
+  note?: string | null;
+}
+
+export const DEFAULT_TIME_ZONE = 'Asia/Tokyo';
+const CALENDAR_SCOPES: readonly LineWorksScope[] = ['calendar'];
+const MAX_INLINE_WAIT_MS = 1000;
+export const MAX_ABSENCES_LISTED = 1000;
+
+/** Fields that define the calendar event: a change in any of them needs a PUT. */
+function wanted(input: AbsenceInput, userRowId: string) {
+  return {
+    userRowId,
+    title: input.title,
+    startDate: input.startDate,
+    endDate: input.endDate,
+    allDay: input.allDay,
+    startTime: input.allDay ? null : (input.startTime ?? null),
+    endTime: input.allDay ? null : (input.endTime ?? null),
+    timeZone: input.timeZone,
+    note: input.note ?? null,
+  };
+}
+
+/**
+ * Records an absence and enqueues its calendar job. Sending the same absence again changes
+ * nothing and calls LINE WORKS no more; a changed one is re-synced with a full PUT.
+ */
+export async function upsertAbsence(
+  db: Db,
+  queue: Queue<AbsenceMessage>,
+  actor: Principal,
+  input: AbsenceInput,
+): Promise<AbsenceRow> {
+  const tenantId = actor.tenantId;
+  const user = await getUserByUserId(db, tenantId, input.userId);
+  if (!user) {
+    throw new InputError([
+      {
+        code: 'NOT_FOUND',
+        message: `Unknown member "${input.userId}" (sync it with upsertUsers first)`,
+        field: ['input', 'userId'],
+      },
+    ]);
+  }
+  const want = wanted(input, user.id);
+  const existing = await findAbsence(db, tenantId, input.absenceId);
+  const now = new Date().toISOString();
+  const calendar = await calendarState(db, tenantId);
+  const same =
+    existing &&
+    !existing.cancelled &&
+    (Object.keys(want) as (keyof typeof want)[]).every((k) => existing[k] === want[k]);
+  if (same && (existing.syncStatus === 'SYNCED' || existing.syncStatus === 'PENDING')) {
+    return existing;
+  }
+  const skipped = calendar.enabled ? null : calendar.reason;
+  const set = {
+    ...want,
+    cancelled: false,
+    syncStatus: skipped ? 'SKIPPED' : 'PENDING',
+    reason: skipped,
+    updatedAt: now,
+    dueAt: now,
+  };
+  const id = existing?.id ?? newId();
+  const [rows] = await db.batch([
+    existing
+      ? db
+          .update(absences)
+          .set({ ...set, version: same ? existing.version : existing.version + 1 })
+          .where(and(eq(absences.tenantId, tenantId), eq(absences.id, existing.id)))
+          .returning()
+      : db
+          .insert(absences)
+          .values({ id, tenantId, absenceId: input.absenceId, createdAt: now, ...set })
+          .onConflictDoNothing()
+          .returning(),
+    auditStatement(
+      db,
+      {
+        tenantId,
+        actor: actor.subject,
+        action: 'absence.upsert',
+        target: input.absenceId,
+        detail: { userId: input.userId, status: set.syncStatus },
+      },
+      now,
+    ),
+  ]);
+  const row = rows[0] ?? (await findAbsence(db, tenantId, input.absenceId));
+  if (!row) throw new Error('absence row vanished after upsert');
+  if (row.syncStatus === 'PENDING') {
+    await queue.send({ kind: 'absence', tenantId, absenceRowId: row.id });
+  }
+  return row;
+}
+
+/** Marks an absence cancelled and enqueues the deletion of its calendar event. */
+export async function cancelAbsence(
+  db: Db,
+  queue: Queue<AbsenceMessage>,
+  actor: Principal,
+  absenceId: string,
+): Promise<AbsenceRow> {
+  const tenantId = actor.tenantId;
+  const existing = await findAbsence(db, tenantId, absenceId);
+  if (!existing) {
+    throw new InputError([
+      { code: 'NOT_FOUND', message: `No absence "${absenceId}"`, field: ['absenceId'] },
+    ]);
+  }
+  if (existing.cancelled) return existing;
+  const now = new Date().toISOString();
+  // Nothing was ever put in a calendar and nothing is on its way: done at once.
+  const nothingToDelete = !existing.calendarEventId && existing.syncStatus !== 'PENDING';
+  const [rows] = await db.batch([
+    db
+      .update(absences)
+      .set({
+        cancelled: true,
+        version: existing.version + 1,
+        syncStatus: nothingToDelete ? 'CANCELLED' : 'PENDING',
+        reason: null,
+        updatedAt: now,
+        dueAt: now,
+      })
+      .where(and(eq(absences.tenantId, tenantId), eq(absences.id, existing.id)))
+      .returning(),
+    auditStatement(
+      db,
+      { tenantId, actor: actor.subject, action: 'absence.cancel', target: absenceId },
+      now,
+    ),
+  ]);
+  const row = rows[0] ?? existing;
+  if (row.syncStatus === 'PENDING') {
+    await queue.send({ kind: 'absence', tenantId, absenceRowId: row.id });
+  }
+  return row;
+}
+
+export async function findAbsence(db: Db, tenantId: string, absenceId: string) {
+  return db.query.absences.findFirst({
+    where: and(eq(absences.tenantId, tenantId), eq(absences.absenceId, absenceId)),
+  });
+}
+
+export async function getAbsenceByRowId(db: Db, tenantId: string, rowId: string) {
+  return db.query.absences.findFirst({
+    where: and(eq(absences.tenantId, tenantId), eq(absences.id, rowId)),
+  });
+}
+
+/** Absences overlapping [from, to] (inclusive dates), optionally of one member, by start. */
+export async function listAbsences(
+  db: Db,
+  tenantId: string,
+  filter: { userRowId?: string | null; from?: string | null; to?: string | null },
+) {
+  const conds: SQL[] = [eq(absences.tenantId, tenantId)];
+  if (filter.userRowId) conds.push(eq(absences.userRowId, filter.userRowId));
+  if (filter.from) conds.push(gte(absences.endDate, filter.from));
+  if (filter.to) conds.push(lte(absences.startDate, filter.to));
+  return db
+    .select()
+    .from(absences)
+    .where(and(...conds))
+    .orderBy(asc(absences.startDate), asc(absences.id))
+    .limit(MAX_ABSENCES_LISTED);
+}
+
+interface CalendarState {
+  enabled: boolean;
+  reason: string | null;
+  app: LineWorksAppCredentials | null;
+  /** Requests per minute the tenant's LINE WORKS plan allows. */
+  perMinute: number;
+}
+
+/**
+ * The calendar integration's credentials: its own, or the messenger's when
+ * `useMessengerCredentials` is on (so a rotated key is entered once).
+ */
+export async function calendarCredentials(
+  db: Db,
+  secretsKey: string,
+  tenantId: string,
+): Promise<CalendarState> {
+  const calendar = await loadCredentials(db, secretsKey, tenantId, 'LINE_WORKS_CALENDAR');
+  if (!calendar?.enabled) {
+    return { enabled: false, reason: DISABLED, app: null, perMinute: lineWorksPerMinute({}) };
+  }
+  const messenger = calendar.settings.useMessengerCredentials
+    ? await loadCredentials(db, secretsKey, tenantId, 'LINE_WORKS')
+    : null;
+  const source = calendar.settings.useMessengerCredentials ? messenger : calendar;
+  const app = source ? lineWorksAppCredentials(source.settings, source.secrets) : null;
+  const perMinute = lineWorksPerMinute(messenger?.settings ?? calendar.settings);
+  if (!app) {
+    return {
+      enabled: false,
+      reason: calendar.settings.useMessengerCredentials
+        ? 'LINE WORKS calendar uses the messenger credentials, which are not configured'
+        : 'LINE WORKS calendar credentials are incomplete',
+      app: null,
+      perMinute,
+    };
+  }
+  return { enabled: true, reason: null, app, perMinute };
+}
+
+const DISABLED = 'LINE WORKS calendar integration is disabled';
+
+async function calendarState(db: Db, tenantId: string) {
+  const row = await db.query.integrations.findFirst({
+    where: (i, { and: both, eq: is }) =>
+      both(is(i.tenantId, tenantId), is(i.kind, 'LINE_WORKS_CALENDAR')),
+  });
+  return row?.enabled ? { enabled: true, reason: null } : { enabled: false, reason: DISABLED };
+}
+
+export interface SyncDeps {
+  db: Db;
+  env: Pick<Env, 'SECRETS_KEY' | 'LINE_WORKS_API_BASE'>;
+  gate: Gate;
+  tokens: TokenSource;
+  timeoutMs: number;
+}
+
+export interface QueuedAbsence {
+  id: string;
+  body: AbsenceMessage;
+}
+
+/** Handles the calendar jobs of one queue batch; returns a verdict per message id. */
+export async function syncAbsences(
+  deps: SyncDeps,
+  messages: readonly QueuedAbsence[],
+): Promise<Map<string, Verdict>> {
+  const verdicts = new Map<string, Verdict>();
+  const byTenant = new Map<string, QueuedAbsence[]>();
+  for (const m of messages) {
+    byTenant.set(m.body.tenantId, [...(byTenant.get(m.body.tenantId) ?? []), m]);
+  }
+  for (const [tenantId, msgs] of byTenant) await syncTenant(deps, tenantId, msgs, verdicts);
+  return verdicts;
+}
+
+async function syncTenant(
+  deps: SyncDeps,
+  tenantId: string,
+  msgs: QueuedAbsence[],
+  verdicts: Map<string, Verdict>,
+) {
+  const { db } = deps;
+  const rows = await db
+    .select()
+    .from(absences)
+    .where(
+      and(
+        eq(absences.tenantId, tenantId),
+        inJson(
+          absences.id,
+          msgs.map((m) => m.body.absenceRowId),
+        ),
+      ),
+    );
+  const rowById = new Map(rows.map((r) => [r.id, r]));
+  const seen = new Set<string>();
+  const jobs: { msg: QueuedAbsence; row: AbsenceRow }[] = [];
+  for (const m of msgs) {
+    const row = rowById.get(m.body.absenceRowId);
+    // Gone, settled, or already handled in this batch: a duplicate job changes nothing.
+    if (row?.syncStatus !== 'PENDING' || seen.has(row.id)) {
+      verdicts.set(m.id, { action: 'ack' });
+      continue;
+    }
+    seen.add(row.id);
+    jobs.push({ msg: m, row });
+  }
+  if (jobs.length === 0) return;
+  const calendar = await calendarCredentials(db, deps.env.SECRETS_KEY, tenantId);
+  const members = await db
+    .select()
+    .from(users)
+    .where(
+      and(
+        eq(users.tenantId, tenantId),
+        inJson(users.id, [...new Set(jobs.map((j) => j.row.userRowId))]),
+      ),
+    );
+  const memberById = new Map(members.map((u) => [u.id, u]));
+
+  const now = Date.now();
+  const need = jobs.filter((j) => j.msg.body.slotAt === undefined);
+  const slots = calendar.enabled
+    ? await deps.gate.reserve(
+        'LINE_WORKS',
+        tenantId,
+        need.map(() => ({ key: 'calendar' })),
+        lineWorksPace(calendar.perMinute),
+      )
+    : [];
+  const slotOf = new Map(need.map((j, i) => [j.msg.id, slots[i] ?? now]));
+  await Promise.all(
+    jobs.map(async ({ msg, row }) => {
+      const user = memberById.get(row.userRowId);
+      if (!calendar.enabled || !calendar.app || !user) {
+        const reason = !user ? 'the member no longer exists' : (calendar.reason ?? DISABLED);
+        await settle(db, row, {
+          syncStatus: row.cancelled ? 'CANCELLED' : 'SKIPPED',
+          reason,
+        });
+        verdicts.set(msg.id, { action: 'ack' });
+        return;
+      }
+      const slotAt = msg.body.slotAt ?? slotOf.get(msg.id) ?? now;
+      const wait = slotAt - Date.now();
+      if (wait > MAX_INLINE_WAIT_MS) {
+        verdicts.set(msg.id, { action: 'defer', delaySeconds: Math.ceil(wait / 1000), slotAt });
+        return;
+      }
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      verdicts.set(msg.id, await syncOne(deps, tenantId, calendar.app, row, user));
+    }),
+  );
+}
+
+type Step = { ok: true; eventId: string | null } | LineWorksCalendarFailure;
+
+/** Brings one absence's calendar event to its wanted state. */
+async function syncOne(
+  deps: SyncDeps,
+  tenantId: string,
+  app: LineWorksAppCredentials,
+  row: AbsenceRow,
+  user: UserRow,
+): Promise<Verdict> {
+  const { db } = deps;
+  const target = lineWorksUserIdOf(user);
+  const attempts = row.attempts + 1;
+  await db
+    .update(absences)
+    .set({ attempts })
+    .where(and(eq(absences.tenantId, tenantId), eq(absences.id, row.id)));
+  const step = await withToken(deps, tenantId, app, (accessToken) =>
+    applyStep(deps, accessToken, row, target),
+  );
+  if (step.ok) {
+    await settle(db, row, {
+      syncStatus: row.cancelled ? 'CANCELLED' : 'SYNCED',
+      reason: null,
+      calendarEventId: step.eventId,
+      calendarUserId: step.eventId ? target : null,
+      syncedVersion: row.version,
+      attempts: 0,
+    });
+    return { action: 'ack' };
+  }
+  if (step.retryable) {
+    const delaySeconds = step.afterSeconds ?? backoffSeconds(attempts);
+    await settle(db, row, {
+      syncStatus: 'PENDING',
+      reason: step.reason,
+      dueAt: new Date(Date.now() + delaySeconds * 1000).toISOString(),
+    });
+    return { action: 'retry', delaySeconds };
+  }
+  await settle(db, row, { syncStatus: 'FAILED', reason: step.reason });
+  return { action: 'ack' };
+}
+
+async function applyStep(
+  deps: SyncDeps,
+  accessToken: string,
+  row: AbsenceRow,
+  target: string,
+): Promise<Step> {
+  const base = { apiBase: deps.env.LINE_WORKS_API_BASE, accessToken, timeoutMs: deps.timeoutMs };
+  const eventId = row.calendarEventId;
+  const holder = row.calendarUserId ?? target;
+  if (row.cancelled) {
+    if (!eventId) return { ok: true, eventId: null };
+    const r = await deleteCalendarEvent({ ...base, userId: holder, eventId });
+    return r.ok ? { ok: true, eventId: null } : r;
+  }
+  const absence = toLineWorksAbsence(row);
+  if (eventId && holder === target) {
+    if (row.syncedVersion >= row.version) return { ok: true, eventId };
+    const r = await updateCalendarEvent({ ...base, userId: target, eventId, absence });
+    if (r.ok) return { ok: true, eventId };
+    // Deleted in LINE WORKS meanwhile: put it back.
+    if (r.status !== 404) return r;
+  } else if (eventId) {
+    // The absence moved to another member: remove it from the first one's calendar.
+    const r = await deleteCalendarEvent({ ...base, userId: holder, eventId });
+    if (!r.ok) return r;
+  }
+  const created = await createCalendarEvent({ ...base, userId: target, absence });
+  return created.ok ? { ok: true, eventId: created.eventId } : created;
+}
+
+/** Runs a calendar call; a 401 drops the token and tries once more with a new one. */
+async function withToken(
+  deps: SyncDeps,
+  tenantId: string,
+  app: LineWorksAppCredentials,
+  call: (accessToken: string) => Promise<Step>,
+): Promise<Step> {
+  for (let attempt = 0; ; attempt++) {
+    const token = await deps.tokens.lineWorks(tenantId, app, CALENDAR_SCOPES);
+    if (!token.ok) {
+      return { ok: false, retryable: token.retryable, status: 0, reason: token.reason };
+    }
+    const result = await call(token.token);
+    if (result.ok || !result.tokenRejected || attempt > 0) return result;
+    await deps.tokens.dropLineWorks(tenantId, app, CALENDAR_SCOPES, token.token);
+  }
+}
+
+function toLineWorksAbsence(row: AbsenceRow): LineWorksAbsence {
+  return {
+    title: row.title,
+    startDate: row.startDate,
+    endDate: row.endDate,
+    allDay: row.allDay,
+    ...(row.startTime ? { startTime: row.startTime } : {}),
+    ...(row.endTime ? { endTime: row.endTime } : {}),
+    timeZone: row.timeZone,
+    note: row.note,
+  };
+}
+
+/**
+ * Writes a job's outcome, unless the absence changed while the job ran (its version moved on):
+ * then only what the calendar now holds is kept, and the newer job brings it up to date.
+ */
+async function settle(db: Db, row: AbsenceRow, set: Partial<AbsenceRow>) {
+  const at = new Date().toISOString();
+  const where = and(eq(absences.tenantId, row.tenantId), eq(absences.id, row.id));
+  const updated = await db
+    .update(absences)
+    .set({ ...set, updatedAt: at, ...(set.dueAt ? {} : { dueAt: at }) })
+    .where(and(where, eq(absences.version, row.version)))
+    .returning({ id: absences.id });
+  if (updated.length === 0 && 'calendarEventId' in set) {
+    await db
+      .update(absences)
+      .set({
+        calendarEventId: set.calendarEventId ?? null,
+        calendarUserId: set.calendarUserId ?? null,
+        updatedAt: at,
+      })
+      .where(where);
+  }
+}
+
+/** Dead-letter consumer: calendar jobs out of retries end FAILED with their last reason. */
+export async function markAbsencesGaveUp(db: Db, messages: readonly QueuedAbsence[]) {
+  const at = new Date().toISOString();
+  for (const m of messages) {
+    await db
+      .update(absences)
+      .set({
+        syncStatus: 'FAILED',
+        reason: sql`'gave up after ' || ${absences.attempts} || ' attempts: ' || coalesce(${absences.reason}, 'no reason recorded')`,
+        updatedAt: at,
+      })
+      .where(
+        and(
+          eq(absences.tenantId, m.body.tenantId),
+          eq(absences.id, m.body.absenceRowId),
+          eq(absences.syncStatus, 'PENDING'),
+        ),
+      );
+  }
+}
+
+/**
+ * Cron: re-enqueues calendar jobs still PENDING well past their due time (the worker died
+ * between the D1 write and the queue send, or mid-sync).
+ */
+export async function sweepAbsences(
+  db: Db,
+  queue: Queue<AbsenceMessage>,
+  options: { stuckSeconds: number; now?: number },
+) {
+  const now = options.now ?? Date.now();
+  const overdue = new Date(now - options.stuckSeconds * 1000).toISOString();
+  const stuck = await db
+    .update(absences)
+    .set({ dueAt: new Date(now).toISOString() })
+    .where(and(eq(absences.syncStatus, 'PENDING'), lt(absences.dueAt, overdue)))
+    .returning({ id: absences.id, tenantId: absences.tenantId });
+  for (let i = 0; i < stuck.length; i += 100) {
+    await queue.sendBatch(
+      stuck.slice(i, i + 100).map((s) => ({
+        body: { kind: 'absence' as const, tenantId: s.tenantId, absenceRowId: s.id },
+      })),
+    );
+  }
+  return { requeuedAbsences: stuck.length };
+}

@@ -1,0 +1,82 @@
+/**
+ * Provider access tokens as the domain sees them: issued, cached and refreshed by the TokenVault
+ * Durable Object (one per tenant and provider), reached through this interface so the domain
+ * never imports a Worker module (ARCHITECTURE.md, "Durable Objects").
+ */
+
+/** The service-account credentials a LINE WORKS token is issued for. */
+export interface LineWorksAppCredentials {
+  clientId: string;
+  clientSecret: string;
+  serviceAccount: string;
+  privateKey: string;
+}
+
+export type TokenResult =
+  | { ok: true; token: string }
+  | { ok: false; reason: string; retryable: boolean };
+
+/** LINE WORKS scopes Renkei asks for: messenger (`bot`) or calendar (`calendar`). */
+export type LineWorksScope = 'bot' | 'calendar';
+
+/** What `POST /bots` and `POST /bots/{botId}/domains/{domainId}` are sent. */
+export interface BotRegistration {
+  botName: string;
+  description: string;
+  adminEmail: string;
+  domainId: string;
+  /** A bot registered earlier whose domain step failed: only that step is repeated. */
+  existingBotId?: string;
+}
+
+export type BotRegistrationResult =
+  | { ok: true; botId: string }
+  | { ok: false; reason: string; retryable: boolean; botId?: string };
+
+export interface TokenSource {
+  /**
+   * A LINE WORKS service-account access token with `scopes`, from the cache while it is fresh.
+   * https://developers.worksmobile.com/jp/docs/auth-jwt
+   */
+  lineWorks(
+    tenantId: string,
+    creds: LineWorksAppCredentials,
+    scopes: readonly LineWorksScope[],
+  ): Promise<TokenResult>;
+  /** Forgets `token` after LINE WORKS answered 401 with it; the next call issues a new one. */
+  dropLineWorks(
+    tenantId: string,
+    creds: Pick<LineWorksAppCredentials, 'clientId'>,
+    scopes: readonly LineWorksScope[],
+    token: string,
+  ): Promise<void>;
+  /**
+   * A LINE stateless channel access token (15 minutes), cached until shortly before expiry.
+   * https://developers.line.biz/en/reference/messaging-api/#issue-stateless-channel-access-token
+   */
+  lineChannel(tenantId: string, channelId: string, channelSecret: string): Promise<TokenResult>;
+  /** Forgets a LINE channel token the Messaging API refused. */
+  dropLineChannel(tenantId: string, channelId: string, token: string): Promise<void>;
+  /**
+   * Registers the tenant's bot and adds it to the domain, one bot-management call at a time per
+   * tenant (https://developers.worksmobile.com/en/docs/bot-create).
+   */
+  registerLineWorksBot(
+    tenantId: string,
+    creds: LineWorksAppCredentials,
+    bot: BotRegistration,
+  ): Promise<BotRegistrationResult>;
+}
+
+/** The LINE WORKS credentials of an integration's settings and secrets, or what is missing. */
+export function lineWorksAppCredentials(
+  settings: Record<string, unknown>,
+  secrets: Record<string, string>,
+): LineWorksAppCredentials | null {
+  const clientId = typeof settings.clientId === 'string' ? settings.clientId : '';
+  const serviceAccount = typeof settings.serviceAccount === 'string' ? settings.serviceAccount : '';
+  const clientSecret = secrets.clientSecret ?? '';
+  const privateKey = secrets.privateKey ?? '';
+  if (!clientId || !serviceAccount || !clientSecret || !privateKey) return null;
+  return { clientId, clientSecret, serviceAccount, privateKey };
+}

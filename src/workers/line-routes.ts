@@ -1,0 +1,64 @@
+/**
+ * LINE's two entry points (ARCHITECTURE.md, "Who talks to it"): `GET /line/callback`, where LINE
+ * Login returns the member, and `POST /line/webhook/:tenant`, the Messaging API webhook. Neither
+ * carries a Renkei token: the callback is state-checked, the webhook signature-checked.
+ */
+import { Hono } from 'hono';
+import { openDb } from '../db/client.ts';
+import { completeLineLogin, handleLineWebhook } from '../domain/line-login.ts';
+import type { AppEnv } from './app.ts';
+import { localeFromAcceptLanguage, pageStatus, renderCallbackPage } from './line-page.ts';
+import { createLineAuthStore, createTokens } from './outbox.ts';
+
+/** Mounted at `/line` by app.ts. */
+export const lineRoutes = new Hono<AppEnv>();
+
+const PAGE_HEADERS = {
+  'content-type': 'text/html; charset=utf-8',
+  'cache-control': 'no-store',
+  'referrer-policy': 'no-referrer',
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'content-security-policy':
+    "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+};
+
+lineRoutes.get('/callback', async function lineCallback(c) {
+  const outcome = await completeLineLogin(
+    openDb(c.env.DB),
+    c.env,
+    createLineAuthStore(c.env),
+    c.get('log'),
+    { state: c.req.query('state'), code: c.req.query('code'), error: c.req.query('error') },
+  );
+  c.get('log').info('line callback', { outcome: outcome.kind });
+  const page = await renderCallbackPage(
+    outcome,
+    localeFromAcceptLanguage(c.req.header('accept-language')),
+  );
+  return c.body(page, pageStatus(outcome) as 200, PAGE_HEADERS);
+});
+
+lineRoutes.post('/webhook/:tenant', async function lineWebhook(c) {
+  const tenantId = c.req.param('tenant');
+  // The signature covers the exact bytes: read them raw, verify, and only then parse.
+  const raw = await c.req.arrayBuffer();
+  const outcome = await handleLineWebhook(
+    openDb(c.env.DB),
+    c.env,
+    createLineAuthStore(c.env),
+    createTokens(c.env),
+    c.get('log'),
+    tenantId,
+    raw,
+    c.req.header('x-line-signature'),
+  );
+  if (outcome.status !== 200) {
+    c.get('log').warn('line webhook refused', { tenant: tenantId, status: outcome.status });
+    return c.json(
+      { error: outcome.status === 401 ? 'Bad signature' : 'Bad request' },
+      outcome.status,
+    );
+  }
+  return c.json({ ok: true });
+});
