@@ -96,11 +96,16 @@ export async function startStack({
       ...persist,
       ...Object.entries(overrides).flatMap(([k, v]) => ['--var', `${k}:${v}`]),
     ],
-    { stdio: quiet ? 'ignore' : 'inherit', env: { ...process.env, CI: 'true' } },
+    // Its own process group, so stopping it also stops the workerd it starts.
+    { stdio: quiet ? 'ignore' : 'inherit', env: { ...process.env, CI: 'true' }, detached: true },
   );
   children.push(wrangler);
   const stop = () => {
-    for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+    for (const c of children) {
+      if (c.exitCode !== null) continue;
+      if (c === wrangler) process.kill(-c.pid, 'SIGTERM');
+      else c.kill('SIGTERM');
+    }
   };
   try {
     await waitForHealth(base, wrangler);

@@ -59,6 +59,12 @@ export interface SendRequest<Credentials, Target> {
   deliveryId: string;
   /** Per-request timeout; a timeout is classified `retry`. */
   timeoutMs: number;
+  /**
+   * Resolves when the rate-limited request may go: the adapter awaits it right before that
+   * request (for Slack, after conversations.open, before chat.postMessage), so the time spent
+   * on other calls does not eat into the pacing.
+   */
+  pace?: () => Promise<void>;
 }
 
 export interface ProviderAdapter<Credentials, Target> {

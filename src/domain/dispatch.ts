@@ -45,10 +45,19 @@ export type Verdict =
 
 /** Waits up to this are slept through; longer ones go back on the queue until just before. */
 const MAX_INLINE_WAIT_MS = 2000;
-/** A message back later than this after its reserved slot lost it, and reserves anew. */
-const STALE_SLOT_MS = 250;
+/**
+ * A message back after its reserved slot lost it and reserves anew: sending late would put it
+ * closer than the limit to the next slot's holder.
+ */
+const STALE_SLOT_MS = 0;
 const BACKOFF_BASE_S = 2;
 const BACKOFF_CAP_S = 300;
+
+/** Resolves at `slotAt` (ms since epoch), at once when it has passed. */
+function untilSlot(slotAt: number | undefined): Promise<void> {
+  const wait = (slotAt ?? 0) - Date.now();
+  return wait > 0 ? new Promise((r) => setTimeout(r, wait)) : Promise.resolve();
+}
 
 /** Exponential backoff with jitter (50–100 % of 2^n × base), capped. */
 export function backoffSeconds(attempt: number, random = Math.random): number {
@@ -245,8 +254,6 @@ async function dispatchTenant(
   );
   const outcomes = await Promise.all(
     sending.map(async (job): Promise<Outcome> => {
-      const wait = (job.slotAt ?? 0) - Date.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       const event = events.get(job.row.eventId);
       if (!event)
         return {
@@ -308,6 +315,7 @@ async function send(
         credentials: creds,
         message: notificationOf(event, job.user),
         deliveryId: job.row.id,
+        pace: () => untilSlot(job.slotAt),
       },
     );
   } catch (err) {

@@ -7,8 +7,25 @@ import { DurableObject } from 'cloudflare:workers';
 import type { PaceLimit } from '../domain/limits.ts';
 
 export class RateGate extends DurableObject<Env> {
-  /** Theoretical arrival time per key (GCRA). Lost on eviction: the bucket then starts full. */
+  /**
+   * Theoretical arrival time per key (GCRA), cached in memory and written through to the
+   * object's storage: slots handed out before an eviction stay reserved after it.
+   */
   private readonly tat = new Map<string, number>();
+
+  private load(key: string): number | undefined {
+    let t = this.tat.get(key);
+    if (t === undefined) {
+      t = this.ctx.storage.kv.get<number>(`tat:${key}`);
+      if (t !== undefined) this.tat.set(key, t);
+    }
+    return t;
+  }
+
+  private store(key: string, t: number) {
+    this.tat.set(key, t);
+    this.ctx.storage.kv.put(`tat:${key}`, t);
+  }
 
   /** One reserved send time (ms since epoch) per key in `keys`, in order. */
   async reserve(keys: string[], limit: PaceLimit): Promise<number[]> {
@@ -16,9 +33,9 @@ export class RateGate extends DurableObject<Env> {
     const tolerance = interval * Math.max(0, limit.burst - 1);
     const now = Date.now();
     const slots = keys.map((key) => {
-      const tat = Math.max(this.tat.get(key) ?? now, now);
+      const tat = Math.max(this.load(key) ?? now, now);
       const slot = Math.max(now, tat - tolerance);
-      this.tat.set(key, tat + interval);
+      this.store(key, tat + interval);
       return Math.ceil(slot);
     });
     if (this.tat.size > 10_000) this.forgetIdle(now);
@@ -27,10 +44,14 @@ export class RateGate extends DurableObject<Env> {
 
   /** No slot on `key` before `untilMs` (the provider reported its window used up). */
   async hold(key: string, untilMs: number): Promise<void> {
-    this.tat.set(key, Math.max(this.tat.get(key) ?? 0, untilMs));
+    this.store(key, Math.max(this.load(key) ?? 0, untilMs));
   }
 
   private forgetIdle(now: number) {
-    for (const [key, tat] of this.tat) if (tat < now) this.tat.delete(key);
+    for (const [key, tat] of this.tat) {
+      if (tat >= now) continue;
+      this.tat.delete(key);
+      this.ctx.storage.kv.delete(`tat:${key}`);
+    }
   }
 }

@@ -105,6 +105,7 @@ async function sendGoogleChat(
   );
 
   const { json } = renderGoogleChatMessage(req.message, req.target.documentId);
+  await req.pace?.();
   const outcome = await fetchWithTimeout(
     url,
     {

@@ -46,6 +46,7 @@ export const lineWorksAdapter: ProviderAdapter<LineWorksCredentials, LineWorksTa
     const url =
       `${request.base.replace(/\/+$/, '')}/bots/${encodeURIComponent(botId)}` +
       `/users/${encodeURIComponent(request.target.userId)}/messages`;
+    await request.pace?.();
     const outcome = await fetchWithTimeout(
       url,
       {

@@ -78,6 +78,7 @@ export function lineFlexMessage(message: Notification): LineFlexMessage {
 export const lineAdapter: ProviderAdapter<LineCredentials, LineTarget> = {
   channel: 'LINE',
   async send(request): Promise<SendResult> {
+    await request.pace?.();
     const outcome = await fetchWithTimeout(
       `${request.base.replace(/\/+$/, '')}/v2/bot/message/push`,
       {

@@ -173,6 +173,7 @@ async function sendSlack(req: SendRequest<SlackCredentials, SlackTarget>): Promi
     unfurl_links: false,
     unfurl_media: false,
   };
+  await req.pace?.();
   const post = await callSlack<SlackPostMessageResponse>(
     base,
     'chat.postMessage',

@@ -10,7 +10,7 @@ export const googleChatDriver: ChannelDriver = {
     return null;
   },
   paceKey: (user) => user.googleChatSpace ?? '',
-  async send(ctx, { user, message, deliveryId }) {
+  async send(ctx, { user, message, deliveryId, pace }) {
     const webhookUrl = await googleChatWebhookOf(ctx.env.SECRETS_KEY, user);
     if (!webhookUrl)
       return { kind: 'failed', scope: 'recipient', reason: 'Google Chat webhook not set' };
@@ -20,6 +20,7 @@ export const googleChatDriver: ChannelDriver = {
       target: { documentId: message.documentId },
       message,
       deliveryId,
+      pace,
       timeoutMs: ctx.timeoutMs,
     });
   },

@@ -81,6 +81,7 @@ async function sendLineWorks(ctx: SendContext, input: SendInput): Promise<SendRe
       target: { userId: lineWorksUserIdOf(input.user) },
       message: input.message,
       deliveryId: input.deliveryId,
+      pace: input.pace,
       timeoutMs: ctx.timeoutMs,
     });
     await holdIfExhausted(ctx, result);

@@ -39,7 +39,7 @@ export const lineDriver: ChannelDriver = {
   },
   // Push is limited per channel, i.e. per tenant (PACE_LIMITS.LINE).
   paceKey: () => '*',
-  async send(ctx, { user, credentials, message, deliveryId }): Promise<SendResult> {
+  async send(ctx, { user, credentials, message, deliveryId, pace }): Promise<SendResult> {
     const token = await lineChannelToken(ctx.tokens, ctx.tenantId, credentials);
     if (!token) {
       return {
@@ -59,6 +59,7 @@ export const lineDriver: ChannelDriver = {
       target: { lineUserId: user.lineUserId ?? '' },
       message,
       deliveryId,
+      pace,
       timeoutMs: ctx.timeoutMs,
     });
     if (token.stateless && result.kind === 'failed' && result.learned?.tokenRejected) {

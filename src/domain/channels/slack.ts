@@ -9,7 +9,7 @@ export const slackDriver: ChannelDriver = {
     return null;
   },
   paceKey: (user) => user.slackMemberId ?? '',
-  send: (ctx, { user, credentials, message, deliveryId }) =>
+  send: (ctx, { user, credentials, message, deliveryId, pace }) =>
     slackAdapter.send({
       base: ctx.env.SLACK_API_BASE,
       credentials: { botToken: credentials.secrets.botToken ?? '' },
@@ -19,6 +19,7 @@ export const slackDriver: ChannelDriver = {
       },
       message,
       deliveryId,
+      pace,
       timeoutMs: ctx.timeoutMs,
     }),
   bindingChanges(user, result) {

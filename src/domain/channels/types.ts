@@ -35,6 +35,8 @@ export interface SendInput {
   credentials: IntegrationCredentials;
   message: Notification;
   deliveryId: string;
+  /** Waits for this delivery's RateGate slot; hand it to the adapter (SendRequest.pace). */
+  pace: () => Promise<void>;
 }
 
 export interface ChannelDriver {
