@@ -18,7 +18,7 @@ import { absences, users } from '../db/schema.ts';
 import { auditStatement } from './audit.ts';
 import type { Principal } from './auth.ts';
 import { lineWorksPerMinute, lineWorksUserIdOf } from './channels/line-works.ts';
-import { backoffSeconds, type Verdict } from './dispatch.ts';
+import { backoffSeconds, deferSeconds, MAX_INLINE_WAIT_MS, type Verdict } from './dispatch.ts';
 import { InputError } from './errors.ts';
 import { newId } from './ids.ts';
 import { loadCredentials } from './integrations.ts';
@@ -59,7 +59,8 @@ export interface AbsenceInput {
 
 export const DEFAULT_TIME_ZONE = 'Asia/Tokyo';
 const CALENDAR_SCOPES: readonly LineWorksScope[] = ['calendar'];
-const MAX_INLINE_WAIT_MS = 1000;
+/** RateGate key of the calendar API (LINE WORKS counts each API separately). */
+const CALENDAR_PACE_KEY = 'calendar';
 export const MAX_ABSENCES_LISTED = 1000;
 
 /** Fields that define the calendar event: a change in any of them needs a PUT. */
@@ -348,12 +349,13 @@ async function syncTenant(
   const memberById = new Map(members.map((u) => [u.id, u]));
 
   const now = Date.now();
-  const need = jobs.filter((j) => j.msg.body.slotAt === undefined);
+  // A slot the queue brought us back too late for is not ours any more (as in dispatch).
+  const need = jobs.filter((j) => j.msg.body.slotAt === undefined || j.msg.body.slotAt < now);
   const slots = calendar.enabled
     ? await deps.gate.reserve(
         'LINE_WORKS',
         tenantId,
-        need.map(() => ({ key: 'calendar' })),
+        need.map(() => ({ key: CALENDAR_PACE_KEY })),
         lineWorksPace(calendar.perMinute),
       )
     : [];
@@ -370,10 +372,10 @@ async function syncTenant(
         verdicts.set(msg.id, { action: 'ack' });
         return;
       }
-      const slotAt = msg.body.slotAt ?? slotOf.get(msg.id) ?? now;
+      const slotAt = slotOf.get(msg.id) ?? msg.body.slotAt ?? now;
       const wait = slotAt - Date.now();
       if (wait > MAX_INLINE_WAIT_MS) {
-        verdicts.set(msg.id, { action: 'defer', delaySeconds: Math.ceil(wait / 1000), slotAt });
+        verdicts.set(msg.id, { action: 'defer', delaySeconds: deferSeconds(wait), slotAt });
         return;
       }
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
@@ -415,6 +417,15 @@ async function syncOne(
   }
   if (step.retryable) {
     const delaySeconds = step.afterSeconds ?? backoffSeconds(attempts);
+    // LINE WORKS said the calendar API's minute is used up: no new slots until it resets.
+    if (step.status === 429 && step.afterSeconds !== undefined) {
+      await deps.gate.hold?.(
+        'LINE_WORKS',
+        tenantId,
+        CALENDAR_PACE_KEY,
+        Date.now() + step.afterSeconds * 1000,
+      );
+    }
     await settle(db, row, {
       syncStatus: 'PENDING',
       reason: step.reason,

@@ -193,11 +193,16 @@ export async function emitWorkflowEvent(
   options: { channels?: readonly Channel[]; isTest?: boolean } = {},
 ): Promise<{ event: EventRow; duplicate: boolean; deliveries: DeliveryRow[] | null }> {
   const tenantId = principal.tenantId;
-  const existing = await findEventByKey(db, tenantId, input.idempotencyKey);
+  const recipients = [...new Set(input.recipients)];
+  // Independent reads go out together; a repeat still answers before anything is written.
+  const [existing, members, ruleChannels, state] = await Promise.all([
+    findEventByKey(db, tenantId, input.idempotencyKey),
+    findUsers(db, tenantId, recipients),
+    options.channels ? null : channelsFor(db, tenantId, input.type),
+    integrationStates(db, tenantId),
+  ]);
   if (existing) return { event: existing, duplicate: true, deliveries: null };
 
-  const recipients = [...new Set(input.recipients)];
-  const members = await findUsers(db, tenantId, recipients);
   if (members.length !== recipients.length) {
     const known = new Set(members.map((m) => m.userId));
     const errors: UserError[] = [];
@@ -213,8 +218,7 @@ export async function emitWorkflowEvent(
     throw new InputError(errors);
   }
 
-  const channels = options.channels ?? [...(await channelsFor(db, tenantId, input.type))];
-  const state = await integrationStates(db, tenantId);
+  const channels = options.channels ?? [...(ruleChannels ?? [])];
   const now = new Date().toISOString();
   const event: EventRow = {
     id: newId(),
@@ -267,26 +271,32 @@ export async function emitWorkflowEvent(
     sentAt: null,
     dueAt: now,
   }));
-  await enqueue(
-    outbox.queue,
-    tenantId,
-    created.filter((d) => d.status === 'QUEUED').map((d) => d.id),
-  );
   const byRow = new Map(members.map((m) => [m.id, m.userId]));
-  await outbox.publish(
-    tenantId,
-    created.map((d) => ({ ...d, userId: byRow.get(d.userRowId) ?? '' })),
-  );
+  await Promise.all([
+    enqueue(
+      outbox.queue,
+      tenantId,
+      created.filter((d) => d.status === 'QUEUED').map((d) => d.id),
+    ),
+    outbox.publish(
+      tenantId,
+      created.map((d) => ({ ...d, userId: byRow.get(d.userRowId) ?? '' })),
+    ),
+  ]);
   return { event, duplicate: false, deliveries: created };
 }
 
 /** Sends delivery ids to the queue in batches of ≤100 (the Queues batch limit). */
 export async function enqueue(queue: Queue<DeliveryMessage>, tenantId: string, ids: string[]) {
+  const sends: Promise<unknown>[] = [];
   for (let i = 0; i < ids.length; i += QUEUE_BATCH) {
-    await queue.sendBatch(
-      ids.slice(i, i + QUEUE_BATCH).map((deliveryId) => ({ body: { tenantId, deliveryId } })),
+    sends.push(
+      queue.sendBatch(
+        ids.slice(i, i + QUEUE_BATCH).map((deliveryId) => ({ body: { tenantId, deliveryId } })),
+      ),
     );
   }
+  await Promise.all(sends);
 }
 
 export async function findEventByKey(db: Db, tenantId: string, key: string) {

@@ -44,7 +44,16 @@ export type Verdict =
   | { action: 'defer'; delaySeconds: number; slotAt: number };
 
 /** Waits up to this are slept through; longer ones go back on the queue until just before. */
-const MAX_INLINE_WAIT_MS = 2000;
+export const MAX_INLINE_WAIT_MS = 2500;
+
+/**
+ * How long a message waiting `waitMs` for its slot goes back on the queue: queue delays are
+ * whole seconds and the consumer's batch timeout (1 s) can add one more, so it comes back
+ * 0.5–2.5 s before its slot and sleeps through the rest, keeping the slot exactly.
+ */
+export function deferSeconds(waitMs: number): number {
+  return Math.max(1, Math.floor((waitMs - 1500) / 1000));
+}
 /**
  * A message back after its reserved slot lost it and reserves anew: sending late would put it
  * closer than the limit to the next slot's holder.
@@ -119,20 +128,31 @@ async function dispatchTenant(
   if (live.size === 0) return;
 
   const liveRows = [...live.keys()].map((id) => rowById.get(id) as DeliveryRow);
-  const userRows = await db
-    .select()
-    .from(users)
-    .where(
-      and(
-        eq(users.tenantId, tenantId),
-        inJson(users.id, [...new Set(liveRows.map((r) => r.userRowId))]),
+  const channelsHere = [...new Set(liveRows.map((r) => r.channel as Channel))];
+  // Members, credentials and events depend only on the rows: one round of reads.
+  const [userRows, credentialList, events] = await Promise.all([
+    db
+      .select()
+      .from(users)
+      .where(
+        and(
+          eq(users.tenantId, tenantId),
+          inJson(users.id, [...new Set(liveRows.map((r) => r.userRowId))]),
+        ),
       ),
-    );
+    Promise.all(
+      channelsHere.map((channel) => loadCredentials(db, deps.env.SECRETS_KEY, tenantId, channel)),
+    ),
+    loadEvents(
+      db,
+      tenantId,
+      liveRows.map((r) => r.eventId),
+    ),
+  ]);
   const userById = new Map(userRows.map((u) => [u.id, u]));
-  const credentials = new Map<Channel, IntegrationCredentials | null>();
-  for (const channel of new Set(liveRows.map((r) => r.channel as Channel))) {
-    credentials.set(channel, await loadCredentials(db, deps.env.SECRETS_KEY, tenantId, channel));
-  }
+  const credentials = new Map<Channel, IntegrationCredentials | null>(
+    channelsHere.map((channel, i) => [channel, credentialList[i] ?? null]),
+  );
 
   const now = Date.now();
   const finals: Final[] = [];
@@ -173,21 +193,23 @@ async function dispatchTenant(
     });
   }
 
-  // Pacing: reserve a slot for each job that does not already hold one.
-  for (const channel of new Set(jobs.map((j) => j.channel))) {
-    const need = jobs.filter((j) => j.channel === channel && j.slotAt === undefined);
-    if (need.length === 0) continue;
-    const settings = credentials.get(channel)?.settings ?? {};
-    const slots = await deps.gate.reserve(
-      channel,
-      tenantId,
-      need.map((j) => ({ key: j.paceKey })),
-      DRIVERS[channel]?.paceLimit?.(settings),
-    );
-    need.forEach((j, i) => {
-      j.slotAt = slots[i] ?? now;
-    });
-  }
+  // Pacing: reserve a slot for each job that does not already hold one (channels at once).
+  await Promise.all(
+    [...new Set(jobs.map((j) => j.channel))].map(async (channel) => {
+      const need = jobs.filter((j) => j.channel === channel && j.slotAt === undefined);
+      if (need.length === 0) return;
+      const settings = credentials.get(channel)?.settings ?? {};
+      const slots = await deps.gate.reserve(
+        channel,
+        tenantId,
+        need.map((j) => ({ key: j.paceKey })),
+        DRIVERS[channel]?.paceLimit?.(settings),
+      );
+      need.forEach((j, i) => {
+        j.slotAt = slots[i] ?? now;
+      });
+    }),
+  );
   const ready: Job[] = [];
   const deferred: Job[] = [];
   for (const j of jobs) ((j.slotAt ?? now) - now > MAX_INLINE_WAIT_MS ? deferred : ready).push(j);
@@ -195,9 +217,7 @@ async function dispatchTenant(
     const slotAt = j.slotAt ?? now;
     verdicts.set(j.msg.id, {
       action: 'defer',
-      // Back a little early (queue delays are whole seconds, batching adds up to one more),
-      // then the short rest of the wait is slept through so the slot is kept exactly.
-      delaySeconds: Math.max(1, Math.floor((slotAt - now) / 1000) - 1),
+      delaySeconds: deferSeconds(slotAt - now),
       slotAt,
     });
   }
@@ -242,15 +262,10 @@ async function dispatchTenant(
     if (!row) verdicts.set(j.msg.id, { action: 'ack' });
     else sending.push({ ...j, row });
   }
-  await deps.publish(
+  // SENDING goes out to subscribers while the sends run; it lands before the outcomes do.
+  const publishedSending = deps.publish(
     tenantId,
     sending.map((j) => ({ ...j.row, userId: j.user.userId })),
-  );
-
-  const events = await loadEvents(
-    db,
-    tenantId,
-    sending.map((j) => j.row.eventId),
   );
   const outcomes = await Promise.all(
     sending.map(async (job): Promise<Outcome> => {
@@ -273,6 +288,7 @@ async function dispatchTenant(
     }),
   );
 
+  await publishedSending;
   await recordOutcomes(deps, tenantId, outcomes, finals, verdicts);
 }
 

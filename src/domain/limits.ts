@@ -16,6 +16,11 @@ export interface PaceLimit {
    * never makes two sends look closer together than the limit.
    */
   guardMs?: number;
+  /**
+   * A provider that asks for less under sustained load: once a key has been busy without a
+   * break for `afterMs`, its rate drops to `factor` of `ratePerSecond` until it goes idle.
+   */
+  sustained?: { afterMs: number; factor: number };
 }
 
 /** LINE WORKS Standard/Advanced plan: 240 requests per minute per domain and API. */
@@ -23,16 +28,23 @@ export const LINE_WORKS_DEFAULT_PER_MINUTE = 240;
 
 /**
  * The pace for a LINE WORKS limit of `perMinute` requests in any rolling minute: evenly spaced
- * as if a minute lasted 65 s. A send can leave a few seconds after its reserved slot (pacing
- * waits go back on the queue in whole seconds, plus the batch timeout), so sends reserved over
- * 65 s may land inside one provider minute; at exactly perMinute/60 they would exceed it.
+ * as if a minute lasted 62 s (96.8 % of the limit). A send leaves when its reserved slot comes
+ * (a message back from the queue after its slot reserves a new one), so the 2 s margin only
+ * absorbs clock and event-loop jitter; at exactly perMinute/60 one late send would be the
+ * minute's (perMinute+1)th. "For more than 30 minutes of continuous calls stay at half the
+ * limit": after 30 busy minutes on one API the pace halves until that API goes idle.
  * https://developers.worksmobile.com/jp/docs/rate-limits
  */
 export function lineWorksPace(perMinute: number): PaceLimit {
-  return { ratePerSecond: perMinute / LINE_WORKS_PACE_WINDOW_S, burst: 1, scope: 'target' };
+  return {
+    ratePerSecond: perMinute / LINE_WORKS_PACE_WINDOW_S,
+    burst: 1,
+    scope: 'target',
+    sustained: { afterMs: 30 * 60_000, factor: 0.5 },
+  };
 }
 
-const LINE_WORKS_PACE_WINDOW_S = 65;
+const LINE_WORKS_PACE_WINDOW_S = 62;
 
 export const PACE_LIMITS: Readonly<Record<Channel, PaceLimit>> = {
   // "about 1 message per second per channel" https://docs.slack.dev/apis/web-api/rate-limits

@@ -2,7 +2,7 @@
 import { and, asc, count, eq, gt, like, or, type SQL } from 'drizzle-orm';
 import { parseGoogleChatWebhook } from '../adapters/google-chat/index.ts';
 import type { Locale } from '../adapters/types.ts';
-import type { Db } from '../db/client.ts';
+import { type Db, inJson } from '../db/client.ts';
 import { users } from '../db/schema.ts';
 import { auditStatement } from './audit.ts';
 import type { Principal } from './auth.ts';
@@ -67,16 +67,13 @@ export async function upsertUsers(db: Db, actor: Principal, inputs: readonly Use
 
 /** Members by WORKPLACE user id, in the order asked (unknown ids are left out). */
 export async function findUsers(db: Db, tenantId: string, userIds: readonly string[]) {
-  const found = new Map<string, UserRow>();
-  const unique = [...new Set(userIds)];
-  for (let i = 0; i < unique.length; i += 90) {
-    const part = unique.slice(i, i + 90);
-    const rows = await db
-      .select()
-      .from(users)
-      .where(and(eq(users.tenantId, tenantId), or(...part.map((id) => eq(users.userId, id)))));
-    for (const r of rows) found.set(r.userId, r);
-  }
+  const rows = userIds.length
+    ? await db
+        .select()
+        .from(users)
+        .where(and(eq(users.tenantId, tenantId), inJson(users.userId, [...new Set(userIds)])))
+    : [];
+  const found = new Map(rows.map((r) => [r.userId, r]));
   return userIds.flatMap((id) => {
     const r = found.get(id);
     return r ? [r] : [];

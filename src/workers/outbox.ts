@@ -3,6 +3,7 @@ import type { Channel } from '../adapters/types.ts';
 import type { DeliveryUpdate, Outbox, QueueMessage } from '../domain/deliveries.ts';
 import { type Gate, PACE_LIMITS } from '../domain/limits.ts';
 import { type LineAuthStore, WEBHOOK_EVENT_TTL_MS } from '../domain/line-login.ts';
+import { createLogger } from '../domain/log.ts';
 import type { TokenSource } from '../domain/tokens.ts';
 import type { DeliveryHub } from './delivery-hub.ts';
 import type { LineAuth } from './line-auth.ts';
@@ -10,13 +11,25 @@ import type { RateGate } from './rate-gate.ts';
 import type { TokenVault } from './token-vault.ts';
 
 const PUBLISH_CHUNK = 1000;
+const log = createLogger({ component: 'outbox' });
 
-/** Publishes status changes to the tenant's DeliveryHub, in chunks. */
+/**
+ * Publishes status changes to the tenant's DeliveryHub, in chunks. Live updates are a view of
+ * what D1 already holds: if the hub cannot be reached the change is logged, never failed.
+ */
 export async function publishUpdates(env: Env, tenantId: string, updates: DeliveryUpdate[]) {
   if (updates.length === 0) return;
   const hub = (env.DELIVERY_HUB as DurableObjectNamespace<DeliveryHub>).getByName(tenantId);
-  for (let i = 0; i < updates.length; i += PUBLISH_CHUNK) {
-    await hub.publish(updates.slice(i, i + PUBLISH_CHUNK));
+  try {
+    for (let i = 0; i < updates.length; i += PUBLISH_CHUNK) {
+      await hub.publish(updates.slice(i, i + PUBLISH_CHUNK));
+    }
+  } catch (err) {
+    log.warn('delivery updates not published', {
+      tenantId,
+      updates: updates.length,
+      error: err instanceof Error ? err.message : String(err),
+    });
   }
 }
 

@@ -33,13 +33,35 @@ export class RateGate extends DurableObject<Env> {
     const tolerance = interval * Math.max(0, limit.burst - 1);
     const now = Date.now();
     const slots = keys.map((key) => {
-      const tat = Math.max(this.load(key) ?? now, now);
+      const last = this.load(key);
+      const tat = Math.max(last ?? now, now);
       const slot = Math.max(now, tat - tolerance);
-      this.store(key, tat + interval);
+      this.store(key, tat + this.spacing(key, limit, interval, slot, last));
       return Math.ceil(slot);
     });
     if (this.tat.size > 10_000) this.forgetIdle(now);
     return slots;
+  }
+
+  /**
+   * The gap after `slot`: the limit's interval, stretched by `sustained.factor` once the key
+   * has been busy without a break (its bucket never ran dry) for `sustained.afterMs`.
+   */
+  private spacing(
+    key: string,
+    limit: PaceLimit,
+    interval: number,
+    slot: number,
+    last: number | undefined,
+  ): number {
+    if (!limit.sustained) return interval;
+    const busy = last !== undefined && last >= slot - interval;
+    let since = busy ? this.ctx.storage.kv.get<number>(`busy:${key}`) : undefined;
+    if (since === undefined) {
+      since = slot;
+      this.ctx.storage.kv.put(`busy:${key}`, since);
+    }
+    return slot - since >= limit.sustained.afterMs ? interval / limit.sustained.factor : interval;
   }
 
   /** No slot on `key` before `untilMs` (the provider reported its window used up). */
@@ -52,6 +74,7 @@ export class RateGate extends DurableObject<Env> {
       if (tat >= now) continue;
       this.tat.delete(key);
       this.ctx.storage.kv.delete(`tat:${key}`);
+      this.ctx.storage.kv.delete(`busy:${key}`);
     }
   }
 }
