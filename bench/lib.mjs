@@ -133,3 +133,34 @@ export async function untilTerminal(gql, t, eventId, total, label = '') {
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/** How many of the tenant's deliveries match `channel` (or any) and `status`. */
+export async function countDeliveries(gql, t, status, channel = null) {
+  const { deliveries } = await gql(
+    t.admin,
+    'query ($c: Channel, $s: DeliveryStatus) { deliveries(first: 1, filter: { channel: $c, status: $s }) { totalCount } }',
+    { c: channel, s: status },
+  );
+  return deliveries.totalCount;
+}
+
+/** Deliveries of the tenant (on `channel`, or all) not yet SENT, FAILED or SKIPPED. */
+export async function openDeliveries(gql, t, channel = null) {
+  let open = 0;
+  for (const s of ['QUEUED', 'SENDING', 'RETRYING'])
+    open += await countDeliveries(gql, t, s, channel);
+  return open;
+}
+
+/** Waits until every delivery of the tenant is terminal, so the next scenario runs on a quiet system. */
+export async function drain(gql, t, label) {
+  const started = performance.now();
+  for (;;) {
+    const open = await openDeliveries(gql, t);
+    progress(
+      `  ${label}: ${open} deliveries still open (${((performance.now() - started) / 1000).toFixed(0)} s)`,
+    );
+    if (open === 0) return;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}

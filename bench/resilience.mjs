@@ -8,11 +8,24 @@
  *
  *   npm run resilience                         # 10,000 deliveries, 30 % faults
  *   npm run resilience -- --deliveries 400     # the small configuration CI runs
+ *
+ * Every member is bound to Slack, Google Chat, LINE and LINE WORKS. Transient faults must
+ * never lose, strand or fail a delivery; duplicates are allowed only where the fake accepted a
+ * message and dropped the response, and never on LINE (X-Line-Retry-Key).
  */
 import { parseArgs } from 'node:util';
 import { graphqlClient } from '../scripts/local-client.mjs';
 import { startStack } from '../scripts/local-stack.mjs';
-import { control, emitEvent, progress, table, tenantWithMembers } from './lib.mjs';
+import {
+  control,
+  countDeliveries,
+  emitEvent,
+  openDeliveries,
+  progress,
+  table,
+  tenantWithMembers,
+} from './lib.mjs';
+import { configureLine, configureLineWorks, linkLine } from './providers.mjs';
 
 const { values: opts } = parseArgs({
   options: {
@@ -21,11 +34,11 @@ const { values: opts } = parseArgs({
     'deadline-seconds': { type: 'string', default: '900' },
   },
 });
-const total = Number(opts.deliveries);
 const faultRate = Number(opts['fault-rate']);
+const FAULTS = ['5xx', '429', 'hang', 'reset', 'acceptThenDrop'];
 
 const stack = await startStack({
-  port: 8787 + 100,
+  port: 8887,
   fakePortBase: 8990,
   persistTo: '.wrangler/resilience',
   fresh: true,
@@ -34,53 +47,49 @@ const stack = await startStack({
   vars: { PROVIDER_TIMEOUT_MS: '2000', STUCK_AFTER_SECONDS: '30' },
 });
 const gql = graphqlClient(stack.base);
+/** `key` picks the fake's accepted-message counters that belong to the channel. */
 const channels = [
+  { channel: 'SLACK', base: stack.fakes.slackApiBase, key: (k) => k.startsWith('D') },
+  { channel: 'GOOGLE_CHAT', base: stack.fakes.googleChatOrigin, key: (k) => k.startsWith('S') },
+  { channel: 'LINE', base: stack.fakes.lineApiBase, key: () => true },
   {
-    channel: 'SLACK',
-    base: stack.fakes.slackApiBase,
-    faults: ['5xx', '429', 'hang', 'reset', 'acceptThenDrop'],
-  },
-  {
-    channel: 'GOOGLE_CHAT',
-    base: stack.fakes.googleChatOrigin,
-    faults: ['5xx', '429', 'hang', 'reset', 'acceptThenDrop'],
+    channel: 'LINE_WORKS',
+    base: stack.fakes.lineWorksApiBase,
+    key: (k) => !k.startsWith('calendar:'),
   },
 ];
+// Every member is bound to all four channels and receives `events` events: 4 × members × events.
+const events = Math.max(1, Math.min(5, Math.floor(Number(opts.deliveries) / 4 / 25)));
+const members = Math.ceil(Number(opts.deliveries) / channels.length / events);
 let failed = false;
 try {
-  const members = Math.ceil(total / channels.length);
   const t = await tenantWithMembers(stack, gql, members, {
     tag: 'res',
     slack: true,
     googleChat: true,
   });
+  await configureLine(stack, gql, t);
+  await linkLine(stack, gql, t, t.ids, {
+    onProgress: (n) => progress(`  linking LINE ${n}/${members}`),
+  });
+  // Pacing is not under test here: LINE WORKS gets a high plan limit so the run stays short.
+  await configureLineWorks(stack, gql, t, { perMinute: 100_000 });
   for (const c of channels) {
     await control(c.base, '/__fake/config', {
       faultRate,
-      faults: c.faults,
+      faults: FAULTS,
       retryAfterSeconds: 1,
       seed: 42,
     });
   }
   const started = performance.now();
-  const events = [];
-  for (let i = 0; i < members; i += 1000)
-    events.push(await emitEvent(gql, t, t.ids.slice(i, i + 1000)));
+  for (let e = 0; e < events; e++)
+    for (let i = 0; i < members; i += 1000) await emitEvent(gql, t, t.ids.slice(i, i + 1000));
   const deadline = Date.now() + Number(opts['deadline-seconds']) * 1000;
-  const statusCount = async (channel, status) =>
-    (
-      await gql(
-        t.admin,
-        'query ($c: Channel, $s: DeliveryStatus) { deliveries(first: 1, filter: { channel: $c, status: $s }) { totalCount } }',
-        { c: channel, s: status },
-      )
-    ).deliveries.totalCount;
   let open = Number.POSITIVE_INFINITY;
   let polls = 0;
   while (open > 0 && Date.now() < deadline) {
-    open = 0;
-    for (const c of channels)
-      for (const s of ['QUEUED', 'SENDING', 'RETRYING']) open += await statusCount(c.channel, s);
+    open = await openDeliveries(gql, t);
     progress(
       `  ${((performance.now() - started) / 1000).toFixed(0)} s: ${open} deliveries not yet terminal`,
     );
@@ -92,38 +101,37 @@ try {
   const seconds = (performance.now() - started) / 1000;
   const rows = [];
   for (const c of channels) {
-    const sent = await statusCount(c.channel, 'SENT');
-    const fail = await statusCount(c.channel, 'FAILED');
-    const stuck =
-      (await statusCount(c.channel, 'QUEUED')) +
-      (await statusCount(c.channel, 'SENDING')) +
-      (await statusCount(c.channel, 'RETRYING'));
-    const accepted = await control(c.base, '/__fake/accepted');
+    const sent = await countDeliveries(gql, t, 'SENT', c.channel);
+    const fail = await countDeliveries(gql, t, 'FAILED', c.channel);
+    const stuck = await openDeliveries(gql, t, c.channel);
     const stats = await control(c.base, '/__fake/stats');
-    const mine = accepted.filter((a) =>
-      c.channel === 'SLACK' ? a.key.startsWith('D') : a.key.startsWith('Sres'),
-    );
-    const received = mine.length;
-    const duplicates = mine.reduce((n, a) => n + Math.max(0, a.count - 1), 0);
+    const mine = (await control(c.base, '/__fake/accepted')).filter((a) => c.key(a.key));
+    // Each recipient key should have been sent `events` messages: more are duplicates, a SENT
+    // delivery beyond what the provider holds is lost, and so is a row that vanished.
+    const received = mine.reduce((n, a) => n + Math.min(a.count, events), 0);
+    const duplicates = mine.reduce((n, a) => n + Math.max(0, a.count - events), 0);
     const dropped = stats.faults?.acceptThenDrop ?? 0;
-    // A SENT delivery the provider never received would be lost; so would a row that vanished.
-    const lost = Math.max(0, members - (sent + fail + stuck)) + Math.max(0, sent - received);
+    const expected = members * events;
+    const lost = Math.max(0, expected - (sent + fail + stuck)) + Math.max(0, sent - received);
     rows.push([
       c.channel,
-      members,
+      expected,
       sent,
       fail,
       lost,
       stuck,
       duplicates,
       dropped,
-      JSON.stringify(stats.faults ?? {}),
+      Object.entries(stats.faults ?? {})
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', '),
     ]);
-    if (lost > 0 || stuck > 0 || duplicates > dropped) failed = true;
+    const dupAllowed = c.channel === 'LINE' ? 0 : dropped;
+    if (lost > 0 || stuck > 0 || fail > 0 || duplicates > dupAllowed) failed = true;
   }
   progress('');
   table(
-    `Resilience: ${members * channels.length} deliveries, ${Math.round(faultRate * 100)} % transient faults, ${seconds.toFixed(0)} s`,
+    `Resilience: ${members * events * channels.length} deliveries (${members} members × ${events} events × ${channels.length} channels), ${Math.round(faultRate * 100)} % transient faults, ${seconds.toFixed(0)} s`,
     [
       'channel',
       'deliveries',
@@ -137,6 +145,7 @@ try {
     ],
     rows,
   );
+  console.log(failed ? '\nRESULT: FAILED' : '\nRESULT: ok');
 } finally {
   for (const c of channels)
     await control(c.base, '/__fake/config', { faultRate: 0 }).catch(() => undefined);

@@ -49,6 +49,22 @@ async function waitForHealth(base, child) {
  * Starts fakes + wrangler dev on `port`. `persistTo` (a fresh directory when `fresh`) keeps
  * this stack's D1, queues and Durable Objects apart from others; `vars` are extra --var pairs.
  */
+/**
+ * `wrangler dev` with `args`, in its own process group: `stop()` also ends the workerd it
+ * starts (a plain SIGTERM to npx leaves workerd running).
+ */
+export function spawnWrangler(args, { quiet = false } = {}) {
+  const child = spawn('npx', ['wrangler', 'dev', ...args], {
+    stdio: quiet ? 'ignore' : 'inherit',
+    env: { ...process.env, CI: 'true' },
+    detached: true,
+  });
+  const stop = () => {
+    if (child.exitCode === null) process.kill(-child.pid, 'SIGTERM');
+  };
+  return { child, stop };
+}
+
 export async function startStack({
   port = 8787,
   fakePortBase,
@@ -84,11 +100,8 @@ export async function startStack({
       LINE_WORKS_API_BASE: fakes.lineWorksApiBase,
     });
   }
-  const wrangler = spawn(
-    'npx',
+  const dev = spawnWrangler(
     [
-      'wrangler',
-      'dev',
       '--port',
       String(port),
       '--ip',
@@ -96,16 +109,12 @@ export async function startStack({
       ...persist,
       ...Object.entries(overrides).flatMap(([k, v]) => ['--var', `${k}:${v}`]),
     ],
-    // Its own process group, so stopping it also stops the workerd it starts.
-    { stdio: quiet ? 'ignore' : 'inherit', env: { ...process.env, CI: 'true' }, detached: true },
+    { quiet },
   );
-  children.push(wrangler);
+  const wrangler = dev.child;
   const stop = () => {
-    for (const c of children) {
-      if (c.exitCode !== null) continue;
-      if (c === wrangler) process.kill(-c.pid, 'SIGTERM');
-      else c.kill('SIGTERM');
-    }
+    dev.stop();
+    for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
   };
   try {
     await waitForHealth(base, wrangler);
