@@ -18,7 +18,7 @@ import { absences, users } from '../db/schema.ts';
 import { auditStatement } from './audit.ts';
 import type { Principal } from './auth.ts';
 import { lineWorksPerMinute, lineWorksUserIdOf } from './channels/line-works.ts';
-import { backoffSeconds, deferSeconds, MAX_INLINE_WAIT_MS, type Verdict } from './dispatch.ts';
+import { backoffSeconds, MAX_INLINE_WAIT_MS, type Requeue, type Verdict } from './dispatch.ts';
 import { InputError } from './errors.ts';
 import { newId } from './ids.ts';
 import { loadCredentials } from './integrations.ts';
@@ -282,6 +282,7 @@ export interface SyncDeps {
   gate: Gate;
   tokens: TokenSource;
   timeoutMs: number;
+  requeue: Requeue;
 }
 
 export interface QueuedAbsence {
@@ -375,7 +376,8 @@ async function syncTenant(
       const slotAt = slotOf.get(msg.id) ?? msg.body.slotAt ?? now;
       const wait = slotAt - Date.now();
       if (wait > MAX_INLINE_WAIT_MS) {
-        verdicts.set(msg.id, { action: 'defer', delaySeconds: deferSeconds(wait), slotAt });
+        await deps.requeue([{ body: msg.body, slotAt }]);
+        verdicts.set(msg.id, { action: 'ack' });
         return;
       }
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));

@@ -13,6 +13,7 @@ import {
   type DeliveryMessage,
   type DeliveryRow,
   type DeliveryUpdate,
+  type QueueMessage,
   route,
 } from './deliveries.ts';
 import {
@@ -31,24 +32,29 @@ export interface DispatchDeps {
   tokens: TokenSource;
   publish(tenantId: string, updates: DeliveryUpdate[]): Promise<void>;
   timeoutMs: number;
+  /** Puts paced messages back on the queue now, each to return shortly before its slot. */
+  requeue: Requeue;
 }
+
+/**
+ * Re-sends messages that wait for a pacing slot, at once rather than when the batch ends: a
+ * batch may sleep through other slots first, and a delay counted from its end comes back late.
+ */
+export type Requeue = (items: { body: QueueMessage; slotAt: number }[]) => Promise<void>;
 
 export interface QueuedMessage {
   id: string;
   body: DeliveryMessage;
 }
 
-export type Verdict =
-  | { action: 'ack' }
-  | { action: 'retry'; delaySeconds: number }
-  | { action: 'defer'; delaySeconds: number; slotAt: number };
+export type Verdict = { action: 'ack' } | { action: 'retry'; delaySeconds: number };
 
 /** Waits up to this are slept through; longer ones go back on the queue until just before. */
 export const MAX_INLINE_WAIT_MS = 2500;
 
 /**
  * How long a message waiting `waitMs` for its slot goes back on the queue: queue delays are
- * whole seconds and the consumer's batch timeout (1 s) can add one more, so it comes back
+ * whole seconds and a busy consumer can take a moment to pick it up, so it comes back
  * 0.5–2.5 s before its slot and sleeps through the rest, keeping the slot exactly.
  */
 export function deferSeconds(waitMs: number): number {
@@ -213,14 +219,6 @@ async function dispatchTenant(
   const ready: Job[] = [];
   const deferred: Job[] = [];
   for (const j of jobs) ((j.slotAt ?? now) - now > MAX_INLINE_WAIT_MS ? deferred : ready).push(j);
-  for (const j of deferred) {
-    const slotAt = j.slotAt ?? now;
-    verdicts.set(j.msg.id, {
-      action: 'defer',
-      delaySeconds: deferSeconds(slotAt - now),
-      slotAt,
-    });
-  }
   if (deferred.length > 0) {
     await db.batch(
       deferred.map((j) =>
@@ -230,6 +228,9 @@ async function dispatchTenant(
           .where(eq(deliveries.id, j.row.id)),
       ) as [never, ...never[]],
     );
+    // The copy on the queue carries the slot; this message is done once it is there.
+    await deps.requeue(deferred.map((j) => ({ body: j.msg.body, slotAt: j.slotAt ?? now })));
+    for (const j of deferred) verdicts.set(j.msg.id, { action: 'ack' });
   }
 
   // Claim: only rows still QUEUED/RETRYING move to SENDING, so a duplicate never sends twice.

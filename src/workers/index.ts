@@ -8,7 +8,14 @@ import {
   syncAbsences,
 } from '../domain/calendar-sync.ts';
 import { type DeliveryMessage, type QueueMessage, sweep } from '../domain/deliveries.ts';
-import { dispatchBatch, markGaveUp, type QueuedMessage, type Verdict } from '../domain/dispatch.ts';
+import {
+  deferSeconds,
+  dispatchBatch,
+  markGaveUp,
+  type QueuedMessage,
+  type Requeue,
+  type Verdict,
+} from '../domain/dispatch.ts';
 import { createLogger } from '../domain/log.ts';
 import { PROVIDER_TIMEOUT_MS } from '../domain/verify.ts';
 import { app } from './app.ts';
@@ -42,6 +49,15 @@ async function queue(batch: MessageBatch<QueueMessage>, env: Env) {
     return;
   }
   const gate = createGate(env);
+  // Pacing waits are re-sent rather than retried, so they do not use up the retry budget.
+  const requeue: Requeue = async (items) => {
+    await (env.DELIVERY_QUEUE as Queue<QueueMessage>).sendBatch(
+      items.map(({ body, slotAt }) => ({
+        body: { ...body, slotAt },
+        delaySeconds: deferSeconds(slotAt - Date.now()),
+      })),
+    );
+  };
   const tokens = createTokens(env);
   const [deliveryVerdicts, absenceVerdicts] = await Promise.all([
     deliveryJobs.length > 0
@@ -52,6 +68,7 @@ async function queue(batch: MessageBatch<QueueMessage>, env: Env) {
             gate,
             tokens,
             publish,
+            requeue,
             timeoutMs: Number(env.PROVIDER_TIMEOUT_MS) || PROVIDER_TIMEOUT_MS,
           },
           deliveryJobs,
@@ -64,6 +81,7 @@ async function queue(batch: MessageBatch<QueueMessage>, env: Env) {
             env,
             gate,
             tokens,
+            requeue,
             timeoutMs: Number(env.PROVIDER_TIMEOUT_MS) || PROVIDER_TIMEOUT_MS,
           },
           absenceJobs,
@@ -71,17 +89,10 @@ async function queue(batch: MessageBatch<QueueMessage>, env: Env) {
       : new Map<string, Verdict>(),
   ]);
   const verdictOf = (id: string) => deliveryVerdicts.get(id) ?? absenceVerdicts.get(id);
-  const deferred: MessageSendRequest<QueueMessage>[] = [];
   for (const m of batch.messages) {
     const v = verdictOf(m.id) ?? { action: 'retry' as const, delaySeconds: 5 };
     if (v.action === 'ack') m.ack();
-    else if (v.action === 'retry') m.retry({ delaySeconds: v.delaySeconds });
-    else deferred.push({ body: { ...m.body, slotAt: v.slotAt }, delaySeconds: v.delaySeconds });
-  }
-  // Pacing waits are re-sent rather than retried, so they do not use up the retry budget.
-  if (deferred.length > 0) {
-    await env.DELIVERY_QUEUE.sendBatch(deferred);
-    for (const m of batch.messages) if (verdictOf(m.id)?.action === 'defer') m.ack();
+    else m.retry({ delaySeconds: v.delaySeconds });
   }
 }
 
