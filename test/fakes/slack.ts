@@ -172,7 +172,10 @@ export function createSlackFake(initial: Partial<SlackState> = {}): FakeProvider
     }
     const text = typeof args.text === 'string' ? args.text : '';
     const hasBlocks = blocks !== undefined && blocks !== null && blocks !== '';
-    if (!text && !hasBlocks) return fail('no_text', extra);
+    // "One of these arguments is required to describe the content of the message: attachments,
+    // blocks, text." https://docs.slack.dev/reference/methods/chat.postMessage
+    const attachments = Array.isArray(args.attachments) ? args.attachments : undefined;
+    if (!text && !hasBlocks && !attachments?.length) return fail('no_text', extra);
     if (hasBlocks) {
       const problem = validateBlocks(blocks);
       if (problem) return fail('invalid_blocks', { ...extra, errors: [problem] });
@@ -196,6 +199,7 @@ export function createSlackFake(initial: Partial<SlackState> = {}): FakeProvider
       team: t.team_id,
     };
     if (hasBlocks) message.blocks = blocks;
+    if (attachments) message.attachments = attachments;
     return ok({ channel, ts, message }, extra);
   }
 
