@@ -74,12 +74,12 @@ try {
   });
   // Pacing is not under test here: LINE WORKS gets a high plan limit so the run stays short.
   await configureLineWorks(stack, gql, t, { perMinute: 100_000 });
-  for (const c of channels) {
+  for (const [i, c] of channels.entries()) {
     await control(c.base, '/__fake/config', {
       faultRate,
       faults: FAULTS,
       retryAfterSeconds: 1,
-      seed: 42,
+      seed: 42 + i,
     });
   }
   const started = performance.now();
