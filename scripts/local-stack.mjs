@@ -46,25 +46,74 @@ async function waitForHealth(base, child) {
 }
 
 /**
- * Starts fakes + wrangler dev on `port`. `persistTo` (a fresh directory when `fresh`) keeps
- * this stack's D1, queues and Durable Objects apart from others; `vars` are extra --var pairs.
- */
-/**
  * `wrangler dev` with `args`, in its own process group: `stop()` also ends the workerd it
- * starts (a plain SIGTERM to npx leaves workerd running).
+ * starts (a plain SIGTERM to npx leaves workerd running). With `capture`, its output is kept
+ * for `output()` instead of shown.
  */
-export function spawnWrangler(args, { quiet = false } = {}) {
+export function spawnWrangler(args, { quiet = false, capture = false } = {}) {
   const child = spawn('npx', ['wrangler', 'dev', ...args], {
-    stdio: quiet ? 'ignore' : 'inherit',
+    stdio: capture ? ['ignore', 'pipe', 'pipe'] : quiet ? 'ignore' : 'inherit',
     env: { ...process.env, CI: 'true' },
     detached: true,
   });
+  let output = '';
+  if (capture) {
+    child.stdout.on('data', (d) => {
+      output += d;
+    });
+    child.stderr.on('data', (d) => {
+      output += d;
+    });
+  }
   const stop = () => {
     if (child.exitCode === null) process.kill(-child.pid, 'SIGTERM');
   };
-  return { child, stop };
+  return { child, stop, output: () => output };
 }
 
+/**
+ * Applies the D1 migrations to the state in `persistTo`, then starts `wrangler dev` on
+ * 127.0.0.1:`port` with `vars` as --var pairs and waits until /healthz answers.
+ */
+export async function startWorker({ port, persistTo, vars = {}, quiet = false, capture = false }) {
+  const persist = persistTo ? ['--persist-to', persistTo] : [];
+  const migrate = spawnSync(
+    'npx',
+    ['wrangler', 'd1', 'migrations', 'apply', 'renkei', '--local', ...persist],
+    {
+      stdio: quiet || capture ? 'pipe' : 'inherit',
+      env: { ...process.env, CI: 'true' },
+      encoding: 'utf8',
+    },
+  );
+  if (migrate.status !== 0) {
+    throw new Error(`applying D1 migrations failed\n${migrate.stderr ?? ''}`);
+  }
+  const dev = spawnWrangler(
+    [
+      '--port',
+      String(port),
+      '--ip',
+      '127.0.0.1',
+      ...persist,
+      ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`]),
+    ],
+    { quiet, capture },
+  );
+  try {
+    await waitForHealth(`http://127.0.0.1:${port}`, dev.child);
+  } catch (err) {
+    dev.stop();
+    if (capture) process.stderr.write(dev.output());
+    throw err;
+  }
+  return dev;
+}
+
+/**
+ * Starts fakes + wrangler dev on `port`. `persistTo` (a fresh directory when `fresh`) keeps
+ * this stack's D1, queues and Durable Objects apart from others; `vars` are extra --var pairs.
+ */
 export async function startStack({
   port = 8787,
   fakePortBase,
@@ -76,20 +125,13 @@ export async function startStack({
 } = {}) {
   const devVars = ensureDevVars();
   if (fresh && persistTo) rmSync(persistTo, { recursive: true, force: true });
-  const persist = persistTo ? ['--persist-to', persistTo] : [];
-  const migrate = spawnSync(
-    'npx',
-    ['wrangler', 'd1', 'migrations', 'apply', 'renkei', '--local', ...persist],
-    { stdio: quiet ? 'ignore' : 'inherit', env: { ...process.env, CI: 'true' } },
-  );
-  if (migrate.status !== 0) throw new Error('applying D1 migrations failed');
-  const children = [];
   const base = `http://localhost:${port}`;
   const overrides = { PUBLIC_BASE_URL: base, ...vars };
   let fakes = null;
+  let fakesChild = null;
   if (!realProviders) {
     const started = await startFakes(fakePortBase);
-    children.push(started.child);
+    fakesChild = started.child;
     fakes = started.bases;
     Object.assign(overrides, {
       SLACK_API_BASE: fakes.slackApiBase,
@@ -100,27 +142,19 @@ export async function startStack({
       LINE_WORKS_API_BASE: fakes.lineWorksApiBase,
     });
   }
-  const dev = spawnWrangler(
-    [
-      '--port',
-      String(port),
-      '--ip',
-      '127.0.0.1',
-      ...persist,
-      ...Object.entries(overrides).flatMap(([k, v]) => ['--var', `${k}:${v}`]),
-    ],
-    { quiet },
-  );
-  const wrangler = dev.child;
-  const stop = () => {
-    dev.stop();
-    for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+  const stopFakes = () => {
+    if (fakesChild && fakesChild.exitCode === null) fakesChild.kill('SIGTERM');
   };
+  let dev;
   try {
-    await waitForHealth(base, wrangler);
+    dev = await startWorker({ port, persistTo, vars: overrides, quiet });
   } catch (err) {
-    stop();
+    stopFakes();
     throw err;
   }
-  return { base, fakes, devVars, wrangler, stop };
+  const stop = () => {
+    dev.stop();
+    stopFakes();
+  };
+  return { base, fakes, devVars, wrangler: dev.child, stop };
 }

@@ -9,7 +9,6 @@
  * Needs /usr/bin/chromium (`apt-get install -y chromium`; .ci/run installs it) or CHROMIUM_PATH.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -19,6 +18,7 @@ import jsQR from 'jsqr';
 import { chromium } from 'playwright-core';
 import { PNG } from 'pngjs';
 import { graphqlClient, mintToken } from '../../scripts/local-client.mjs';
+import { startWorker } from '../../scripts/local-stack.mjs';
 import { startFakes } from '../fakes/index.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -43,19 +43,6 @@ function freePort() {
       server.close(() => resolve(port));
     });
   });
-}
-
-async function waitForHealth(base, child) {
-  for (let i = 0; i < 240; i++) {
-    if (child.exitCode !== null) throw new Error(`wrangler dev exited (${child.exitCode})`);
-    try {
-      if ((await fetch(`${base}/healthz`)).ok) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error('wrangler dev did not become healthy');
 }
 
 const cleanup = [];
@@ -86,51 +73,14 @@ async function main() {
     AUTH_JWT_SECRET: randomBytes(32).toString('base64url'),
     SECRETS_KEY: randomBytes(32).toString('base64'),
   };
-  const quiet = { env: { ...process.env, CI: 'true' }, encoding: 'utf8' };
-  const migrate = spawnSync(
-    'npx',
-    ['wrangler', 'd1', 'migrations', 'apply', 'renkei', '--local', '--persist-to', state],
-    quiet,
-  );
-  assert.equal(migrate.status, 0, migrate.stderr);
-
   const vars = {
     ...secrets,
     PUBLIC_BASE_URL: base,
     LINE_API_BASE: fakes.bases.lineApiBase,
     LINE_ACCESS_BASE: fakes.bases.lineAccessBase,
   };
-  const wrangler = spawn(
-    'npx',
-    [
-      'wrangler',
-      'dev',
-      '--port',
-      String(port),
-      '--ip',
-      '127.0.0.1',
-      '--persist-to',
-      state,
-      ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`]),
-    ],
-    { env: quiet.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
-  );
-  let output = '';
-  wrangler.stdout.on('data', (d) => {
-    output += d;
-  });
-  wrangler.stderr.on('data', (d) => {
-    output += d;
-  });
-  cleanup.push(() => {
-    if (wrangler.exitCode === null) process.kill(-wrangler.pid, 'SIGTERM');
-  });
-  try {
-    await waitForHealth(base, wrangler);
-  } catch (err) {
-    process.stderr.write(output);
-    throw err;
-  }
+  const dev = await startWorker({ port, persistTo: state, vars, capture: true });
+  cleanup.push(() => dev.stop());
 
   const gql = graphqlClient(base);
   const token = (role, sub) =>
