@@ -339,7 +339,8 @@ try {
             for (let k = 0; k < 10; k++) sent += (await call(body(k))).sent;
           }
           const seconds = (performance.now() - started) / 1000;
-          if (concurrent) results[key] = seconds;
+          // The floor is the faster of the two ways.
+          results[key] = Math.min(results[key] ?? Number.POSITIVE_INFINITY, seconds);
           baseRows.push([
             `bare worker, ${label}, 10 × 100 ${concurrent ? 'concurrently' : 'one after another'}`,
             sent,

@@ -91,15 +91,30 @@ export async function tokens(tenant: string) {
   };
 }
 
-/** Every value of every row of every table, to assert no secret was stored in plaintext. */
-export async function dumpDatabase(): Promise<string> {
+/**
+ * Every value of every row of every table, to assert no secret was stored in plaintext; with
+ * `tenants`, only those tenants' rows (other test files write to the same database meanwhile).
+ */
+export async function dumpDatabase(tenants?: string[]): Promise<string> {
   const tables = await env.DB.prepare(
-    "select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name not like '_cf_%'",
+    "select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name not like '_cf_%' order by name",
   ).all<{ name: string }>();
   let out = '';
   for (const { name } of tables.results) {
-    const rows = await env.DB.prepare(`select * from "${name}"`).all();
-    out += JSON.stringify(rows.results);
+    if (tenants) {
+      const cols = await env.DB.prepare(`select name from pragma_table_info('${name}')`).all<{
+        name: string;
+      }>();
+      if (!cols.results.some((c) => c.name === 'tenant_id')) continue;
+    }
+    const rows = tenants
+      ? await env.DB.prepare(
+          `select * from "${name}" where tenant_id in (select value from json_each(?)) order by rowid`,
+        )
+          .bind(JSON.stringify(tenants))
+          .all()
+      : await env.DB.prepare(`select * from "${name}"`).all();
+    out += `${name}:${JSON.stringify(rows.results)}\n`;
   }
   return out;
 }

@@ -92,7 +92,7 @@ interface Job {
 
 type Outcome = { job: Job; result: SendResult };
 /** A delivery that ends without a send (its integration or binding changed meanwhile). */
-type Final = { msg: QueuedMessage; row: DeliveryRow; user: UserRow; reason: string };
+type Final = { msg: QueuedMessage; row: DeliveryRow; user: UserRow | null; reason: string };
 
 /** Handles one queue batch; returns what to do with each message, by message id. */
 export async function dispatchBatch(
@@ -118,20 +118,55 @@ async function dispatchTenant(
 ) {
   const { db } = deps;
   const ids = [...new Set(msgs.map((m) => m.body.deliveryId))];
-  const rows = await db
-    .select()
-    .from(deliveries)
-    .where(and(eq(deliveries.tenantId, tenantId), inJson(deliveries.id, ids)));
-  const rowById = new Map(rows.map((r) => [r.id, r]));
+  // Load and claim in one round trip: only rows still QUEUED/RETRYING move to SENDING, so a
+  // duplicate message never sends twice. The rows as they were are kept, so a delivery that
+  // turns out to wait for its pacing slot goes back to exactly that state.
+  const at = new Date().toISOString();
+  const [before, claimedIds] = await db.batch([
+    db
+      .select()
+      .from(deliveries)
+      .where(and(eq(deliveries.tenantId, tenantId), inJson(deliveries.id, ids))),
+    db
+      .update(deliveries)
+      .set({
+        status: 'SENDING',
+        attempts: sql`${deliveries.attempts} + 1`,
+        updatedAt: at,
+        dueAt: at,
+      })
+      .where(
+        and(
+          eq(deliveries.tenantId, tenantId),
+          inJson(deliveries.id, ids),
+          inArray(deliveries.status, ['QUEUED', 'RETRYING']),
+        ),
+      )
+      .returning({ id: deliveries.id }),
+  ]);
+  const claimedSet = new Set(claimedIds.map((r) => r.id));
+  const beforeById = new Map(before.map((r) => [r.id, r]));
   const live = new Map<string, QueuedMessage>();
   for (const m of msgs) {
-    const row = rowById.get(m.body.deliveryId);
+    const id = m.body.deliveryId;
     // Already sent, failed, skipped or being sent: a duplicate message changes nothing.
-    if (!row || (row.status !== 'QUEUED' && row.status !== 'RETRYING') || live.has(row.id)) {
-      verdicts.set(m.id, { action: 'ack' });
-    } else live.set(row.id, m);
+    if (!claimedSet.has(id) || live.has(id)) verdicts.set(m.id, { action: 'ack' });
+    else live.set(id, m);
   }
   if (live.size === 0) return;
+  const rowById = new Map(
+    [...live.keys()].map((id) => {
+      const was = beforeById.get(id) as DeliveryRow;
+      const claimed: DeliveryRow = {
+        ...was,
+        status: 'SENDING',
+        attempts: was.attempts + 1,
+        updatedAt: at,
+        dueAt: at,
+      };
+      return [id, claimed];
+    }),
+  );
 
   const liveRows = [...live.keys()].map((id) => rowById.get(id) as DeliveryRow);
   const channelsHere = [...new Set(liveRows.map((r) => r.channel as Channel))];
@@ -169,7 +204,7 @@ async function dispatchTenant(
     const channel = row.channel as Channel;
     const creds = credentials.get(channel);
     if (!user) {
-      verdicts.set(msg.id, { action: 'ack' });
+      finals.push({ msg, row, user: null, reason: 'the member no longer exists' });
       continue;
     }
     // The same routing as at emit time: settings or bindings may have changed since.
@@ -220,49 +255,26 @@ async function dispatchTenant(
   const deferred: Job[] = [];
   for (const j of jobs) ((j.slotAt ?? now) - now > MAX_INLINE_WAIT_MS ? deferred : ready).push(j);
   if (deferred.length > 0) {
+    // Not an attempt: back to the state it was claimed from, due at its slot.
     await db.batch(
-      deferred.map((j) =>
-        db
+      deferred.map((j) => {
+        const was = beforeById.get(j.row.id) as DeliveryRow;
+        return db
           .update(deliveries)
-          .set({ dueAt: new Date(j.slotAt ?? now).toISOString() })
-          .where(eq(deliveries.id, j.row.id)),
-      ) as [never, ...never[]],
+          .set({
+            status: was.status,
+            attempts: was.attempts,
+            updatedAt: was.updatedAt,
+            dueAt: new Date(j.slotAt ?? now).toISOString(),
+          })
+          .where(eq(deliveries.id, j.row.id));
+      }) as [never, ...never[]],
     );
     // The copy on the queue carries the slot; this message is done once it is there.
     await deps.requeue(deferred.map((j) => ({ body: j.msg.body, slotAt: j.slotAt ?? now })));
     for (const j of deferred) verdicts.set(j.msg.id, { action: 'ack' });
   }
-
-  // Claim: only rows still QUEUED/RETRYING move to SENDING, so a duplicate never sends twice.
-  const at = new Date().toISOString();
-  const claimed = ready.length
-    ? await db
-        .update(deliveries)
-        .set({
-          status: 'SENDING',
-          attempts: sql`${deliveries.attempts} + 1`,
-          updatedAt: at,
-          dueAt: at,
-        })
-        .where(
-          and(
-            eq(deliveries.tenantId, tenantId),
-            inJson(
-              deliveries.id,
-              ready.map((j) => j.row.id),
-            ),
-            inArray(deliveries.status, ['QUEUED', 'RETRYING']),
-          ),
-        )
-        .returning()
-    : [];
-  const claimedById = new Map(claimed.map((r) => [r.id, r]));
-  const sending: Job[] = [];
-  for (const j of ready) {
-    const row = claimedById.get(j.row.id);
-    if (!row) verdicts.set(j.msg.id, { action: 'ack' });
-    else sending.push({ ...j, row });
-  }
+  const sending = ready;
   // SENDING goes out to subscribers while the sends run; it lands before the outcomes do.
   const publishedSending = deps.publish(
     tenantId,
@@ -386,7 +398,7 @@ async function recordOutcomes(
   for (const f of finals) {
     const set = { status: 'SKIPPED', reason: f.reason, updatedAt: at };
     writes.push(db.update(deliveries).set(set).where(eq(deliveries.id, f.row.id)));
-    updates.push({ ...f.row, ...set, userId: f.user.userId });
+    updates.push({ ...f.row, ...set, userId: f.user?.userId ?? '' });
     verdicts.set(f.msg.id, { action: 'ack' });
   }
   if (writes.length > 0) await db.batch(writes as [never, ...never[]]);

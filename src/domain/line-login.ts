@@ -180,7 +180,8 @@ export type CallbackOutcome =
   | { kind: 'expired' }
   | { kind: 'denied'; locale: Locale }
   | { kind: 'not_configured'; locale: Locale }
-  | { kind: 'failed'; locale: Locale }
+  /** `rejected`: LINE refused the callback's code (HTTP 4xx), a bad request rather than an outage. */
+  | { kind: 'failed'; locale: Locale; rejected?: true }
   | { kind: 'taken'; locale: Locale }
   | {
       kind: 'linked' | 'pending_friend';
@@ -227,7 +228,8 @@ export async function completeLineLogin(
   });
   if (!tokens.ok) {
     log.warn('line login: code exchange failed', { tenant: tenantId, reason: tokens.reason });
-    return { kind: 'failed', locale };
+    const rejected = tokens.status >= 400 && tokens.status < 500 && tokens.status !== 429;
+    return rejected ? { kind: 'failed', locale, rejected } : { kind: 'failed', locale };
   }
   const id = await verifyLineIdToken({
     idToken: tokens.idToken,
@@ -381,7 +383,10 @@ export async function handleLineWebhook(
   }
   if (!Array.isArray(body?.events)) return { status: 400, handled: 0 };
   let handled = 0;
-  for (const event of body.events as WebhookEvent[]) {
+  for (const event of body.events as unknown[]) {
+    // Only follow / unfollow from a LINE user are acted on (or remembered); anything else, null
+    // and scalars included, is skipped: LINE expects unknown events to be ignored.
+    if (!isMemberEvent(event)) continue;
     const eventId = typeof event?.webhookEventId === 'string' ? event.webhookEventId : null;
     if (eventId && (await store.seenWebhookEvent(tenantId, eventId))) continue;
     try {
@@ -393,6 +398,14 @@ export async function handleLineWebhook(
     }
   }
   return { status: 200, handled };
+}
+
+function isMemberEvent(event: unknown): event is WebhookEvent {
+  if (!event || typeof event !== 'object') return false;
+  const { type, source } = event as WebhookEvent;
+  if (type !== 'follow' && type !== 'unfollow') return false;
+  const lineUserId = source && typeof source === 'object' ? source.userId : undefined;
+  return typeof lineUserId === 'string' && LINE_USER_ID.test(lineUserId);
 }
 
 interface WebhookContext {

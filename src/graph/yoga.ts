@@ -3,8 +3,10 @@ import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
 import { GraphQLError } from 'graphql';
 import {
+  createGraphQLError,
   createYoga,
   maskError,
+  type Plugin,
   type PubSub,
   useErrorHandler,
   type YogaInitialContext,
@@ -66,6 +68,26 @@ async function makeContext(init: YogaInitialContext & ServerContext): Promise<Co
   };
 }
 
+/**
+ * yoga's GET and form parsers `JSON.parse` the `variables` and `extensions` parameters
+ * unguarded, so broken JSON there became a masked 500; it is the caller's mistake: a 400.
+ */
+const invalidJsonParams: Plugin = {
+  onRequestParse({ requestParser, setRequestParser }) {
+    if (!requestParser) return;
+    setRequestParser(async (request) => {
+      try {
+        return await requestParser(request);
+      } catch (err) {
+        if (!(err instanceof SyntaxError)) throw err;
+        throw createGraphQLError('The variables or extensions parameter is not valid JSON.', {
+          extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
+        });
+      }
+    });
+  },
+};
+
 export const yoga = createYoga<ServerContext, Context>({
   schema,
   graphqlEndpoint: '/graphql',
@@ -95,6 +117,7 @@ query {
     },
   },
   plugins: [
+    invalidJsonParams,
     maxDepthPlugin({ n: MAX_DEPTH }),
     maxTokensPlugin({ n: MAX_TOKENS }),
     // Unexpected errors are masked by yoga; the log line carries the request id to find them.

@@ -110,7 +110,7 @@ export function pageStatus(outcome: CallbackOutcome): number {
     case 'denied':
       return 200;
     case 'failed':
-      return 502;
+      return outcome.rejected ? 400 : 502;
     case 'taken':
       return 409;
     case 'not_configured':
