@@ -1,7 +1,6 @@
 /** graphql-yoga over the Pothos schema: limits, error masking with request-id logging. */
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
-import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
-import { GraphQLError } from 'graphql';
+import { GraphQLError, parse } from 'graphql';
 import {
   createGraphQLError,
   createYoga,
@@ -88,6 +87,17 @@ const invalidJsonParams: Plugin = {
   },
 };
 
+/**
+ * The token limit, enforced by graphql's own parser (`maxTokens`). graphql-armor's max-tokens
+ * parser imported `graphql/language/parser`, which the Worker bundle resolves to graphql's
+ * CommonJS copy: its syntax errors were not `GraphQLError`s to yoga and came back as 500s.
+ */
+const tokenLimit: Plugin = {
+  onParse({ setParseFn }) {
+    setParseFn((source, options) => parse(source, { ...options, maxTokens: MAX_TOKENS }));
+  },
+};
+
 export const yoga = createYoga<ServerContext, Context>({
   schema,
   graphqlEndpoint: '/graphql',
@@ -102,8 +112,10 @@ query {
   },
   context: makeContext as never,
   maskedErrors: {
+    // Never dev mode: `wrangler dev` must not put an internal message or a stack in a response.
+    isDev: false,
     // Domain errors outside a mutation payload become coded GraphQL errors; the rest is masked.
-    maskError(error, message, isDev) {
+    maskError(error, message) {
       const original = (error as { originalError?: unknown }).originalError;
       if (original instanceof InputError) {
         return new GraphQLError(original.message, {
@@ -113,13 +125,13 @@ query {
       if (original instanceof ForbiddenError) {
         return new GraphQLError(original.message, { extensions: { code: 'FORBIDDEN' } });
       }
-      return maskError(error, message, isDev);
+      return maskError(error, message, false);
     },
   },
   plugins: [
     invalidJsonParams,
     maxDepthPlugin({ n: MAX_DEPTH }),
-    maxTokensPlugin({ n: MAX_TOKENS }),
+    tokenLimit,
     // Unexpected errors are masked by yoga; the log line carries the request id to find them.
     useErrorHandler(({ errors, context, phase }) => {
       if (phase !== 'execution') return;

@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+/**
+ * `npm run test:dev`: documents that do not parse or validate, POSTed to a real `wrangler dev`
+ * (its esbuild bundle and dev mode are what turned a syntax error into a 500 with a stack):
+ * each must get a 4xx or a 200 with a coded GraphQL error, and nothing internal.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { startWorker } from '../../scripts/local-stack.mjs';
+
+const LEAK = /originalError|stack|\bat [\w$.<>]+ \(|\.[jt]s:\d+|SQLITE|D1_ERROR/i;
+const DOCUMENTS = [
+  ['unterminated selection', '{ viewer { tenantId ', 'GRAPHQL_PARSE_FAILED'],
+  ['stray brace', '{ viewer { tenantId } } }', 'GRAPHQL_PARSE_FAILED'],
+  ['bad string', '{ node(id: "abc) { id } }', 'GRAPHQL_PARSE_FAILED'],
+  ['over the token limit', `{ ${'viewer { role } '.repeat(7000)} }`, 'GRAPHQL_PARSE_FAILED'],
+  ['unknown field', '{ nope }', 'GRAPHQL_VALIDATION_FAILED'],
+];
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function main() {
+  const port = await freePort();
+  const state = mkdtempSync(path.join(tmpdir(), 'renkei-dev-errors-'));
+  const dev = await startWorker({
+    port,
+    persistTo: state,
+    capture: true,
+    vars: {
+      AUTH_JWT_SECRET: 'dev-errors-secret-0123456789abcdef0123456789',
+      SECRETS_KEY: 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=',
+    },
+  });
+  const problems = [];
+  try {
+    for (const [name, query, code] of DOCUMENTS) {
+      for (const accept of ['application/json', 'application/graphql-response+json']) {
+        const res = await fetch(`http://127.0.0.1:${port}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', accept },
+          body: JSON.stringify({ query }),
+        });
+        const text = await res.text();
+        const got = JSON.parse(text).errors?.[0]?.extensions?.code;
+        if (res.status >= 500 || LEAK.test(text) || got !== code) {
+          problems.push(`${name} (${accept}): HTTP ${res.status} ${text.slice(0, 200)}`);
+        }
+      }
+    }
+  } finally {
+    dev.stop();
+    rmSync(state, { recursive: true, force: true });
+  }
+  assert.deepEqual(problems, []);
+  process.stdout.write(`dev-server GraphQL errors: ${DOCUMENTS.length * 2} requests, all coded\n`);
+}
+
+main().catch((err) => {
+  process.stderr.write(`${err.stack ?? err}\n`);
+  process.exit(1);
+});
