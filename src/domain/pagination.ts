@@ -3,7 +3,13 @@ import { base64Url, fromBase64Url } from './crypto.ts';
 import { InputError } from './errors.ts';
 
 export const DEFAULT_PAGE = 20;
+/** The most rows one root connection returns (`first` above it is clamped). */
 export const MAX_PAGE = 100;
+/**
+ * The most rows a connection nested in another's rows returns (WorkflowEvent.deliveries): a
+ * page of 100 deliveries × 20 of each event's deliveries is already 2,000 rows.
+ */
+export const MAX_NESTED_PAGE = 20;
 
 export function encodeCursor(key: Record<string, string>): string {
   return base64Url(new TextEncoder().encode(JSON.stringify(key)));
@@ -27,15 +33,20 @@ export function decodeCursor<K extends string>(
   throw new InputError([{ code: 'INVALID', message: 'Invalid cursor', field: ['after'] }]);
 }
 
-/** `first` clamped to 1..MAX_PAGE; a negative or zero value is an InputError. */
-export function pageSize(first: number | null | undefined): number {
-  if (first == null) return DEFAULT_PAGE;
+/** `first` clamped to 1..`max`; a negative or zero value is an InputError. */
+export function pageSize(first: number | null | undefined, max = MAX_PAGE): number {
+  if (first == null) return Math.min(DEFAULT_PAGE, max);
   if (first < 1) {
     throw new InputError([
       { code: 'INVALID', message: '`first` must be at least 1', field: ['first'] },
     ]);
   }
-  return Math.min(first, MAX_PAGE);
+  return Math.min(first, max);
+}
+
+/** `first` of a nested connection, clamped to 1..MAX_NESTED_PAGE. */
+export function nestedPageSize(first: number | null | undefined): number {
+  return pageSize(first, MAX_NESTED_PAGE);
 }
 
 /** A page from a query that fetched `first + 1` rows: the extra row only says there is more. */

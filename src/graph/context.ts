@@ -2,11 +2,12 @@
 import { GraphQLError } from 'graphql';
 import type { PubSub } from 'graphql-yoga';
 import type { Db } from '../db/client.ts';
-import type { Principal, Role } from '../domain/auth.ts';
+import type { Principal } from '../domain/auth.ts';
 import type { DeliveryUpdate, Outbox } from '../domain/deliveries.ts';
 import type { LineAuthStore } from '../domain/line-login.ts';
 import type { Logger } from '../domain/log.ts';
 import type { TokenSource } from '../domain/tokens.ts';
+import type { Loaders } from './loaders.ts';
 
 export interface Context {
   env: Env;
@@ -24,21 +25,27 @@ export interface Context {
   tokens: TokenSource;
   /** The tenant's subscription fan-out, inside the DeliveryHub object only. */
   pubsub: PubSub<{ delivery: [DeliveryUpdate] }> | null;
+  /** Batched reads within the caller's tenant, for this request. */
+  loaders: Loaders;
 }
 
-/** The caller, who must hold one of `roles`; UNAUTHENTICATED / FORBIDDEN GraphQL errors otherwise. */
-export function requireRole(ctx: Context, ...roles: Role[]): Principal {
-  if (!ctx.principal) {
-    throw new GraphQLError(ctx.authError ?? 'Not authenticated', {
-      extensions: { code: 'UNAUTHENTICATED', http: { status: 200 } },
-    });
-  }
-  if (!roles.includes(ctx.principal.role)) {
-    throw new GraphQLError(`This needs role ${roles.join(' or ')}`, {
-      extensions: { code: 'FORBIDDEN' },
-    });
-  }
-  return ctx.principal;
+/** The caller's own member row id (`users.id`), or null: service tokens are no member. */
+export async function selfRowId(ctx: Context): Promise<string | null> {
+  const p = ctx.principal;
+  if (!p || p.role === 'service') return null;
+  return (await ctx.loaders.userByUserId.load(p.subject))?.id ?? null;
+}
+
+/** A row id no member has: a `user` without a member row reads nothing. */
+const NOBODY = '';
+
+/**
+ * Whose rows a read is narrowed to: a `user` reads their own deliveries only (contract: "a
+ * user sees their own only"); admins and services read the whole tenant (null).
+ */
+export async function readerRowId(ctx: Context): Promise<string | null> {
+  if (ctx.principal?.role !== 'user') return null;
+  return (await selfRowId(ctx)) ?? NOBODY;
 }
 
 export function forbidden(message = 'Not allowed'): GraphQLError {

@@ -18,6 +18,7 @@ import type { LineAuthStore } from '../domain/line-login.ts';
 import type { Logger } from '../domain/log.ts';
 import type { TokenSource } from '../domain/tokens.ts';
 import type { Context } from './context.ts';
+import { createLoaders } from './loaders.ts';
 import { schema } from './schema/index.ts';
 
 /** What the Worker (or the DeliveryHub object) hands yoga with each request. */
@@ -53,9 +54,11 @@ async function makeContext(init: YogaInitialContext & ServerContext): Promise<Co
       authError = err.message;
     }
   }
+  const db = openDb(env.DB);
   return {
     env,
-    db: openDb(env.DB),
+    db,
+    loaders: createLoaders(db, principal?.tenantId ?? ''),
     principal,
     authError,
     requestId,

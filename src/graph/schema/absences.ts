@@ -12,9 +12,7 @@ import {
 import type { UserError } from '../../domain/errors.ts';
 import { InputError } from '../../domain/errors.ts';
 import { toGlobalId } from '../../domain/ids.ts';
-import { getUserByRowId, getUserByUserId } from '../../domain/users.ts';
-import { builder } from '../builder.ts';
-import { requireRole } from '../context.ts';
+import { builder, memberRow } from '../builder.ts';
 import { validate, withUserErrors } from '../validate.ts';
 import { NodeRef, UserErrorRef } from './common.ts';
 import { registerNodeLoader } from './node.ts';
@@ -27,6 +25,7 @@ const AbsenceSyncStatusEnum = builder.enumType('AbsenceSyncStatus', {
 const AbsenceRef = builder.objectRef<AbsenceRow>('Absence').implement({
   description: "An absence from WORKPLACE and its place in the member's LINE WORKS calendar.",
   interfaces: [NodeRef],
+  authScopes: (a) => memberRow(a.userRowId),
   isTypeOf: (v) => typeof v === 'object' && v !== null && 'absenceId' in v && 'syncStatus' in v,
   fields: (t) => ({
     id: t.id({ resolve: (a) => toGlobalId('Absence', a.id) }),
@@ -34,7 +33,7 @@ const AbsenceRef = builder.objectRef<AbsenceRow>('Absence').implement({
     user: t.field({
       type: UserRef,
       resolve: async (a, _args, ctx) => {
-        const user = await getUserByRowId(ctx.db, a.tenantId, a.userRowId);
+        const user = await ctx.loaders.userByRowId.load(a.userRowId);
         if (!user) throw new Error('The member of this absence no longer exists');
         return user;
       },
@@ -57,22 +56,17 @@ const AbsenceRef = builder.objectRef<AbsenceRow>('Absence').implement({
   }),
 });
 
-registerNodeLoader('Absence', async (ctx, rowId) => {
-  const p = requireRole(ctx, 'admin', 'user', 'service');
-  const row = await getAbsenceByRowId(ctx.db, p.tenantId, rowId);
-  if (!row || p.role !== 'user') return row ?? null;
-  const self = await getUserByUserId(ctx.db, p.tenantId, p.subject);
-  return self && self.id === row.userRowId ? row : null;
-});
+registerNodeLoader('Absence', (ctx, tenantId, rowId) => getAbsenceByRowId(ctx.db, tenantId, rowId));
 
 builder.queryField('absences', (t) =>
-  t.field({
+  t.authField({
     type: [AbsenceRef],
     description:
       'Admin, service: any member (or all); user: their own. Absences overlapping [from, to].',
     args: { userId: t.arg.string(), from: t.arg({ type: 'Date' }), to: t.arg({ type: 'Date' }) },
+    authScopes: { admin: true, service: true, user: true },
     resolve: async (_r, args, ctx) => {
-      const p = requireRole(ctx, 'admin', 'service', 'user');
+      const p = ctx.principal;
       let userId = args.userId ?? null;
       if (p.role === 'user') {
         if (userId && userId !== p.subject) return [];
@@ -80,7 +74,7 @@ builder.queryField('absences', (t) =>
       }
       let userRowId: string | null = null;
       if (userId) {
-        const user = await getUserByUserId(ctx.db, p.tenantId, userId);
+        const user = await ctx.loaders.userByUserId.load(userId);
         if (!user) return [];
         userRowId = user.id;
       }
@@ -160,6 +154,7 @@ const AbsenceInputRef = builder.inputType('AbsenceInput', {
 type AbsencePayload = { absence: AbsenceRow | null; errors: UserError[] };
 const payload = (name: string) =>
   builder.objectRef<AbsencePayload>(name).implement({
+    authScopes: { service: true },
     fields: (t) => ({
       absence: t.field({ type: AbsenceRef, nullable: true, resolve: (p) => p.absence }),
       errors: t.field({ type: [UserErrorRef], resolve: (p) => p.errors }),
@@ -169,14 +164,15 @@ const UpsertAbsencePayload = payload('UpsertAbsencePayload');
 const CancelAbsencePayload = payload('CancelAbsencePayload');
 
 builder.mutationField('upsertAbsence', (t) =>
-  t.field({
+  t.authField({
     type: UpsertAbsencePayload,
     description:
       "Service. Records the absence and syncs it to the member's LINE WORKS calendar; " +
       'sending the same absence again changes nothing.',
     args: { input: t.arg({ type: AbsenceInputRef, required: true }) },
+    authScopes: { service: true },
     resolve: (_r, args, ctx) => {
-      const service = requireRole(ctx, 'service');
+      const service = ctx.principal;
       return withUserErrors(
         async () => {
           const input = (await validate(AbsenceInputSchema, args.input, ['input'])) as AbsenceInput;
@@ -189,12 +185,13 @@ builder.mutationField('upsertAbsence', (t) =>
 );
 
 builder.mutationField('cancelAbsence', (t) =>
-  t.field({
+  t.authField({
     type: CancelAbsencePayload,
     description: "Service. Removes the absence from the member's LINE WORKS calendar.",
     args: { absenceId: t.arg.string({ required: true }) },
+    authScopes: { service: true },
     resolve: (_r, args, ctx) => {
-      const service = requireRole(ctx, 'service');
+      const service = ctx.principal;
       return withUserErrors(
         async () => {
           if (!args.absenceId.trim()) {

@@ -3,11 +3,11 @@ import { type AuditRow, listAudit } from '../../domain/audit.ts';
 import { toGlobalId } from '../../domain/ids.ts';
 import { decodeCursor, encodeCursor, pageSize } from '../../domain/pagination.ts';
 import { builder } from '../builder.ts';
-import { requireRole } from '../context.ts';
 import { connection, connectionType, NodeRef } from './common.ts';
 
 export const AuditEntryRef = builder.objectRef<AuditRow>('AuditEntry').implement({
   interfaces: [NodeRef],
+  authScopes: { admin: true },
   isTypeOf: (v) => typeof v === 'object' && v !== null && 'action' in v && 'actor' in v,
   fields: (t) => ({
     id: t.id({ resolve: (a) => toGlobalId('AuditEntry', a.id) }),
@@ -22,12 +22,13 @@ export const AuditEntryRef = builder.objectRef<AuditRow>('AuditEntry').implement
 const AuditConnectionRef = connectionType('AuditEntry', AuditEntryRef);
 
 builder.queryField('auditLog', (t) =>
-  t.field({
+  t.authField({
     type: AuditConnectionRef,
     description: 'Admin. Newest first.',
     args: { first: t.arg.int(), after: t.arg.string() },
+    authScopes: { admin: true },
     resolve: async (_r, args, ctx) => {
-      const admin = requireRole(ctx, 'admin');
+      const admin = ctx.principal;
       const after = decodeCursor(args.after, ['at', 'id']);
       const page = await listAudit(ctx.db, admin.tenantId, pageSize(args.first), after);
       return connection(page, (a) => encodeCursor({ at: a.at, id: a.id }), after != null);

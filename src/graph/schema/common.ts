@@ -69,6 +69,7 @@ export interface PageInfoShape {
 }
 
 export const PageInfoRef = builder.objectRef<PageInfoShape>('PageInfo').implement({
+  authScopes: { signedIn: true },
   fields: (t) => ({
     hasNextPage: t.exposeBoolean('hasNextPage'),
     hasPreviousPage: t.exposeBoolean('hasPreviousPage'),
@@ -80,6 +81,7 @@ export const PageInfoRef = builder.objectRef<PageInfoShape>('PageInfo').implemen
 export const UserErrorRef = builder.objectRef<UserError>('UserError').implement({
   description:
     'A user-correctable problem with the input. Authorization problems are GraphQL errors instead.',
+  authScopes: { signedIn: true },
   fields: (t) => ({
     code: t.exposeString('code'),
     message: t.exposeString('message'),
@@ -87,7 +89,9 @@ export const UserErrorRef = builder.objectRef<UserError>('UserError').implement(
   }),
 });
 
+// Each node type declares who may read it; `node(id)` applies the same declaration.
 export const NodeRef = builder.interfaceRef<{ id: string }>('Node').implement({
+  authScopes: { signedIn: true },
   fields: (t) => ({ id: t.exposeID('id') }),
 });
 
@@ -110,12 +114,17 @@ export function connection<T>(
   };
 }
 
-/** Declares `<Name>Edge` and `<Name>Connection` for a node type, as contract.graphql names them. */
+/**
+ * Declares `<Name>Edge` and `<Name>Connection` for a node type, as contract.graphql names them.
+ * They carry no data of their own: the field returning the connection and the node type decide
+ * who reads what.
+ */
 export function connectionType<T extends object>(
   name: string,
   nodeRef: ObjectRef<BuilderTypes, T>,
 ) {
   const Edge = builder.objectRef<{ cursor: string; node: T }>(`${name}Edge`).implement({
+    authScopes: { signedIn: true },
     fields: (t) => ({
       cursor: t.exposeString('cursor'),
       node: t.field({ type: nodeRef, resolve: (e) => e.node as never }),
@@ -128,6 +137,7 @@ export function connectionType<T extends object>(
       totalCount: number;
     }>(`${name}Connection`)
     .implement({
+      authScopes: { signedIn: true },
       fields: (t) => ({
         edges: t.field({ type: [Edge], resolve: (c) => c.edges }),
         pageInfo: t.field({ type: PageInfoRef, resolve: (c) => c.pageInfo }),

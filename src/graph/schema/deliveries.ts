@@ -2,25 +2,25 @@
 import { GraphQLError } from 'graphql';
 import { filter, pipe } from 'graphql-yoga';
 import { z } from 'zod';
+import type { Principal } from '../../domain/auth.ts';
+import type { Summary } from '../../domain/batched-reads.ts';
 import {
   type DeliveryRow,
   type DeliveryUpdate,
   type EventRow,
   emitWorkflowEvent,
-  eventSummary,
   getDelivery,
   getEvent,
   listDeliveries,
-  listEventDeliveries,
-  recipientOf,
   retryDelivery,
 } from '../../domain/deliveries.ts';
 import { InputError, type UserError } from '../../domain/errors.ts';
 import { fromGlobalId, newId, toGlobalId } from '../../domain/ids.ts';
-import { decodeCursor, encodeCursor, pageSize } from '../../domain/pagination.ts';
-import { ensureSelf, getUserByUserId } from '../../domain/users.ts';
-import { builder } from '../builder.ts';
-import { type Context, requireRole } from '../context.ts';
+import { decodeCursor, encodeCursor, nestedPageSize, pageSize } from '../../domain/pagination.ts';
+import { ensureSelf } from '../../domain/users.ts';
+import { builder, memberRow } from '../builder.ts';
+import { type Context, readerRowId } from '../context.ts';
+import { forgetReads } from '../loaders.ts';
 import { validate, withUserErrors } from '../validate.ts';
 import {
   ChannelEnum,
@@ -37,15 +37,9 @@ const DeliveryStatusEnum = builder.enumType('DeliveryStatus', {
   values: ['QUEUED', 'SENDING', 'RETRYING', 'SENT', 'FAILED', 'SKIPPED'] as const,
 });
 
-type Summary = {
-  queued: number;
-  sending: number;
-  retrying: number;
-  sent: number;
-  failed: number;
-  skipped: number;
-};
 const SummaryRef = builder.objectRef<Summary>('DeliverySummary').implement({
+  // Counted for the reader: WorkflowEvent.summary narrows a user's counts to their own rows.
+  authScopes: { signedIn: true },
   fields: (t) => ({
     queued: t.exposeInt('queued'),
     sending: t.exposeInt('sending'),
@@ -62,6 +56,8 @@ const DeliveryConnectionRef = connectionType('Delivery', DeliveryRef);
 
 WorkflowEventRef.implement({
   interfaces: [NodeRef],
+  // A member reads an event only through one of their own deliveries (Delivery.event grants).
+  authScopes: { admin: true, service: true, $granted: 'recipient' },
   isTypeOf: (v) => typeof v === 'object' && v !== null && 'idempotencyKey' in v,
   fields: (t) => ({
     id: t.id({ resolve: (e) => toGlobalId('WorkflowEvent', e.id) }),
@@ -75,20 +71,22 @@ WorkflowEventRef.implement({
     createdAt: t.field({ type: 'DateTime', resolve: (e) => e.createdAt }),
     summary: t.field({
       type: SummaryRef,
-      resolve: (e, _a, ctx) => eventSummary(ctx.db, e.tenantId, e.id),
+      description: 'Counts by status; a user counts their own deliveries only',
+      resolve: async (e, _a, ctx) =>
+        ctx.loaders.summary.load({ eventId: e.id, userRowId: await readerRowId(ctx) }),
     }),
     deliveries: t.field({
       type: DeliveryConnectionRef,
+      description: 'In creation order, `first` at most 20; a user sees their own only',
       args: { first: t.arg.int(), after: t.arg.string() },
       resolve: async (e, args, ctx) => {
         const after = decodeCursor(args.after, ['id']);
-        const page = await listEventDeliveries(
-          ctx.db,
-          e.tenantId,
-          e.id,
-          pageSize(args.first),
-          after?.id ?? null,
-        );
+        const page = await ctx.loaders.eventDeliveries.load({
+          eventId: e.id,
+          first: nestedPageSize(args.first),
+          afterId: after?.id ?? null,
+          userRowId: await readerRowId(ctx),
+        });
         return connection(page, (d) => encodeCursor({ id: d.id }), after != null);
       },
     }),
@@ -97,17 +95,19 @@ WorkflowEventRef.implement({
 
 DeliveryRef.implement({
   interfaces: [NodeRef],
+  authScopes: (d) => memberRow(d.userRowId),
   isTypeOf: (v) => typeof v === 'object' && v !== null && 'providerMessageId' in v,
   fields: (t) => ({
     id: t.id({ resolve: (d) => toGlobalId('Delivery', d.id) }),
     event: t.field({
       type: WorkflowEventRef,
-      resolve: async (d, _a, ctx) => (await getEvent(ctx.db, d.tenantId, d.eventId)) as EventRow,
+      grantScopes: ['recipient'],
+      resolve: async (d, _a, ctx) => (await ctx.loaders.event.load(d.eventId)) as EventRow,
     }),
     user: t.field({
       type: UserRef,
       resolve: async (d, _a, ctx) => {
-        const user = await recipientOf(ctx.db, d.tenantId, d.userRowId);
+        const user = await ctx.loaders.userByRowId.load(d.userRowId);
         if (!user) throw new GraphQLError('The member of this delivery no longer exists');
         return user;
       },
@@ -126,19 +126,8 @@ DeliveryRef.implement({
   }),
 });
 
-/** A delivery the caller may see: admins and services any in the tenant, users their own. */
-async function visibleDelivery(ctx: Context, rowId: string) {
-  const p = requireRole(ctx, 'admin', 'user', 'service');
-  const row = await getDelivery(ctx.db, p.tenantId, rowId);
-  if (!row || p.role !== 'user') return row ?? null;
-  const self = await getUserByUserId(ctx.db, p.tenantId, p.subject);
-  return self && self.id === row.userRowId ? row : null;
-}
-
-registerNodeLoader('Delivery', visibleDelivery);
-registerNodeLoader('WorkflowEvent', async (ctx, rowId) =>
-  getEvent(ctx.db, requireRole(ctx, 'admin', 'service').tenantId, rowId),
-);
+registerNodeLoader('Delivery', (ctx, tenantId, rowId) => getDelivery(ctx.db, tenantId, rowId));
+registerNodeLoader('WorkflowEvent', (ctx, tenantId, rowId) => getEvent(ctx.db, tenantId, rowId));
 
 function rowIdOf(
   id: string | null | undefined,
@@ -162,25 +151,32 @@ const DeliveryFilterInput = builder.inputType('DeliveryFilter', {
   }),
 });
 
+const NO_DELIVERIES = connection<DeliveryRow>(
+  { rows: [], hasNextPage: false, totalCount: 0 },
+  () => '',
+  false,
+);
+
 builder.queryField('deliveries', (t) =>
-  t.field({
+  t.authField({
     type: DeliveryConnectionRef,
-    description: 'Admin, service: all in the tenant; user: own. Newest first.',
+    description: 'Admin, service: all in the tenant; user: own. Newest first, `first` at most 100.',
     args: {
       first: t.arg.int(),
       after: t.arg.string(),
       filter: t.arg({ type: DeliveryFilterInput }),
     },
+    authScopes: { admin: true, user: true, service: true },
     resolve: async (_r, args, ctx) => {
-      const p = requireRole(ctx, 'admin', 'user', 'service');
+      const p = ctx.principal;
       const after = decodeCursor(args.after, ['at', 'id']);
       const f = args.filter ?? {};
       let userRowId: string | null = null;
+      if (p.role === 'user' && f.userId && f.userId !== p.subject) return NO_DELIVERIES;
       const userId = p.role === 'user' ? p.subject : f.userId;
       if (userId) {
-        const user = await getUserByUserId(ctx.db, p.tenantId, userId);
-        if (!user)
-          return connection({ rows: [], hasNextPage: false, totalCount: 0 }, () => '', false);
+        const user = await ctx.loaders.userByUserId.load(userId);
+        if (!user) return NO_DELIVERIES;
         userRowId = user.id;
       }
       const page = await listDeliveries(
@@ -201,13 +197,14 @@ builder.queryField('deliveries', (t) =>
 );
 
 builder.queryField('workflowEvent', (t) =>
-  t.field({
+  t.authField({
     type: WorkflowEventRef,
     nullable: true,
     description: 'Admin, service.',
     args: { id: t.arg.id({ required: true }) },
+    authScopes: { admin: true, service: true },
     resolve: async (_r, args, ctx) => {
-      const p = requireRole(ctx, 'admin', 'service');
+      const p = ctx.principal;
       const parsed = fromGlobalId(args.id);
       if (parsed?.type !== 'WorkflowEvent') return null;
       return (await getEvent(ctx.db, p.tenantId, parsed.rowId)) ?? null;
@@ -258,6 +255,7 @@ const EmitPayload = builder
     'EmitWorkflowEventPayload',
   )
   .implement({
+    authScopes: { service: true },
     fields: (t) => ({
       event: t.field({ type: WorkflowEventRef, nullable: true, resolve: (p) => p.event }),
       duplicate: t.exposeBoolean('duplicate'),
@@ -266,13 +264,14 @@ const EmitPayload = builder
   });
 
 builder.mutationField('emitWorkflowEvent', (t) =>
-  t.field({
+  t.authField({
     type: EmitPayload,
     description:
       'Service. Idempotent on idempotencyKey: a repeat returns the first event with duplicate: true.',
     args: { input: t.arg({ type: WorkflowEventInput, required: true }) },
+    authScopes: { service: true },
     resolve: (_r, args, ctx) => {
-      const service = requireRole(ctx, 'service');
+      const service = ctx.principal;
       return withUserErrors(
         async () => {
           const input = await validate(EventSchema, args.input, ['input']);
@@ -290,6 +289,7 @@ builder.mutationField('emitWorkflowEvent', (t) =>
 
 const DeliveryPayload = (name: string) =>
   builder.objectRef<{ delivery: DeliveryRow | null; errors: UserError[] }>(name).implement({
+    authScopes: { signedIn: true },
     fields: (t) => ({
       delivery: t.field({ type: DeliveryRef, nullable: true, resolve: (p) => p.delivery }),
       errors: t.field({ type: [UserErrorRef], resolve: (p) => p.errors }),
@@ -297,12 +297,13 @@ const DeliveryPayload = (name: string) =>
   });
 
 builder.mutationField('retryDelivery', (t) =>
-  t.field({
+  t.authField({
     type: DeliveryPayload('RetryDeliveryPayload'),
     description: 'Admin. Puts a FAILED delivery back on the queue.',
     args: { id: t.arg.id({ required: true }) },
+    authScopes: { admin: true },
     resolve: (_r, args, ctx) => {
-      const admin = requireRole(ctx, 'admin');
+      const admin = ctx.principal;
       return withUserErrors(
         async () => {
           const rowId = rowIdOf(args.id, 'Delivery', ['id']) as string;
@@ -315,13 +316,14 @@ builder.mutationField('retryDelivery', (t) =>
 );
 
 builder.mutationField('sendTestNotification', (t) =>
-  t.field({
+  t.authField({
     type: DeliveryPayload('SendTestNotificationPayload'),
     description:
       'Admin: to anyone; user: to themselves. A localized test message through the same pipeline.',
     args: { channel: t.arg({ type: ChannelEnum, required: true }), userId: t.arg.string() },
+    authScopes: { admin: true, user: true },
     resolve: (_r, args, ctx) => {
-      const p = requireRole(ctx, 'admin', 'user');
+      const p = ctx.principal;
       return withUserErrors(
         async () => {
           if (p.role === 'user' && args.userId && args.userId !== p.subject) {
@@ -365,8 +367,10 @@ builder.subscriptionField('deliveryUpdated', (t) =>
     description:
       "Every status change of a delivery in the caller's tenant (a user sees only their own).",
     args: { eventId: t.arg.id(), userId: t.arg.string() },
+    authScopes: { admin: true, user: true, service: true },
     subscribe: (_r, args, ctx) => {
-      const p = requireRole(ctx, 'admin', 'user', 'service');
+      // authorizeOnSubscribe: the scopes above were checked before this runs.
+      const p = ctx.principal as Principal;
       if (!ctx.pubsub) {
         throw new GraphQLError(
           'Subscribe over SSE: send the request with Accept: text/event-stream',
@@ -385,6 +389,10 @@ builder.subscriptionField('deliveryUpdated', (t) =>
         ),
       );
     },
-    resolve: (u: DeliveryUpdate) => u,
+    // Each update is read afresh: the loaders of a long subscription must not serve old rows.
+    resolve: (u: DeliveryUpdate, _a: unknown, ctx: Context) => {
+      forgetReads(ctx.loaders);
+      return u;
+    },
   }),
 );

@@ -14,12 +14,13 @@ import {
 } from '../../domain/integrations.ts';
 import { verifyIntegration } from '../../domain/verify.ts';
 import { builder } from '../builder.ts';
-import { type Context, requireRole } from '../context.ts';
+import type { Context } from '../context.ts';
 import { validate, withUserErrors } from '../validate.ts';
 import { IntegrationKindEnum, IntegrationStatusEnum, LocaleEnum, UserErrorRef } from './common.ts';
 
 const SecretRef = builder.objectRef<SecretView>('Secret').implement({
   description: 'A stored secret: never its value.',
+  authScopes: { admin: true },
   fields: (t) => ({
     configured: t.exposeBoolean('configured'),
     hint: t.exposeString('hint', { nullable: true, description: 'Last 4 characters at most' }),
@@ -27,7 +28,9 @@ const SecretRef = builder.objectRef<SecretView>('Secret').implement({
   }),
 });
 
+// サービス連携設定 is for admins only: every type here says so.
 const IntegrationRef = builder.interfaceRef<IntegrationView>('Integration').implement({
+  authScopes: { admin: true },
   resolveType: (v) => TYPE_NAMES[v.kind],
   fields: (t) => ({
     kind: t.field({ type: IntegrationKindEnum, resolve: (v) => v.kind }),
@@ -65,6 +68,7 @@ function integrationType(
   return builder.objectRef<IntegrationView>(TYPE_NAMES[kind]).implement({
     description,
     interfaces: [IntegrationRef],
+    authScopes: { admin: true },
     fields: (t) => ({
       ...Object.fromEntries(
         settings.map((name) => [
@@ -116,6 +120,7 @@ const GoogleChatRef = integrationType(
 const LineRef = builder.objectRef<IntegrationView>(TYPE_NAMES.LINE).implement({
   description: 'LINE Login + Messaging API channels of the company official account.',
   interfaces: [IntegrationRef],
+  authScopes: { admin: true },
   fields: (t) => ({
     loginChannelId: t.string({ nullable: true, resolve: (v) => setting(v, 'loginChannelId') }),
     loginChannelSecret: t.field({
@@ -174,6 +179,7 @@ const LineWorksCalendarRef = builder
   .implement({
     description: 'LINE WORKS calendar registration of absences (カレンダー登録).',
     interfaces: [IntegrationRef],
+    authScopes: { admin: true },
     fields: (t) => ({
       useMessengerCredentials: t.boolean({
         resolve: (v) => v.settings.useMessengerCredentials === true,
@@ -197,6 +203,7 @@ const REFS = {
 const IntegrationsRef = builder
   .objectRef<Record<IntegrationKind, IntegrationView>>('Integrations')
   .implement({
+    authScopes: { admin: true },
     fields: (t) => ({
       lineWorks: t.field({ type: LineWorksRef, resolve: (i) => i.LINE_WORKS }),
       slack: t.field({ type: SlackRef, resolve: (i) => i.SLACK }),
@@ -210,10 +217,11 @@ const IntegrationsRef = builder
   });
 
 builder.queryField('integrations', (t) =>
-  t.field({
+  t.authField({
     type: IntegrationsRef,
     description: 'Admin',
-    resolve: (_r, _a, ctx) => listIntegrations(ctx.db, requireRole(ctx, 'admin').tenantId),
+    authScopes: { admin: true },
+    resolve: (_r, _a, ctx) => listIntegrations(ctx.db, ctx.principal.tenantId),
   }),
 );
 
@@ -324,19 +332,21 @@ function configureMutation(
   const Payload = builder
     .objectRef<{ integration: IntegrationView | null; errors: UserError[] }>(payloadName)
     .implement({
+      authScopes: { admin: true },
       fields: (t) => ({
         integration: t.field({ type: REFS[kind], nullable: true, resolve: (p) => p.integration }),
         errors: t.field({ type: [UserErrorRef], resolve: (p) => p.errors }),
       }),
     });
   builder.mutationField(name, (t) =>
-    t.field({
+    t.authField({
       type: Payload,
       description:
         'Admin. A field omitted from the input leaves that setting unchanged; "" clears it.',
       args: { input: t.arg({ type: Input, required: true }) },
+      authScopes: { admin: true },
       resolve: (_r, args, ctx) => {
-        const admin = requireRole(ctx, 'admin');
+        const admin = ctx.principal;
         return withUserErrors(
           async () => {
             const input = await validate(InputSchemas[kind], args.input, ['input']);
@@ -438,6 +448,7 @@ const VerifyPayload = builder
     'VerifyIntegrationPayload',
   )
   .implement({
+    authScopes: { admin: true },
     fields: (t) => ({
       integration: t.field({ type: IntegrationRef, nullable: true, resolve: (p) => p.integration }),
       ok: t.exposeBoolean('ok'),
@@ -446,13 +457,14 @@ const VerifyPayload = builder
   });
 
 builder.mutationField('verifyIntegration', (t) =>
-  t.field({
+  t.authField({
     type: VerifyPayload,
     description:
       'Admin. Checks the stored credentials against the provider and records the outcome.',
     args: { kind: t.arg({ type: IntegrationKindEnum, required: true }) },
+    authScopes: { admin: true },
     resolve: async (_r, args, ctx) => {
-      const admin = requireRole(ctx, 'admin');
+      const admin = ctx.principal;
       return withUserErrors(
         async () => {
           const outcome = await verifyIntegration(

@@ -3,7 +3,6 @@ import type { UserError } from '../../domain/errors.ts';
 import { startLineLogin, unbindLine } from '../../domain/line-login.ts';
 import type { UserRow } from '../../domain/users.ts';
 import { builder } from '../builder.ts';
-import { requireRole } from '../context.ts';
 import { withUserErrors } from '../validate.ts';
 import { UserErrorRef } from './common.ts';
 import { UserRef } from './users.ts';
@@ -13,6 +12,7 @@ const StartLineLoginPayload = builder
     'StartLineLoginPayload',
   )
   .implement({
+    authScopes: { user: true, admin: true },
     fields: (t) => ({
       authorizeUrl: t.exposeString('authorizeUrl', {
         nullable: true,
@@ -29,13 +29,14 @@ const StartLineLoginPayload = builder
   });
 
 builder.mutationField('startLineLogin', (t) =>
-  t.field({
+  t.authField({
     type: StartLineLoginPayload,
     description:
       'User, admin (own): starts LINE Login for the caller (single use, 10 minutes). The ' +
       'callback page then shows the company official account as a QR code to add as a friend.',
+    authScopes: { user: true, admin: true },
     resolve: (_r, _a, ctx) => {
-      const caller = requireRole(ctx, 'user', 'admin');
+      const caller = ctx.principal;
       return withUserErrors(() => startLineLogin(ctx.db, ctx.env, ctx.lineAuth, caller), {
         authorizeUrl: null,
         expiresAt: null,
@@ -47,6 +48,7 @@ builder.mutationField('startLineLogin', (t) =>
 const UnbindLinePayload = builder
   .objectRef<{ user: UserRow | null; errors: UserError[] }>('UnbindLinePayload')
   .implement({
+    authScopes: { user: true, admin: true },
     fields: (t) => ({
       user: t.field({ type: UserRef, nullable: true, resolve: (p) => p.user }),
       errors: t.field({ type: [UserErrorRef], resolve: (p) => p.errors }),
@@ -54,11 +56,12 @@ const UnbindLinePayload = builder
   });
 
 builder.mutationField('unbindLine', (t) =>
-  t.field({
+  t.authField({
     type: UnbindLinePayload,
     description: "User, admin (own): forgets the caller's LINE account (NOT_LINKED).",
+    authScopes: { user: true, admin: true },
     resolve: (_r, _a, ctx) => {
-      const caller = requireRole(ctx, 'user', 'admin');
+      const caller = ctx.principal;
       return withUserErrors(async () => ({ user: await unbindLine(ctx.db, caller) }), {
         user: null,
       });

@@ -2,11 +2,11 @@
 import type { UserError } from '../../domain/errors.ts';
 import { listRules, type NotificationRule, setRules } from '../../domain/rules.ts';
 import { builder } from '../builder.ts';
-import { requireRole } from '../context.ts';
 import { withUserErrors } from '../validate.ts';
 import { ChannelEnum, NotificationTypeEnum, UserErrorRef } from './common.ts';
 
 const RuleRef = builder.objectRef<NotificationRule>('NotificationRule').implement({
+  authScopes: { admin: true },
   fields: (t) => ({
     type: t.field({ type: NotificationTypeEnum, resolve: (r) => r.type }),
     channel: t.field({ type: ChannelEnum, resolve: (r) => r.channel }),
@@ -25,6 +25,7 @@ const RuleInput = builder.inputType('NotificationRuleInput', {
 const SetRulesPayload = builder
   .objectRef<{ rules: NotificationRule[]; errors: UserError[] }>('SetNotificationRulesPayload')
   .implement({
+    authScopes: { admin: true },
     fields: (t) => ({
       rules: t.field({ type: [RuleRef], resolve: (p) => p.rules }),
       errors: t.field({ type: [UserErrorRef], resolve: (p) => p.errors }),
@@ -32,20 +33,22 @@ const SetRulesPayload = builder
   });
 
 builder.queryField('notificationRules', (t) =>
-  t.field({
+  t.authField({
     type: [RuleRef],
     description: 'Admin. The whole type × channel matrix; all off until an admin turns one on.',
-    resolve: (_r, _a, ctx) => listRules(ctx.db, requireRole(ctx, 'admin').tenantId),
+    authScopes: { admin: true },
+    resolve: (_r, _a, ctx) => listRules(ctx.db, ctx.principal.tenantId),
   }),
 );
 
 builder.mutationField('setNotificationRules', (t) =>
-  t.field({
+  t.authField({
     type: SetRulesPayload,
     description: 'Admin. Sets the given cells; cells not mentioned stay as they are.',
     args: { rules: t.arg({ type: [RuleInput], required: true }) },
+    authScopes: { admin: true },
     resolve: (_r, args, ctx) => {
-      const admin = requireRole(ctx, 'admin');
+      const admin = ctx.principal;
       return withUserErrors(async () => ({ rules: await setRules(ctx.db, admin, args.rules) }), {
         rules: [],
       });

@@ -11,8 +11,7 @@ import {
   updateMyBindings,
   upsertUsers,
 } from '../../domain/users.ts';
-import { builder } from '../builder.ts';
-import { requireRole } from '../context.ts';
+import { builder, memberRow } from '../builder.ts';
 import { validate, withUserErrors } from '../validate.ts';
 import {
   connection,
@@ -27,6 +26,7 @@ import {
 const ViewerRef = builder
   .objectRef<{ tenantId: string; userId: string; role: 'ADMIN' | 'USER' | 'SERVICE' }>('Viewer')
   .implement({
+    authScopes: { signedIn: true },
     fields: (t) => ({
       tenantId: t.exposeID('tenantId'),
       userId: t.exposeString('userId'),
@@ -35,10 +35,11 @@ const ViewerRef = builder
   });
 
 builder.queryField('viewer', (t) =>
-  t.field({
+  t.authField({
     type: ViewerRef,
+    authScopes: { signedIn: true },
     resolve: (_r, _a, ctx) => {
-      const p = requireRole(ctx, 'admin', 'user', 'service');
+      const p = ctx.principal;
       return {
         tenantId: p.tenantId,
         userId: p.subject,
@@ -48,40 +49,37 @@ builder.queryField('viewer', (t) =>
   }),
 );
 
-const LineWorksBindingRef = builder
-  .objectRef<{ userId: string; overridden: boolean }>('LineWorksBinding')
-  .implement({
-    fields: (t) => ({
-      userId: t.exposeString('userId'),
-      overridden: t.exposeBoolean('overridden'),
+// Every binding type reads the member's row, so each is checked against whose row it is.
+const LineWorksBindingRef = builder.objectRef<UserRow>('LineWorksBinding').implement({
+  authScopes: (u) => memberRow(u.id),
+  fields: (t) => ({
+    userId: t.string({ resolve: (u) => u.lineWorksUserId ?? u.userId }),
+    overridden: t.boolean({ resolve: (u) => u.lineWorksUserId != null }),
+  }),
+});
+const SlackBindingRef = builder.objectRef<UserRow>('SlackBinding').implement({
+  authScopes: (u) => memberRow(u.id),
+  fields: (t) => ({
+    memberId: t.string({ resolve: (u) => u.slackMemberId ?? '' }),
+    problem: t.exposeString('slackError', {
+      nullable: true,
+      description: 'Why the last delivery to this member failed for a member-level reason',
     }),
-  });
-const SlackBindingRef = builder
-  .objectRef<{ memberId: string; problem: string | null }>('SlackBinding')
-  .implement({
-    fields: (t) => ({
-      memberId: t.exposeString('memberId'),
-      problem: t.exposeString('problem', {
-        nullable: true,
-        description: 'Why the last delivery to this member failed for a member-level reason',
-      }),
+  }),
+});
+const GoogleChatBindingRef = builder.objectRef<UserRow>('GoogleChatBinding').implement({
+  authScopes: (u) => memberRow(u.id),
+  fields: (t) => ({
+    configured: t.boolean({ resolve: (u) => u.googleChatWebhook != null }),
+    space: t.exposeString('googleChatSpace', { nullable: true }),
+    problem: t.exposeString('googleChatError', {
+      nullable: true,
+      description: 'Why the last delivery to this webhook failed (e.g. the webhook was deleted)',
     }),
-  });
-const GoogleChatBindingRef = builder
-  .objectRef<{ configured: boolean; space: string | null; problem: string | null }>(
-    'GoogleChatBinding',
-  )
-  .implement({
-    fields: (t) => ({
-      configured: t.exposeBoolean('configured'),
-      space: t.exposeString('space', { nullable: true }),
-      problem: t.exposeString('problem', {
-        nullable: true,
-        description: 'Why the last delivery to this webhook failed (e.g. the webhook was deleted)',
-      }),
-    }),
-  });
+  }),
+});
 const LineBindingRef = builder.objectRef<UserRow>('LineBinding').implement({
+  authScopes: (u) => memberRow(u.id),
   fields: (t) => ({
     status: t.field({
       type: LineLinkStatusEnum,
@@ -93,27 +91,18 @@ const LineBindingRef = builder.objectRef<UserRow>('LineBinding').implement({
 });
 
 const BindingsRef = builder.objectRef<UserRow>('Bindings').implement({
+  authScopes: (u) => memberRow(u.id),
   fields: (t) => ({
-    lineWorks: t.field({
-      type: LineWorksBindingRef,
-      resolve: (u) => ({
-        userId: u.lineWorksUserId ?? u.userId,
-        overridden: u.lineWorksUserId != null,
-      }),
-    }),
+    lineWorks: t.field({ type: LineWorksBindingRef, resolve: (u) => u }),
     slack: t.field({
       type: SlackBindingRef,
       nullable: true,
-      resolve: (u) =>
-        u.slackMemberId ? { memberId: u.slackMemberId, problem: u.slackError } : null,
+      resolve: (u) => (u.slackMemberId ? u : null),
     }),
     googleChat: t.field({
       type: GoogleChatBindingRef,
       nullable: true,
-      resolve: (u) =>
-        u.googleChatWebhook
-          ? { configured: true, space: u.googleChatSpace, problem: u.googleChatError }
-          : null,
+      resolve: (u) => (u.googleChatWebhook ? u : null),
     }),
     line: t.field({ type: LineBindingRef, resolve: (u) => u }),
   }),
@@ -121,6 +110,7 @@ const BindingsRef = builder.objectRef<UserRow>('Bindings').implement({
 
 export const UserRef = builder.objectRef<UserRow>('User').implement({
   interfaces: [NodeRef],
+  authScopes: (u) => memberRow(u.id),
   isTypeOf: (v) => typeof v === 'object' && v !== null && 'lineStatus' in v,
   fields: (t) => ({
     id: t.id({ resolve: (u) => toGlobalId('User', u.id) }),
@@ -135,20 +125,26 @@ export const UserRef = builder.objectRef<UserRow>('User').implement({
 const UserConnectionRef = connectionType('User', UserRef);
 
 builder.queryField('me', (t) =>
-  t.field({
+  t.authField({
     type: UserRef,
     description: 'User, admin: the caller as a member (created on first use).',
-    resolve: (_r, _a, ctx) => ensureSelf(ctx.db, requireRole(ctx, 'user', 'admin')),
+    authScopes: { user: true, admin: true },
+    resolve: async (_r, _a, ctx) => {
+      const self = await ensureSelf(ctx.db, ctx.principal);
+      ctx.loaders.userByUserId.clear(self.userId).prime(self.userId, self);
+      return self;
+    },
   }),
 );
 
 builder.queryField('users', (t) =>
-  t.field({
+  t.authField({
     type: UserConnectionRef,
     description: 'Admin. Members ordered by user id; `search` matches id, name or email.',
     args: { first: t.arg.int(), after: t.arg.string(), search: t.arg.string() },
+    authScopes: { admin: true },
     resolve: async (_r, args, ctx) => {
-      const admin = requireRole(ctx, 'admin');
+      const admin = ctx.principal;
       const after = decodeCursor(args.after, ['userId']);
       const page = await listUsers(ctx.db, admin.tenantId, {
         first: pageSize(args.first),
@@ -191,6 +187,7 @@ const UsersSchema = z
 const UpsertUsersPayload = builder
   .objectRef<{ users: UserRow[]; errors: UserError[] }>('UpsertUsersPayload')
   .implement({
+    authScopes: { signedIn: true },
     fields: (t) => ({
       users: t.field({ type: [UserRef], resolve: (p) => p.users }),
       errors: t.field({ type: [UserErrorRef], resolve: (p) => p.errors }),
@@ -198,12 +195,13 @@ const UpsertUsersPayload = builder
   });
 
 builder.mutationField('upsertUsers', (t) =>
-  t.field({
+  t.authField({
     type: UpsertUsersPayload,
     description: 'Service, admin: directory sync. Omitted fields stay; "" clears.',
     args: { users: t.arg({ type: [UserInputRef], required: true }) },
+    authScopes: { service: true, admin: true },
     resolve: (_r, args, ctx) => {
-      const caller = requireRole(ctx, 'service', 'admin');
+      const caller = ctx.principal;
       return withUserErrors(
         async () => {
           const input = await validate(UsersSchema, args.users, ['users']);
@@ -230,6 +228,7 @@ const BindingsSchema = z.object({
 const UpdateMyBindingsPayload = builder
   .objectRef<{ user: UserRow | null; errors: UserError[] }>('UpdateMyBindingsPayload')
   .implement({
+    authScopes: { signedIn: true },
     fields: (t) => ({
       user: t.field({ type: UserRef, nullable: true, resolve: (p) => p.user }),
       errors: t.field({ type: [UserErrorRef], resolve: (p) => p.errors }),
@@ -237,12 +236,13 @@ const UpdateMyBindingsPayload = builder
   });
 
 builder.mutationField('updateMyBindings', (t) =>
-  t.field({
+  t.authField({
     type: UpdateMyBindingsPayload,
     description: "User, admin (own): the caller's Slack member ID and Google Chat webhook.",
     args: { input: t.arg({ type: UpdateMyBindingsInput, required: true }) },
+    authScopes: { user: true, admin: true },
     resolve: (_r, args, ctx) => {
-      const caller = requireRole(ctx, 'user', 'admin');
+      const caller = ctx.principal;
       return withUserErrors(
         async () => {
           const input = await validate(BindingsSchema, args.input, ['input']);

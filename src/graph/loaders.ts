@@ -1,0 +1,111 @@
+/**
+ * Per-request dataloaders: every nested field that reads D1 (Delivery.event, Delivery.user,
+ * WorkflowEvent.summary and .deliveries, the caller's own row) collects the keys asked for in
+ * one turn of the event loop and reads them in one statement.
+ */
+import DataLoader from 'dataloader';
+import type { Db } from '../db/client.ts';
+import {
+  deliveriesByEvent,
+  type EventDeliveriesPage,
+  eventsByIds,
+  type Summary,
+  summariesByEvent,
+  usersByRowIds,
+  usersByUserIds,
+} from '../domain/batched-reads.ts';
+import type { EventRow } from '../domain/deliveries.ts';
+import type { UserRow } from '../domain/users.ts';
+
+export interface EventDeliveriesKey {
+  eventId: string;
+  first: number;
+  afterId: string | null;
+  /** Only this member's deliveries (a `user` reading), or all. */
+  userRowId: string | null;
+}
+
+export interface Loaders {
+  event: DataLoader<string, EventRow | null>;
+  userByRowId: DataLoader<string, UserRow | null>;
+  userByUserId: DataLoader<string, UserRow | null>;
+  summary: DataLoader<{ eventId: string; userRowId: string | null }, Summary, string>;
+  eventDeliveries: DataLoader<EventDeliveriesKey, EventDeliveriesPage, string>;
+}
+
+/**
+ * Waits for every resolver of this turn (a whole page of parents, whose scope checks resolve
+ * at different microtask depths) before reading: one macrotask, not one microtask.
+ */
+const batchScheduleFn = (run: () => void) => setTimeout(run, 0);
+
+/** Keys grouped by everything but the event id, so each group is one statement. */
+function groupBy<K, G>(keys: readonly K[], groupOf: (k: K) => G, id: (g: G) => string) {
+  const groups = new Map<string, { group: G; keys: K[] }>();
+  for (const k of keys) {
+    const group = groupOf(k);
+    const entry = groups.get(id(group)) ?? { group, keys: [] };
+    entry.keys.push(k);
+    groups.set(id(group), entry);
+  }
+  return [...groups.values()];
+}
+
+const pageKey = (k: EventDeliveriesKey) =>
+  JSON.stringify([k.eventId, k.first, k.afterId, k.userRowId]);
+
+/** Loaders over the caller's tenant only (an empty tenant id matches no row). */
+export function createLoaders(db: Db, tenantId: string): Loaders {
+  const byKey = <V>(read: (ids: readonly string[]) => Promise<Map<string, V>>) =>
+    new DataLoader<string, V | null>(
+      async (ids) => {
+        const found = await read(ids);
+        return ids.map((id) => found.get(id) ?? null);
+      },
+      { batchScheduleFn, maxBatchSize: 500 },
+    );
+  return {
+    event: byKey((ids) => eventsByIds(db, tenantId, ids)),
+    userByRowId: byKey((ids) => usersByRowIds(db, tenantId, ids)),
+    userByUserId: byKey((ids) => usersByUserIds(db, tenantId, ids)),
+    summary: new DataLoader(
+      async (keys) => {
+        const out = new Map<string, Summary>();
+        for (const { group, keys: ks } of groupBy(keys, (k) => k.userRowId, String)) {
+          const ids = ks.map((k) => k.eventId);
+          for (const [id, s] of await summariesByEvent(db, tenantId, ids, group)) {
+            out.set(`${id}|${group}`, s);
+          }
+        }
+        return keys.map((k) => out.get(`${k.eventId}|${k.userRowId}`) as Summary);
+      },
+      { batchScheduleFn, maxBatchSize: 500, cacheKeyFn: (k) => `${k.eventId}|${k.userRowId}` },
+    ),
+    eventDeliveries: new DataLoader(
+      async (keys) => {
+        const out = new Map<string, EventDeliveriesPage>();
+        const groups = groupBy(
+          keys,
+          (k) => ({ first: k.first, afterId: k.afterId, userRowId: k.userRowId }),
+          (g) => JSON.stringify(g),
+        );
+        for (const { group, keys: ks } of groups) {
+          const ids = ks.map((k) => k.eventId);
+          for (const [eventId, page] of await deliveriesByEvent(db, tenantId, ids, group)) {
+            out.set(pageKey({ ...group, eventId }), page);
+          }
+        }
+        return keys.map((k) => out.get(pageKey(k)) as EventDeliveriesPage);
+      },
+      { batchScheduleFn, maxBatchSize: 500, cacheKeyFn: pageKey },
+    ),
+  };
+}
+
+/** Drops every cached read but the caller's own row (kept: it decides what they may see). */
+export function forgetReads(loaders: Loaders) {
+  loaders.event.clearAll();
+  loaders.userByRowId.clearAll();
+  loaders.summary.clearAll();
+  loaders.eventDeliveries.clearAll();
+}
