@@ -276,3 +276,36 @@ describe('tenant isolation', () => {
     expect(aliceNode.data?.node).toBeNull();
   });
 });
+
+describe('users(search:)', () => {
+  it('matches _ % and \\ literally, and refuses a search longer than D1 allows', async () => {
+    const { admin, service } = await tokens(tenantId('search'));
+    const ids = ['a_b', 'axb', 'a%b', 'a%%b', 'a\\b', 'ab'];
+    const up = await gql(
+      'mutation ($u: [UserInput!]!) { upsertUsers(users: $u) { errors { code } } }',
+      { u: ids.map((userId) => ({ userId })) },
+      service,
+    );
+    expect(up.data?.upsertUsers.errors).toEqual([]);
+    const SEARCH =
+      'query ($s: String) { users(first: 50, search: $s) { edges { node { userId } } } }';
+    const found = async (s: string) =>
+      ((await gql(SEARCH, { s }, admin)).data?.users.edges ?? []).map((e: any) => e.node.userId);
+    expect(await found('a_b')).toEqual(['a_b']);
+    expect(await found('_')).toEqual(['a_b']);
+    expect(await found('a%b')).toEqual(['a%b']);
+    expect(await found('%')).toEqual(['a%%b', 'a%b']);
+    expect(await found('a\\b')).toEqual(['a\\b']);
+    expect(await found('\\')).toEqual(['a\\b']);
+    expect(await found('x'.repeat(48))).toEqual([]);
+    for (const s of ['x'.repeat(49), '佐'.repeat(17), '_'.repeat(25)]) {
+      const r = await gql(SEARCH, { s }, admin);
+      expect(r.data).toBeNull();
+      expect(r.errors?.[0]?.extensions).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        errors: [{ code: 'INVALID', field: ['search'] }],
+      });
+      expect(r.errors?.[0]?.message).toMatch(/at most 48 bytes/);
+    }
+  });
+});

@@ -1,5 +1,5 @@
 /** The member directory (synced from WORKPLACE) and each member's channel bindings (マイ情報). */
-import { and, asc, count, eq, gt, like, or, type SQL } from 'drizzle-orm';
+import { type AnyColumn, and, asc, count, eq, gt, or, type SQL, sql } from 'drizzle-orm';
 import { parseGoogleChatWebhook } from '../adapters/google-chat/index.ts';
 import type { Locale } from '../adapters/types.ts';
 import { type Db, inJson } from '../db/client.ts';
@@ -116,6 +116,33 @@ function escapeLike(s: string): string {
   return s.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
+/** D1 refuses a LIKE pattern longer than 50 bytes. */
+const MAX_LIKE_PATTERN_BYTES = 50;
+
+/** `column LIKE pattern` where `\` escapes `%`, `_` and itself (SQLite has no default escape). */
+function likeEscaped(column: AnyColumn, pattern: string): SQL {
+  return sql`${column} like ${pattern} escape '\\'`;
+}
+
+/**
+ * The LIKE pattern matching `search` anywhere; a search whose pattern D1 would refuse is an
+ * InputError on `search` rather than a failed statement.
+ */
+export function searchPattern(search: string): string {
+  const pattern = `%${escapeLike(search)}%`;
+  const bytes = new TextEncoder().encode(pattern).length;
+  if (bytes > MAX_LIKE_PATTERN_BYTES) {
+    throw new InputError([
+      {
+        code: 'INVALID',
+        message: `search is too long: at most ${MAX_LIKE_PATTERN_BYTES - 2} bytes (a Japanese character is 3, each % _ \\ counts twice)`,
+        field: ['search'],
+      },
+    ]);
+  }
+  return pattern;
+}
+
 /** Members ordered by user id, optionally matching `search` in id, name or email. */
 export async function listUsers(
   db: Db,
@@ -124,11 +151,11 @@ export async function listUsers(
 ) {
   const filters: SQL[] = [eq(users.tenantId, tenantId)];
   if (opts.search) {
-    const pattern = `%${escapeLike(opts.search)}%`;
+    const pattern = searchPattern(opts.search);
     const m = or(
-      like(users.userId, pattern),
-      like(users.displayName, pattern),
-      like(users.email, pattern),
+      likeEscaped(users.userId, pattern),
+      likeEscaped(users.displayName, pattern),
+      likeEscaped(users.email, pattern),
     );
     if (m) filters.push(m);
   }
