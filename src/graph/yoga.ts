@@ -10,7 +10,7 @@ import {
   useErrorHandler,
   type YogaInitialContext,
 } from 'graphql-yoga';
-import { openDb } from '../db/client.ts';
+import { countingD1, type D1Usage, openDb } from '../db/client.ts';
 import { AuthError, authenticate, type Principal } from '../domain/auth.ts';
 import type { DeliveryUpdate, Outbox } from '../domain/deliveries.ts';
 import { ForbiddenError, InputError } from '../domain/errors.ts';
@@ -18,6 +18,7 @@ import type { LineAuthStore } from '../domain/line-login.ts';
 import type { Logger } from '../domain/log.ts';
 import type { TokenSource } from '../domain/tokens.ts';
 import type { Context } from './context.ts';
+import { MAX_COST, operationCost, tooCostly } from './cost.ts';
 import { createLoaders } from './loaders.ts';
 import { schema } from './schema/index.ts';
 
@@ -42,6 +43,9 @@ export type HubPubSub = PubSub<{ delivery: [DeliveryUpdate] }>;
 export const MAX_DEPTH = 10;
 export const MAX_TOKENS = 20_000;
 
+/** Each request's D1 count, read back when the response goes out. */
+const d1Usage = new WeakMap<Request, D1Usage>();
+
 async function makeContext(init: YogaInitialContext & ServerContext): Promise<Context> {
   const { env, requestId, log, request, outbox, lineAuth, tokens, pubsub } = init;
   let principal: Context['principal'] = init.principal ?? null;
@@ -54,7 +58,9 @@ async function makeContext(init: YogaInitialContext & ServerContext): Promise<Co
       authError = err.message;
     }
   }
-  const db = openDb(env.DB);
+  const usage: D1Usage = { statements: 0, roundTrips: 0 };
+  d1Usage.set(request, usage);
+  const db = openDb(countingD1(env.DB, usage));
   return {
     env,
     db,
@@ -101,6 +107,44 @@ const tokenLimit: Plugin = {
   },
 };
 
+/**
+ * Every response says how many D1 statements it took (`Server-Timing: d1;desc="…"`), and the
+ * request log line records it: D1 allows 1,000 per invocation.
+ */
+const d1Reporting: Plugin = {
+  onResponse({ request, response, serverContext }) {
+    const usage = d1Usage.get(request);
+    if (!usage) return;
+    response.headers.append(
+      'server-timing',
+      `d1;desc="${usage.statements} statements in ${usage.roundTrips} round trips"`,
+    );
+    (serverContext as Partial<ServerContext> | undefined)?.log?.info('graphql d1', { ...usage });
+  },
+};
+
+/** Refuses an operation over MAX_COST before any resolver runs (cost.ts). */
+const costLimit: Plugin = {
+  onExecute({ args, setResultAndStopExecution }) {
+    const cost = operationCost(
+      args.schema,
+      args.document,
+      args.operationName,
+      args.variableValues as Record<string, unknown> | null | undefined,
+    );
+    if (cost > MAX_COST) setResultAndStopExecution({ errors: [tooCostly(cost)] });
+  },
+  onSubscribe({ args, setResultAndStopExecution }) {
+    const cost = operationCost(
+      args.schema,
+      args.document,
+      args.operationName,
+      args.variableValues as Record<string, unknown> | null | undefined,
+    );
+    if (cost > MAX_COST) setResultAndStopExecution({ errors: [tooCostly(cost)] });
+  },
+};
+
 export const yoga = createYoga<ServerContext, Context>({
   schema,
   graphqlEndpoint: '/graphql',
@@ -135,6 +179,8 @@ query {
     invalidJsonParams,
     maxDepthPlugin({ n: MAX_DEPTH }),
     tokenLimit,
+    costLimit,
+    d1Reporting,
     // Unexpected errors are masked by yoga; the log line carries the request id to find them.
     useErrorHandler(({ errors, context, phase }) => {
       if (phase !== 'execution') return;

@@ -7,6 +7,7 @@ import {
   DEFAULT_TIME_ZONE,
   getAbsenceByRowId,
   listAbsences,
+  MAX_ABSENCES_LISTED,
   upsertAbsence,
 } from '../../domain/calendar-sync.ts';
 import type { UserError } from '../../domain/errors.ts';
@@ -65,6 +66,7 @@ builder.queryField('absences', (t) =>
       'Admin, service: any member (or all); user: their own. Absences overlapping [from, to].',
     args: { userId: t.arg.string(), from: t.arg({ type: 'Date' }), to: t.arg({ type: 'Date' }) },
     authScopes: { admin: true, service: true, user: true },
+    extensions: { maxItems: MAX_ABSENCES_LISTED },
     resolve: async (_r, args, ctx) => {
       const p = ctx.principal;
       let userId = args.userId ?? null;

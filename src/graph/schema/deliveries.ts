@@ -16,7 +16,13 @@ import {
 } from '../../domain/deliveries.ts';
 import { InputError, type UserError } from '../../domain/errors.ts';
 import { fromGlobalId, newId, toGlobalId } from '../../domain/ids.ts';
-import { decodeCursor, encodeCursor, nestedPageSize, pageSize } from '../../domain/pagination.ts';
+import {
+  decodeCursor,
+  encodeCursor,
+  MAX_NESTED_PAGE,
+  nestedPageSize,
+  pageSize,
+} from '../../domain/pagination.ts';
 import { ensureSelf } from '../../domain/users.ts';
 import { builder, memberRow } from '../builder.ts';
 import { type Context, readerRowId } from '../context.ts';
@@ -79,6 +85,7 @@ WorkflowEventRef.implement({
       type: DeliveryConnectionRef,
       description: 'In creation order, `first` at most 20; a user sees their own only',
       args: { first: t.arg.int(), after: t.arg.string() },
+      extensions: { maxPage: MAX_NESTED_PAGE },
       resolve: async (e, args, ctx) => {
         const after = decodeCursor(args.after, ['id']);
         const page = await ctx.loaders.eventDeliveries.load({

@@ -1,6 +1,12 @@
 /** 通知管理: the notification type × channel matrix. */
 import type { UserError } from '../../domain/errors.ts';
-import { listRules, type NotificationRule, setRules } from '../../domain/rules.ts';
+import {
+  CHANNELS,
+  listRules,
+  NOTIFICATION_TYPES,
+  type NotificationRule,
+  setRules,
+} from '../../domain/rules.ts';
 import { builder } from '../builder.ts';
 import { withUserErrors } from '../validate.ts';
 import { ChannelEnum, NotificationTypeEnum, UserErrorRef } from './common.ts';
@@ -37,6 +43,7 @@ builder.queryField('notificationRules', (t) =>
     type: [RuleRef],
     description: 'Admin. The whole type × channel matrix; all off until an admin turns one on.',
     authScopes: { admin: true },
+    extensions: { maxItems: NOTIFICATION_TYPES.length * CHANNELS.length },
     resolve: (_r, _a, ctx) => listRules(ctx.db, ctx.principal.tenantId),
   }),
 );

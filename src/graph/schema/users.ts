@@ -189,7 +189,11 @@ const UpsertUsersPayload = builder
   .implement({
     authScopes: { signedIn: true },
     fields: (t) => ({
-      users: t.field({ type: [UserRef], resolve: (p) => p.users }),
+      users: t.field({
+        type: [UserRef],
+        extensions: { maxItems: MAX_USERS_PER_UPSERT },
+        resolve: (p) => p.users,
+      }),
       errors: t.field({ type: [UserErrorRef], resolve: (p) => p.errors }),
     }),
   });
