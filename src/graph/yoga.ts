@@ -123,24 +123,33 @@ const d1Reporting: Plugin = {
   },
 };
 
+function costOf(args: {
+  schema: Parameters<typeof operationCost>[0];
+  document: Parameters<typeof operationCost>[1];
+  operationName?: string | null;
+  variableValues?: unknown;
+}): number {
+  try {
+    return operationCost(
+      args.schema,
+      args.document,
+      args.operationName,
+      args.variableValues as Record<string, unknown> | null | undefined,
+    );
+  } catch {
+    // Inputs the cost cannot read (bad variables) fail in execution with a proper error.
+    return 0;
+  }
+}
+
 /** Refuses an operation over MAX_COST before any resolver runs (cost.ts). */
 const costLimit: Plugin = {
   onExecute({ args, setResultAndStopExecution }) {
-    const cost = operationCost(
-      args.schema,
-      args.document,
-      args.operationName,
-      args.variableValues as Record<string, unknown> | null | undefined,
-    );
+    const cost = costOf(args);
     if (cost > MAX_COST) setResultAndStopExecution({ errors: [tooCostly(cost)] });
   },
   onSubscribe({ args, setResultAndStopExecution }) {
-    const cost = operationCost(
-      args.schema,
-      args.document,
-      args.operationName,
-      args.variableValues as Record<string, unknown> | null | undefined,
-    );
+    const cost = costOf(args);
     if (cost > MAX_COST) setResultAndStopExecution({ errors: [tooCostly(cost)] });
   },
 };
