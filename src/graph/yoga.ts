@@ -11,7 +11,7 @@ import {
   useErrorHandler,
   type YogaInitialContext,
 } from 'graphql-yoga';
-import { openDb } from '../db/client.ts';
+import { noTenantDb, tenantDb } from '../db/shards.ts';
 import { AuthError, authenticate, type Principal } from '../domain/auth.ts';
 import type { DeliveryUpdate, Outbox } from '../domain/deliveries.ts';
 import { ForbiddenError, InputError } from '../domain/errors.ts';
@@ -56,7 +56,7 @@ async function makeContext(init: YogaInitialContext & ServerContext): Promise<Co
   }
   return {
     env,
-    db: openDb(env.DB),
+    db: principal ? await tenantDb(env, principal.tenantId) : noTenantDb(),
     principal,
     authError,
     requestId,
