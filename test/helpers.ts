@@ -137,7 +137,9 @@ async function dumpShard(d1: D1Database, tenants?: string[]): Promise<string> {
       const cols = await d1.prepare(`select name from pragma_table_info('${name}')`).all<{
         name: string;
       }>();
-      if (!cols.results.some((c) => c.name === 'tenant_id')) continue;
+      // The directory is where a tenant lives, not its data: a verified token places it.
+      if (name === 'tenant_directory' || !cols.results.some((c) => c.name === 'tenant_id'))
+        continue;
     }
     const rows = tenants
       ? await d1
