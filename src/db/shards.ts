@@ -36,7 +36,7 @@ export function allShards(env: Env): Db[] {
  * Where a new tenant goes: FNV-1a of its id over the shards bound when it is first seen. The
  * directory keeps that answer, so adding a shard later never moves an existing tenant.
  */
-export function placementOf(tenantId: string, shardCount = SHARD_COUNT): number {
+export function placementOf(tenantId: string, shardCount: number = SHARD_COUNT): number {
   let hash = 0x811c9dc5;
   for (const byte of new TextEncoder().encode(tenantId)) {
     hash = Math.imul(hash ^ byte, 0x01000193) >>> 0;
