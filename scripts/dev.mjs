@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 /**
  * `npm start`: a local Renkei with a demo tenant. Writes .dev.vars with generated secrets if
- * absent, applies the local D1 migrations, starts the DEMO provider fakes (test/fakes, on
- * 127.0.0.1 — no message leaves this machine) unless --real-providers is given, runs
- * `wrangler dev` on :8787 pointed at them, seeds tenant "demo" and prints tokens.
+ * absent, applies the local D1 migrations to every shard, starts the DEMO provider fakes
+ * (test/fakes, on 127.0.0.1 — no message leaves this machine) unless --real-providers is given,
+ * runs `wrangler dev` on :8787 pointed at them, seeds tenant "demo" and prints tokens.
  */
 import { graphqlClient, mintToken } from './local-client.mjs';
 import { startStack } from './local-stack.mjs';

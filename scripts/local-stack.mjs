@@ -4,7 +4,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { readDevVars } from './local-client.mjs';
 
@@ -72,22 +72,36 @@ export function spawnWrangler(args, { quiet = false, capture = false } = {}) {
 }
 
 /**
- * Applies the D1 migrations to the state in `persistTo`, then starts `wrangler dev` on
- * 127.0.0.1:`port` with `vars` as --var pairs and waits until /healthz answers.
+ * The `database_name` of every `[[d1_databases]]` in wrangler.toml: the tenant shards, which all
+ * get the same migrations (docs/sharding.md).
+ */
+export function d1Databases(config = readFileSync('wrangler.toml', 'utf8')) {
+  return config
+    .split(/^(?=\[)/m)
+    .filter((section) => section.startsWith('[[d1_databases]]'))
+    .map((section) => /^database_name\s*=\s*"([^"]+)"/m.exec(section)?.[1])
+    .filter(Boolean);
+}
+
+/**
+ * Applies the D1 migrations to every shard's state in `persistTo`, then starts `wrangler dev`
+ * on 127.0.0.1:`port` with `vars` as --var pairs and waits until /healthz answers.
  */
 export async function startWorker({ port, persistTo, vars = {}, quiet = false, capture = false }) {
   const persist = persistTo ? ['--persist-to', persistTo] : [];
-  const migrate = spawnSync(
-    'npx',
-    ['wrangler', 'd1', 'migrations', 'apply', 'renkei', '--local', ...persist],
-    {
-      stdio: quiet || capture ? 'pipe' : 'inherit',
-      env: { ...process.env, CI: 'true' },
-      encoding: 'utf8',
-    },
-  );
-  if (migrate.status !== 0) {
-    throw new Error(`applying D1 migrations failed\n${migrate.stderr ?? ''}`);
+  for (const database of d1Databases()) {
+    const migrate = spawnSync(
+      'npx',
+      ['wrangler', 'd1', 'migrations', 'apply', database, '--local', ...persist],
+      {
+        stdio: quiet || capture ? 'pipe' : 'inherit',
+        env: { ...process.env, CI: 'true' },
+        encoding: 'utf8',
+      },
+    );
+    if (migrate.status !== 0) {
+      throw new Error(`applying D1 migrations to ${database} failed\n${migrate.stderr ?? ''}`);
+    }
   }
   const dev = spawnWrangler(
     [

@@ -1,4 +1,5 @@
 import { applyD1Migrations } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
+import { shardBindings } from '../src/db/shards.ts';
 
-await applyD1Migrations(env.DB, env.TEST_MIGRATIONS);
+for (const d1 of shardBindings(env)) await applyD1Migrations(d1, env.TEST_MIGRATIONS);

@@ -83,10 +83,10 @@ describe('authentication', () => {
 });
 
 describe('http surface', () => {
-  it('serves /healthz', async () => {
+  it('serves /healthz, having asked every shard', async () => {
     const res = await exports.default.fetch('https://renkei.test/healthz');
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ ok: true, service: 'renkei' });
+    expect(await res.json()).toEqual({ ok: true, service: 'renkei', shards: 2 });
   });
 
   it('serves GraphiQL on GET /graphql', async () => {

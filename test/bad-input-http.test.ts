@@ -6,7 +6,7 @@ import { runInDurableObject } from 'cloudflare:test';
 import { env, exports } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { signLineBody } from '../src/adapters/line/index.ts';
-import { dumpDatabase, fake, gql, tenantId, token, tokens } from './helpers.ts';
+import { dumpDatabase, fake, gql, tenantD1, tenantId, token, tokens } from './helpers.ts';
 
 const SQL = ["'; drop table users; --", '1 OR 1=1', '" union select * from integrations --'];
 const SCRIPT = [
@@ -85,9 +85,10 @@ async function lineTenant(): Promise<LineTenant> {
     service,
   );
   expect(upserted.data?.upsertUsers.errors).toEqual([]);
-  await env.DB.prepare(
-    "update users set line_user_id = ?1, line_status = 'PENDING_FRIEND' where tenant_id = ?2 and user_id = ?3",
-  )
+  await (await tenantD1(s.tenant))
+    .prepare(
+      "update users set line_user_id = ?1, line_status = 'PENDING_FRIEND' where tenant_id = ?2 and user_id = ?3",
+    )
     .bind(s.lineUserId, s.tenant, s.member)
     .run();
   return s;

@@ -1,8 +1,8 @@
 // Integration: a corpus of malformed requests against /graphql. Each must get a clear error
 // (never a 5xx) and store nothing for the tenant.
-import { env, exports } from 'cloudflare:workers';
+import { exports } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { tenantId, token } from './helpers.ts';
+import { tenantD1, tenantId, token } from './helpers.ts';
 
 interface Case {
   name: string;
@@ -289,11 +289,12 @@ describe('bad-input corpus', () => {
       else if (/Unexpected error/.test(text)) problems.push(`${c.name}: masked internal error`);
     }
     expect(problems).toEqual([]);
-    const stored = await env.DB.prepare(
-      `select (select count(*) from integrations where tenant_id = ?1) + (select count(*) from users where tenant_id = ?1)
+    const stored = await (await tenantD1(t))
+      .prepare(
+        `select (select count(*) from integrations where tenant_id = ?1) + (select count(*) from users where tenant_id = ?1)
         + (select count(*) from workflow_events where tenant_id = ?1) + (select count(*) from deliveries where tenant_id = ?1)
         + (select count(*) from notification_rules where tenant_id = ?1) + (select count(*) from audit_log where tenant_id = ?1) as n`,
-    )
+      )
       .bind(t)
       .first<{ n: number }>();
     expect(stored?.n).toBe(0);

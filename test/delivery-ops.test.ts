@@ -4,7 +4,7 @@ import { createScheduledController } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import worker from '../src/workers/index.ts';
-import { fake, gql, token } from './helpers.ts';
+import { fake, gql, tenantD1, token } from './helpers.ts';
 import { byUser, EVENT, emit, setup, waitFor } from './pipeline.ts';
 
 const TEST = `mutation ($channel: Channel!, $userId: String) {
@@ -79,20 +79,26 @@ describe('sweeper', () => {
     await waitFor(s, out.event.id, (e) => e.summary.sent === 1);
     // As if the worker died between the D1 commit and the queue send.
     const old = new Date(Date.now() - 3_600_000).toISOString();
-    await env.DB.prepare(
-      "update deliveries set status = 'QUEUED', sent_at = null, due_at = ? where tenant_id = ?",
-    )
+    const d1 = await tenantD1(s.tenant);
+    await d1
+      .prepare(
+        "update deliveries set status = 'QUEUED', sent_at = null, due_at = ? where tenant_id = ?",
+      )
       .bind(old, s.tenant)
       .run();
     // An event and delivery past the retention period.
     const ancient = new Date(Date.now() - 100 * 86_400_000).toISOString();
-    await env.DB.batch([
-      env.DB.prepare(
-        "insert into workflow_events (id, tenant_id, idempotency_key, type, document_id, title, url, created_at) values ('e0000000000000000000000000000001', ?, 'old', 'APPROVED', 'd', 't', 'https://w.example', ?)",
-      ).bind(s.tenant, ancient),
-      env.DB.prepare(
-        "insert into deliveries (id, tenant_id, event_id, user_row_id, channel, status, created_at, updated_at, due_at) values ('d0000000000000000000000000000001', ?, 'e0000000000000000000000000000001', 'x', 'SLACK', 'SENT', ?, ?, ?)",
-      ).bind(s.tenant, ancient, ancient, ancient),
+    await d1.batch([
+      d1
+        .prepare(
+          "insert into workflow_events (id, tenant_id, idempotency_key, type, document_id, title, url, created_at) values ('e0000000000000000000000000000001', ?, 'old', 'APPROVED', 'd', 't', 'https://w.example', ?)",
+        )
+        .bind(s.tenant, ancient),
+      d1
+        .prepare(
+          "insert into deliveries (id, tenant_id, event_id, user_row_id, channel, status, created_at, updated_at, due_at) values ('d0000000000000000000000000000001', ?, 'e0000000000000000000000000000001', 'x', 'SLACK', 'SENT', ?, ?, ?)",
+        )
+        .bind(s.tenant, ancient, ancient, ancient),
     ]);
     await worker.scheduled(createScheduledController({ cron: '*/5 * * * *' }), env);
     const e = await waitFor(
@@ -104,9 +110,11 @@ describe('sweeper', () => {
       status: 'SENT',
       attempts: 2,
     });
-    const gone = await env.DB.prepare(
-      "select (select count(*) from workflow_events where id = 'e0000000000000000000000000000001') + (select count(*) from deliveries where id = 'd0000000000000000000000000000001') as n",
-    ).first<{ n: number }>();
+    const gone = await d1
+      .prepare(
+        "select (select count(*) from workflow_events where id = 'e0000000000000000000000000000001') + (select count(*) from deliveries where id = 'd0000000000000000000000000000001') as n",
+      )
+      .first<{ n: number }>();
     expect(gone?.n).toBe(0);
   });
 });

@@ -4,7 +4,7 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from 'clou
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import worker from '../src/workers/index.ts';
-import { fake, gql, token } from './helpers.ts';
+import { fake, gql, tenantD1, token } from './helpers.ts';
 import { byUser, EMIT, emit, setup, waitFor } from './pipeline.ts';
 
 describe('emitWorkflowEvent → queue → consumer', () => {
@@ -248,9 +248,8 @@ describe('emitWorkflowEvent → queue → consumer', () => {
       env.SLACK_API_BASE,
       `/__fake/requests?path=chat.postMessage&contains=${s.slackToken}`,
     );
-    const raw = await env.DB.prepare(
-      'select id from deliveries where tenant_id = ? and channel = ?',
-    )
+    const raw = await (await tenantD1(s.tenant))
+      .prepare('select id from deliveries where tenant_id = ? and channel = ?')
       .bind(s.tenant, 'SLACK')
       .first<{ id: string }>();
     const batch = createMessageBatch('renkei-deliveries', [
@@ -301,7 +300,10 @@ describe('emitWorkflowEvent → queue → consumer', () => {
       s.admin,
     );
     const raw = async () =>
-      (await env.DB.prepare('select id, status, reason from deliveries where tenant_id = ?')
+      (await (
+        await tenantD1(s.tenant)
+      )
+        .prepare('select id, status, reason from deliveries where tenant_id = ?')
         .bind(s.tenant)
         .first<{ id: string; status: string; reason: string }>())!;
     await fake(env.SLACK_API_BASE, '/__fake/script', {
@@ -321,9 +323,8 @@ describe('emitWorkflowEvent → queue → consumer', () => {
     await waitFor(s, out.event.id, (x) => x.summary.sent === 1);
 
     // A message the queue gave up on lands in the DLQ consumer.
-    await env.DB.prepare(
-      "update deliveries set status = 'RETRYING', reason = 'Slack: HTTP 503' where id = ?",
-    )
+    await (await tenantD1(s.tenant))
+      .prepare("update deliveries set status = 'RETRYING', reason = 'Slack: HTTP 503' where id = ?")
       .bind(row.id)
       .run();
     const batch = createMessageBatch('renkei-deliveries-dlq', [

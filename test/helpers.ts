@@ -1,6 +1,7 @@
 /** Test helpers: tokens signed like WORKPLACE's, GraphQL through the Worker's own fetch. */
 import { env, exports } from 'cloudflare:workers';
 import { SignJWT } from 'jose';
+import { placementOf, SHARD_COUNT, shardBindings } from '../src/db/shards.ts';
 
 export type Role = 'admin' | 'user' | 'service';
 
@@ -53,9 +54,30 @@ export async function gql<T = Record<string, any>>(
   return { status: res.status, ...body };
 }
 
-/** A fresh tenant id per test so tests never see each other's rows. */
+let nextShard = 1;
+
+/**
+ * A fresh tenant id per test so tests never see each other's rows. Consecutive ids of a test
+ * file are placed on different shards, the first on shard 1 (not the directory's database), so
+ * a query that ignores the shard fails a test.
+ */
 export function tenantId(prefix = 't'): string {
-  return `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
+  const shard = nextShard++ % SHARD_COUNT;
+  for (;;) {
+    const id = `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
+    if (placementOf(id) === shard) return id;
+  }
+}
+
+/** The D1 binding of the shard that holds `tenant`'s rows (read from the directory). */
+export async function tenantD1(tenant: string): Promise<D1Database> {
+  const row = await env.DB.prepare('select shard from tenant_directory where tenant_id = ?')
+    .bind(tenant)
+    .first<{ shard: number }>();
+  if (!row) throw new Error(`tenant ${tenant} is not in the directory`);
+  const d1 = shardBindings(env)[row.shard];
+  if (!d1) throw new Error(`tenant ${tenant} is on unbound shard ${row.shard}`);
+  return d1;
 }
 
 /** A provider request as the fakes record it (`GET /__fake/requests`). */
@@ -92,28 +114,41 @@ export async function tokens(tenant: string) {
 }
 
 /**
- * Every value of every row of every table, to assert no secret was stored in plaintext; with
- * `tenants`, only those tenants' rows (other test files write to the same database meanwhile).
+ * Every value of every row of every table on every shard, to assert no secret was stored in
+ * plaintext; with `tenants`, only those tenants' rows (other test files write meanwhile).
  */
 export async function dumpDatabase(tenants?: string[]): Promise<string> {
-  const tables = await env.DB.prepare(
-    "select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name not like '_cf_%' order by name",
-  ).all<{ name: string }>();
+  let out = '';
+  for (const [shard, d1] of shardBindings(env).entries()) {
+    out += `shard ${shard}:\n${await dumpShard(d1, tenants)}`;
+  }
+  return out;
+}
+
+async function dumpShard(d1: D1Database, tenants?: string[]): Promise<string> {
+  const tables = await d1
+    .prepare(
+      "select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name not like '_cf_%' order by name",
+    )
+    .all<{ name: string }>();
   let out = '';
   for (const { name } of tables.results) {
     if (tenants) {
-      const cols = await env.DB.prepare(`select name from pragma_table_info('${name}')`).all<{
+      const cols = await d1.prepare(`select name from pragma_table_info('${name}')`).all<{
         name: string;
       }>();
-      if (!cols.results.some((c) => c.name === 'tenant_id')) continue;
+      // The directory is where a tenant lives, not its data: a verified token places it.
+      if (name === 'tenant_directory' || !cols.results.some((c) => c.name === 'tenant_id'))
+        continue;
     }
     const rows = tenants
-      ? await env.DB.prepare(
-          `select * from "${name}" where tenant_id in (select value from json_each(?)) order by rowid`,
-        )
+      ? await d1
+          .prepare(
+            `select * from "${name}" where tenant_id in (select value from json_each(?)) order by rowid`,
+          )
           .bind(JSON.stringify(tenants))
           .all()
-      : await env.DB.prepare(`select * from "${name}"`).all();
+      : await d1.prepare(`select * from "${name}"`).all();
     out += `${name}:${JSON.stringify(rows.results)}\n`;
   }
   return out;

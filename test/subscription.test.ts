@@ -2,7 +2,7 @@
 import { exports } from 'cloudflare:workers';
 import { createClient } from 'graphql-sse';
 import { describe, expect, it } from 'vitest';
-import { token } from './helpers.ts';
+import { tenantD1, token } from './helpers.ts';
 import { emit, setup, waitFor } from './pipeline.ts';
 
 const SUB = `subscription ($eventId: ID, $userId: String) {
@@ -102,9 +102,10 @@ describe('deliveryUpdated', () => {
     // The event filter never passes the second event's deliveries (m0 only, after the first).
     const { fromGlobalId } = await import('../src/domain/ids.ts');
     const ids = byEvent.received.map((r) => r.data.deliveryUpdated.id);
-    const { env } = await import('cloudflare:workers');
+    const d1 = await tenantD1(s.tenant);
     for (const id of ids) {
-      const row = await env.DB.prepare('select event_id from deliveries where id = ?')
+      const row = await d1
+        .prepare('select event_id from deliveries where id = ?')
         .bind(fromGlobalId(id)?.rowId)
         .first<{ event_id: string }>();
       expect(row?.event_id).toBe(fromGlobalId(first.event.id)?.rowId);

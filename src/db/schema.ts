@@ -181,3 +181,13 @@ export const absences = sqliteTable(
     index('absences_status_due').on(t.syncStatus, t.dueAt),
   ],
 );
+
+/**
+ * The tenant directory: which shard holds a tenant's rows (src/db/shards.ts). Every shard has
+ * the table (one migration list for all); only shard 0's copy is read and written.
+ */
+export const tenantDirectory = sqliteTable('tenant_directory', {
+  tenantId: text('tenant_id').primaryKey(),
+  shard: integer('shard').notNull(),
+  createdAt: text('created_at').notNull().default(now),
+});

@@ -11,6 +11,7 @@ import {
   type YogaInitialContext,
 } from 'graphql-yoga';
 import { countingD1, type D1Usage, openDb } from '../db/client.ts';
+import { noTenantDb, tenantBinding } from '../db/shards.ts';
 import { AuthError, authenticate, type Principal } from '../domain/auth.ts';
 import type { DeliveryUpdate, Outbox } from '../domain/deliveries.ts';
 import { ForbiddenError, InputError } from '../domain/errors.ts';
@@ -60,7 +61,9 @@ async function makeContext(init: YogaInitialContext & ServerContext): Promise<Co
   }
   const usage: D1Usage = { statements: 0, roundTrips: 0 };
   d1Usage.set(request, usage);
-  const db = openDb(countingD1(env.DB, usage));
+  const db = principal
+    ? openDb(countingD1(await tenantBinding(env, principal.tenantId), usage))
+    : noTenantDb();
   return {
     env,
     db,

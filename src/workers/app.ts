@@ -3,6 +3,7 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
+import { shardBindings } from '../db/shards.ts';
 import { authenticate } from '../domain/auth.ts';
 import { createLogger, type Logger } from '../domain/log.ts';
 import { yoga } from '../graph/yoga.ts';
@@ -58,9 +59,18 @@ app.use(
   }),
 );
 
+async function shardAnswers(d1: D1Database): Promise<boolean> {
+  try {
+    return (await d1.prepare('select 1 as ok').first<{ ok: number }>())?.ok === 1;
+  } catch {
+    return false;
+  }
+}
+
 app.get('/healthz', async (c) => {
-  const db = await c.env.DB.prepare('select 1 as ok').first<{ ok: number }>();
-  return c.json({ ok: db?.ok === 1, service: 'renkei' });
+  const shards = await Promise.all(shardBindings(c.env).map(shardAnswers));
+  const ok = shards.every(Boolean);
+  return c.json({ ok, service: 'renkei', shards: shards.length }, ok ? 200 : 503);
 });
 
 const GRAPHQL_BODY_TYPES = [

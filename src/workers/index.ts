@@ -1,5 +1,6 @@
 /** Worker entry: HTTP (hono), queue consumers, cron sweeper and the Durable Object classes. */
-import { openDb } from '../db/client.ts';
+import type { Db } from '../db/client.ts';
+import { allShards, groupByShard } from '../db/shards.ts';
 import {
   type AbsenceMessage,
   markAbsencesGaveUp,
@@ -31,21 +32,48 @@ const DEAD_LETTER_QUEUE = 'renkei-deliveries-dlq';
 const isAbsence = (body: QueueMessage): body is AbsenceMessage =>
   (body as AbsenceMessage).kind === 'absence';
 
-/** Delivery consumer and dead-letter consumer (see wrangler.toml); calendar jobs ride along. */
+/**
+ * Delivery consumer and dead-letter consumer (see wrangler.toml); calendar jobs ride along.
+ * Every message names its tenant, so a batch is split by shard and each part runs on its own.
+ */
 async function queue(batch: MessageBatch<QueueMessage>, env: Env) {
-  const db = openDb(env.DB);
+  const { groups, unknown } = await groupByShard(env, batch.messages, (m) => m.body.tenantId);
+  if (unknown.length > 0) {
+    // A tenant the directory never placed has no rows on any shard: nothing to deliver.
+    createLogger({ job: 'queue' }).warn('messages for tenants not in the directory', {
+      queue: batch.queue,
+      messages: unknown.length,
+      tenants: [...new Set(unknown.map((m) => m.body.tenantId))].slice(0, 10),
+    });
+    for (const m of unknown) m.ack();
+  }
+  const results = await Promise.allSettled(
+    groups.map(({ db, items }) => consumeOnShard(db, env, batch.queue, items)),
+  );
+  // Parts that finished keep their acks; a failed part's messages are retried.
+  const failed = results.find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
+/** One shard's part of a batch: send (or give up on dead letters), then ack or retry each. */
+async function consumeOnShard(
+  db: Db,
+  env: Env,
+  queueName: string,
+  messages: readonly Message<QueueMessage>[],
+) {
   const publish = (tenantId: string, updates: Parameters<typeof publishUpdates>[2]) =>
     publishUpdates(env, tenantId, updates);
   const deliveryJobs: QueuedMessage[] = [];
   const absenceJobs: QueuedAbsence[] = [];
-  for (const m of batch.messages) {
+  for (const m of messages) {
     if (isAbsence(m.body)) absenceJobs.push({ id: m.id, body: m.body });
     else deliveryJobs.push({ id: m.id, body: m.body as DeliveryMessage });
   }
-  if (batch.queue === DEAD_LETTER_QUEUE || batch.queue.endsWith('-dlq')) {
+  if (queueName === DEAD_LETTER_QUEUE || queueName.endsWith('-dlq')) {
     if (deliveryJobs.length > 0) await markGaveUp({ db, publish }, deliveryJobs);
     if (absenceJobs.length > 0) await markAbsencesGaveUp(db, absenceJobs);
-    batch.ackAll();
+    for (const m of messages) m.ack();
     return;
   }
   const gate = createGate(env);
@@ -89,24 +117,34 @@ async function queue(batch: MessageBatch<QueueMessage>, env: Env) {
       : new Map<string, Verdict>(),
   ]);
   const verdictOf = (id: string) => deliveryVerdicts.get(id) ?? absenceVerdicts.get(id);
-  for (const m of batch.messages) {
+  for (const m of messages) {
     const v = verdictOf(m.id) ?? { action: 'retry' as const, delaySeconds: 5 };
     if (v.action === 'ack') m.ack();
     else m.retry({ delaySeconds: v.delaySeconds });
   }
 }
 
-/** Cron: re-enqueue stuck deliveries, prune old ones. */
+/** Cron: on every shard in turn, re-enqueue stuck deliveries and prune old ones. */
 async function scheduled(_controller: ScheduledController, env: Env) {
-  const db = openDb(env.DB);
   const queue = env.DELIVERY_QUEUE as Queue<QueueMessage>;
   const stuckSeconds = Number(env.STUCK_AFTER_SECONDS) || 300;
-  const result = await sweep(db, queue, {
-    stuckSeconds,
-    retentionDays: Number(env.RETENTION_DAYS) || 90,
-  });
-  const calendar = await sweepAbsences(db, queue, { stuckSeconds });
-  createLogger({ job: 'sweep' }).info('sweep done', { ...result, ...calendar });
+  const log = createLogger({ job: 'sweep' });
+  let firstFailure: unknown = null;
+  for (const [shard, db] of allShards(env).entries()) {
+    // One shard failing must not leave the others unswept.
+    try {
+      const result = await sweep(db, queue, {
+        stuckSeconds,
+        retentionDays: Number(env.RETENTION_DAYS) || 90,
+      });
+      const calendar = await sweepAbsences(db, queue, { stuckSeconds });
+      log.info('sweep done', { shard, ...result, ...calendar });
+    } catch (err) {
+      log.error('sweep failed', { shard, error: err instanceof Error ? err.message : String(err) });
+      firstFailure ??= err;
+    }
+  }
+  if (firstFailure) throw firstFailure;
 }
 
 export default {

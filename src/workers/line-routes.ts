@@ -4,8 +4,8 @@
  * carries a Renkei token: the callback is state-checked, the webhook signature-checked.
  */
 import { Hono } from 'hono';
-import { openDb } from '../db/client.ts';
-import { completeLineLogin, handleLineWebhook } from '../domain/line-login.ts';
+import { findTenantDb, noTenantDb } from '../db/shards.ts';
+import { completeLineLogin, handleLineWebhook, tenantOfState } from '../domain/line-login.ts';
 import type { AppEnv } from './app.ts';
 import { localeFromAcceptLanguage, pageStatus, renderCallbackPage } from './line-page.ts';
 import { createLineAuthStore, createTokens } from './outbox.ts';
@@ -24,13 +24,15 @@ const PAGE_HEADERS = {
 };
 
 lineRoutes.get('/callback', async function lineCallback(c) {
-  const outcome = await completeLineLogin(
-    openDb(c.env.DB),
-    c.env,
-    createLineAuthStore(c.env),
-    c.get('log'),
-    { state: c.req.query('state'), code: c.req.query('code'), error: c.req.query('error') },
-  );
+  // A state naming no placed tenant cannot be one of ours (states are made by signed-in
+  // members); completeLineLogin refuses it without touching a database.
+  const stateTenant = tenantOfState(c.req.query('state'));
+  const db = (stateTenant && (await findTenantDb(c.env, stateTenant))) || noTenantDb();
+  const outcome = await completeLineLogin(db, c.env, createLineAuthStore(c.env), c.get('log'), {
+    state: c.req.query('state'),
+    code: c.req.query('code'),
+    error: c.req.query('error'),
+  });
   c.get('log').info('line callback', { outcome: outcome.kind });
   const page = await renderCallbackPage(
     outcome,
@@ -43,16 +45,21 @@ lineRoutes.post('/webhook/:tenant', async function lineWebhook(c) {
   const tenantId = c.req.param('tenant');
   // The signature covers the exact bytes: read them raw, verify, and only then parse.
   const raw = await c.req.arrayBuffer();
-  const outcome = await handleLineWebhook(
-    openDb(c.env.DB),
-    c.env,
-    createLineAuthStore(c.env),
-    createTokens(c.env),
-    c.get('log'),
-    tenantId,
-    raw,
-    c.req.header('x-line-signature'),
-  );
+  // A tenant that was never placed has no LINE channel secret: refused like a bad signature,
+  // and the directory is not touched.
+  const db = await findTenantDb(c.env, tenantId);
+  const outcome = db
+    ? await handleLineWebhook(
+        db,
+        c.env,
+        createLineAuthStore(c.env),
+        createTokens(c.env),
+        c.get('log'),
+        tenantId,
+        raw,
+        c.req.header('x-line-signature'),
+      )
+    : { status: 401 as const, handled: 0 };
   if (outcome.status !== 200) {
     c.get('log').warn('line webhook refused', { tenant: tenantId, status: outcome.status });
     return c.json(
