@@ -16,6 +16,7 @@ import {
   type Requeue,
   type Verdict,
 } from '../domain/dispatch.ts';
+import { refreshDueLineQuotas } from '../domain/line-quota-sync.ts';
 import { createLogger } from '../domain/log.ts';
 import { PROVIDER_TIMEOUT_MS } from '../domain/verify.ts';
 import { app } from './app.ts';
@@ -96,7 +97,10 @@ async function queue(batch: MessageBatch<QueueMessage>, env: Env) {
   }
 }
 
-/** Cron: re-enqueue stuck deliveries, prune old ones. */
+/**
+ * Cron (every 5 minutes): re-enqueue stuck deliveries, prune old ones, and read the LINE
+ * monthly quota of the tenants that are due (daily each, a bounded chunk per run).
+ */
 async function scheduled(_controller: ScheduledController, env: Env) {
   const db = openDb(env.DB);
   const queue = env.DELIVERY_QUEUE as Queue<QueueMessage>;
@@ -106,7 +110,13 @@ async function scheduled(_controller: ScheduledController, env: Env) {
     retentionDays: Number(env.RETENTION_DAYS) || 90,
   });
   const calendar = await sweepAbsences(db, queue, { stuckSeconds });
-  createLogger({ job: 'sweep' }).info('sweep done', { ...result, ...calendar });
+  const lineQuota = await refreshDueLineQuotas({
+    db,
+    env,
+    tokens: createTokens(env),
+    timeoutMs: Number(env.PROVIDER_TIMEOUT_MS) || PROVIDER_TIMEOUT_MS,
+  });
+  createLogger({ job: 'sweep' }).info('sweep done', { ...result, ...calendar, lineQuota });
 }
 
 export default {
