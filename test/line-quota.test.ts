@@ -203,10 +203,13 @@ describe('LINE monthly quota', () => {
     expect(warned.lastError).toBe(
       'LINE monthly quota: 170 of 200 messages used (85 %); pushes stop at 200 until the month turns (the 1st, Japan time) or the plan is upgraded in LINE Official Account Manager',
     );
-    // Sending still works below the limit.
+    // Sending still works below the limit; LINE was read a moment ago, so the batch does not
+    // read again (at most once a minute) and counts its push instead.
+    const reads = (await quotaReads(s)).length;
     const [d] = await settled(s, await emit(s));
     expect(d).toMatchObject({ status: 'SENT' });
     expect((await line(s)).quota.used).toBe(171);
+    expect(await quotaReads(s)).toHaveLength(reads);
   });
 
   it('ends deliveries FAILED without a push once used up, and resumes after a verification shows room', async () => {
@@ -258,9 +261,32 @@ describe('LINE monthly quota', () => {
     expect(p.map((x: any) => x.status)).toEqual([200, 200, 200]);
     const after = await line(s);
     expect(after.quota).toMatchObject({ limit: 4, used: 4 });
+    // Reaching the limit made the batch read LINE's own count at once, despite the verify just
+    // before (2 reads each).
+    await expect
+      .poll(async () => (await quotaReads(s)).length, { timeout: 5000 })
+      .toBeGreaterThanOrEqual(4);
     expect(after.lastError).toContain('LINE monthly quota used up: 4 of 4 messages used (100 %)');
     expect(after.status).toBe('ACTIVE');
   });
+
+  it('gives back room a push did not use (a rate-limited push retried)', async () => {
+    const s = await setup({ limit: 2, used: 1 });
+    await gql(VERIFY, {}, s.admin);
+    await fake(env.LINE_API_BASE, '/__fake/script', {
+      match: { path: '/v2/bot/message/push', contains: s.lineUserIds[0] },
+      responses: [
+        { status: 429, headers: { 'retry-after': '1' }, json: { message: 'Too many requests' } },
+      ],
+    });
+    const id = await emit(s);
+    const e = await waitFor({ admin: s.admin } as never, id, (x) =>
+      ['SENT', 'FAILED'].includes(byUser(x, s.members[0], 'LINE')?.status),
+    );
+    expect(byUser(e, s.members[0], 'LINE')).toMatchObject({ status: 'SENT', attempts: 2 });
+    expect((await pushes(s)).map((p: any) => p.status)).toEqual([429, 200]);
+    expect((await line(s)).quota).toMatchObject({ limit: 2, used: 2 });
+  }, 20_000);
 
   it("takes LINE's 429 monthly limit as used up until a verification shows room", async () => {
     // Renkei has not read the quota yet: the first push learns it from LINE.
