@@ -184,6 +184,14 @@ describe('LINE monthly quota', () => {
       (await gql(VERIFY, {}, s.admin)).data?.verifyIntegration.integration.quota,
     ).toMatchObject({ limit: null, used: 12 });
 
+    // Another channel token may be another official account: its quota is unknown until read.
+    await gql(
+      `mutation ($t: String) { configureLine(input: { enabled: true, channelAccessToken: $t }) { errors { code } } }`,
+      { t: s.channelToken },
+      s.admin,
+    );
+    expect((await line(s)).quota).toBeNull();
+
     const member = await token(s.tenant, 'user', s.members[0]);
     for (const who of [member, s.service]) {
       const r = await gql('{ integrations { line { quota { limit used } } } }', {}, who);
@@ -281,9 +289,9 @@ describe('LINE monthly quota', () => {
     });
     const id = await emit(s);
     const e = await waitFor({ admin: s.admin } as never, id, (x) =>
-      ['SENT', 'FAILED'].includes(byUser(x, s.members[0], 'LINE')?.status),
+      ['SENT', 'FAILED'].includes(byUser(x, s.members[0] as string, 'LINE')?.status),
     );
-    expect(byUser(e, s.members[0], 'LINE')).toMatchObject({ status: 'SENT', attempts: 2 });
+    expect(byUser(e, s.members[0] as string, 'LINE')).toMatchObject({ status: 'SENT', attempts: 2 });
     expect((await pushes(s)).map((p: any) => p.status)).toEqual([429, 200]);
     expect((await line(s)).quota).toMatchObject({ limit: 2, used: 2 });
   }, 20_000);
