@@ -291,7 +291,10 @@ describe('LINE monthly quota', () => {
     const e = await waitFor({ admin: s.admin } as never, id, (x) =>
       ['SENT', 'FAILED'].includes(byUser(x, s.members[0] as string, 'LINE')?.status),
     );
-    expect(byUser(e, s.members[0] as string, 'LINE')).toMatchObject({ status: 'SENT', attempts: 2 });
+    expect(byUser(e, s.members[0] as string, 'LINE')).toMatchObject({
+      status: 'SENT',
+      attempts: 2,
+    });
     expect((await pushes(s)).map((p: any) => p.status)).toEqual([429, 200]);
     expect((await line(s)).quota).toMatchObject({ limit: 2, used: 2 });
   }, 20_000);
