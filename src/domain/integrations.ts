@@ -5,7 +5,7 @@
 import { and, eq } from 'drizzle-orm';
 import { validatePrivateKey } from '../adapters/line-works/index.ts';
 import type { Db } from '../db/client.ts';
-import { integrations } from '../db/schema.ts';
+import { integrations, lineQuotas } from '../db/schema.ts';
 import { auditStatement } from './audit.ts';
 import type { Principal } from './auth.ts';
 import { type SealedSecret, sealSecret, unseal } from './crypto.ts';
@@ -83,6 +83,9 @@ export const KIND_SPECS: Record<IntegrationKind, KindSpec> = {
     required: (merged) => (merged.useMessengerCredentials ? [] : LINE_WORKS_CREDENTIALS),
   },
 };
+
+/** The LINE fields that name the Messaging channel (whose quota Renkei keeps). */
+const LINE_CHANNEL_FIELDS: readonly string[] = ['channelAccessToken', 'messagingChannelId'];
 
 export interface SecretView {
   configured: boolean;
@@ -279,6 +282,10 @@ export async function configureIntegration(
       },
       now,
     ),
+    // Another channel token may be another official account: its quota is read afresh.
+    ...(kind === 'LINE' && [...changed, ...cleared].some((f) => LINE_CHANNEL_FIELDS.includes(f))
+      ? [db.delete(lineQuotas).where(eq(lineQuotas.tenantId, actor.tenantId))]
+      : []),
   ]);
   return getIntegration(db, actor.tenantId, kind);
 }
