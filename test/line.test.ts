@@ -565,7 +565,7 @@ describe('LINE delivery', () => {
     expect(pushes[0].headers['x-line-retry-key']).toBe(pushes[1].headers['x-line-retry-key']);
   }, 40_000);
 
-  it('fails on the monthly quota without retries and marks the integration', async () => {
+  it('fails on the monthly quota without retries and tells the admin, without ERROR', async () => {
     const s = await linked();
     await fake(env.LINE_API_BASE, '/__fake/script', {
       match: { path: '/v2/bot/message/push', contains: s.lineUserId },
@@ -577,10 +577,12 @@ describe('LINE delivery', () => {
       attempts: 1,
       reason: expect.stringContaining('monthly message quota'),
     });
+    // The quota is not a broken integration: it stays as it was, and lastError says why LINE
+    // deliveries stop (test/line-quota.test.ts covers the rest).
     const i = await gql('{ integrations { line { status lastError } } }', {}, s.admin);
     expect(i.data?.integrations.line).toEqual({
-      status: 'ERROR',
-      lastError: expect.stringContaining('LINE monthly message quota reached'),
+      status: 'UNVERIFIED',
+      lastError: expect.stringContaining('You have reached your monthly limit.'),
     });
   });
 

@@ -35,7 +35,9 @@ export interface Notification {
  * - `sent`: the provider accepted the message.
  * - `retry`: transient (429, 5xx, timeout, reset); `afterSeconds` when the provider said so.
  * - `failed`: permanent; `scope` says whose fault it is: the whole `integration` (bad token,
- *   missing scope), the `recipient` (unknown member, deleted webhook) or just this `message`.
+ *   missing scope), the `recipient` (unknown member, deleted webhook), just this `message`, or
+ *   the integration's `quota` (an allowance such as LINE's monthly messages is used up: the
+ *   integration itself is fine and sends again once the allowance resets).
  * `learned` carries recipient state worth caching (e.g. Slack's DM channel id).
  */
 export type SendResult =
@@ -44,7 +46,7 @@ export type SendResult =
   | {
       kind: 'failed';
       reason: string;
-      scope: 'integration' | 'recipient' | 'message';
+      scope: 'integration' | 'recipient' | 'message' | 'quota';
       learned?: Record<string, string>;
     };
 

@@ -191,3 +191,28 @@ export const tenantDirectory = sqliteTable('tenant_directory', {
   shard: integer('shard').notNull(),
   createdAt: text('created_at').notNull().default(now),
 });
+
+/**
+ * One row per tenant with LINE: the official account's monthly message quota as LINE last
+ * reported it, plus what Renkei pushed since, so pushes stop before LINE refuses them.
+ */
+export const lineQuotas = sqliteTable('line_quotas', {
+  tenantId: text('tenant_id').primaryKey(),
+  /** The Asia/Tokyo calendar month (`YYYY-MM`) the numbers below belong to. */
+  month: text('month').notNull(),
+  /** Messages allowed this month; null when the plan has no limit (`{"type":"none"}`). */
+  quotaLimit: integer('quota_limit'),
+  /** LINE's count of messages sent this month at `checkedAt`; null before the first read. */
+  used: integer('used'),
+  /** When LINE last answered both quota reads. */
+  checkedAt: text('checked_at'),
+  /** Pushes Renkei let through since `checkedAt` (not yet in LINE's count). */
+  pushed: integer('pushed').notNull().default(0),
+  /** When a push was answered "You have reached your monthly limit." in `month`. */
+  exhaustedAt: text('exhausted_at'),
+  /** When Renkei last tried to read the quota, successfully or not. */
+  attemptedAt: text('attempted_at'),
+  /** Why the last read failed; null after a good one. */
+  error: text('error'),
+  updatedAt: text('updated_at').notNull().default(now),
+});

@@ -8,7 +8,14 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Channel, Notification, SendResult } from '../adapters/types.ts';
 import { type Db, inJson } from '../db/client.ts';
 import { deliveries, users, workflowEvents } from '../db/schema.ts';
-import { type ChannelDriver, type DispatchEnv, DRIVERS } from './channels/index.ts';
+import {
+  type ChannelDriver,
+  type ChannelQuota,
+  type DispatchEnv,
+  DRIVERS,
+  type QuotaClaim,
+  type QuotaContext,
+} from './channels/index.ts';
 import {
   type DeliveryMessage,
   type DeliveryRow,
@@ -22,6 +29,7 @@ import {
   recordIntegrationHealth,
 } from './integrations.ts';
 import type { Gate } from './limits.ts';
+import { createLogger } from './log.ts';
 import type { TokenSource } from './tokens.ts';
 import type { UserRow } from './users.ts';
 
@@ -274,7 +282,11 @@ async function dispatchTenant(
     await deps.requeue(deferred.map((j) => ({ body: j.msg.body, slotAt: j.slotAt ?? now })));
     for (const j of deferred) verdicts.set(j.msg.id, { action: 'ack' });
   }
-  const sending = ready;
+  // A shared allowance (LINE's monthly quota) is claimed before anything goes out; the jobs
+  // past it end FAILED with the driver's reason, without a request.
+  const claims = await claimQuotas(deps, tenantId, ready);
+  const denied = new Set(claims.flatMap((c) => c.denied));
+  const sending = ready.filter((j) => !denied.has(j));
   // SENDING goes out to subscribers while the sends run; it lands before the outcomes do.
   const publishedSending = deps.publish(
     tenantId,
@@ -302,7 +314,77 @@ async function dispatchTenant(
   );
 
   await publishedSending;
-  await recordOutcomes(deps, tenantId, outcomes, finals, verdicts);
+  const refusals = claims.flatMap((c) =>
+    c.denied.map(
+      (job): Outcome => ({
+        job,
+        result: { kind: 'failed', scope: 'quota', reason: c.claim.reason },
+      }),
+    ),
+  );
+  await recordOutcomes(deps, tenantId, [...outcomes, ...refusals], finals, verdicts);
+  await settleQuotas(deps, tenantId, claims, outcomes, credentials);
+}
+
+interface ChannelClaim {
+  channel: Channel;
+  quota: ChannelQuota;
+  claim: QuotaClaim;
+  denied: Job[];
+}
+
+function quotaContext(deps: DispatchDeps, tenantId: string): QuotaContext {
+  return {
+    db: deps.db,
+    env: deps.env,
+    tenantId,
+    timeoutMs: deps.timeoutMs,
+    gate: deps.gate,
+    tokens: deps.tokens,
+  };
+}
+
+async function claimQuotas(
+  deps: DispatchDeps,
+  tenantId: string,
+  ready: readonly Job[],
+): Promise<ChannelClaim[]> {
+  const channels = [...new Set(ready.map((j) => j.channel))].filter((c) => DRIVERS[c]?.quota);
+  return Promise.all(
+    channels.map(async (channel) => {
+      const quota = DRIVERS[channel]?.quota as ChannelQuota;
+      const jobs = ready.filter((j) => j.channel === channel);
+      const claim = await quota.claim(quotaContext(deps, tenantId), jobs.length);
+      return { channel, quota, claim, denied: jobs.slice(Math.max(0, claim.granted)) };
+    }),
+  );
+}
+
+/**
+ * After the outcomes are recorded: each claimed allowance learns what its sends did. A failure
+ * here is logged and changes no delivery (their outcomes are already recorded).
+ */
+async function settleQuotas(
+  deps: DispatchDeps,
+  tenantId: string,
+  claims: readonly ChannelClaim[],
+  outcomes: readonly Outcome[],
+  credentials: Map<Channel, IntegrationCredentials | null>,
+) {
+  await Promise.all(
+    claims.map(async ({ channel, quota, claim }) => {
+      const creds = credentials.get(channel);
+      if (!creds) return;
+      const results = outcomes.filter((o) => o.job.channel === channel).map((o) => o.result);
+      try {
+        await quota.settle(quotaContext(deps, tenantId), claim, results, creds);
+      } catch (err) {
+        createLogger({ job: 'dispatch', tenantId, channel }).error('quota settle failed', {
+          error: (err as Error).message ?? String(err),
+        });
+      }
+    }),
+  );
 }
 
 async function loadEvents(db: Db, tenantId: string, ids: string[]) {

@@ -5,11 +5,18 @@
 import { and, eq } from 'drizzle-orm';
 import { validatePrivateKey } from '../adapters/line-works/index.ts';
 import type { Db } from '../db/client.ts';
-import { integrations } from '../db/schema.ts';
+import { integrations, lineQuotas } from '../db/schema.ts';
 import { auditStatement } from './audit.ts';
 import type { Principal } from './auth.ts';
 import { type SealedSecret, sealSecret, unseal } from './crypto.ts';
 import { InputError, type UserError } from './errors.ts';
+import {
+  type LineQuotaRow,
+  type LineQuotaView,
+  lineQuotaNotice,
+  lineQuotaView,
+  readLineQuota,
+} from './line-quota.ts';
 
 export type IntegrationKind =
   | 'LINE_WORKS'
@@ -77,6 +84,9 @@ export const KIND_SPECS: Record<IntegrationKind, KindSpec> = {
   },
 };
 
+/** The LINE fields that name the Messaging channel (whose quota Renkei keeps). */
+const LINE_CHANNEL_FIELDS: readonly string[] = ['channelAccessToken', 'messagingChannelId'];
+
 export interface SecretView {
   configured: boolean;
   hint: string | null;
@@ -93,6 +103,8 @@ export interface IntegrationView {
   updatedAt: string | null;
   settings: Record<string, unknown>;
   secrets: Record<string, SecretView>;
+  /** LINE only: this month's message quota, null until Renkei first read it. */
+  quota?: LineQuotaView | null;
 }
 
 type Row = typeof integrations.$inferSelect;
@@ -101,7 +113,15 @@ function parseJson<T>(text: string): T {
   return JSON.parse(text) as T;
 }
 
-function toView(kind: IntegrationKind, row: Row | undefined): IntegrationView {
+/**
+ * The view of one integration. For LINE, `quota` is the quota row: its figures show under
+ * `quota`, and what an admin must act on (≥ 80 % used, used up, unreadable) joins lastError.
+ */
+function toView(
+  kind: IntegrationKind,
+  row: Row | undefined,
+  quota?: LineQuotaRow | null,
+): IntegrationView {
   const sealed = row ? parseJson<Record<string, SealedSecret>>(row.secrets) : {};
   const secrets: Record<string, SecretView> = {};
   for (const name of KIND_SPECS[kind].secrets) {
@@ -110,7 +130,7 @@ function toView(kind: IntegrationKind, row: Row | undefined): IntegrationView {
       ? { configured: true, hint: s.hint || null, updatedAt: s.updatedAt }
       : { configured: false, hint: null, updatedAt: null };
   }
-  return {
+  const view: IntegrationView = {
     kind,
     enabled: row?.enabled ?? false,
     status: (row?.status as IntegrationStatus | undefined) ?? 'DISABLED',
@@ -120,16 +140,24 @@ function toView(kind: IntegrationKind, row: Row | undefined): IntegrationView {
     settings: row ? parseJson<Record<string, unknown>>(row.settings) : {},
     secrets,
   };
+  if (kind === 'LINE') {
+    view.quota = lineQuotaView(quota);
+    const notice = row?.enabled ? lineQuotaNotice(quota) : null;
+    if (notice) view.lastError = view.lastError ? `${view.lastError}; ${notice}` : notice;
+  }
+  return view;
 }
 
 /** All five integrations of a tenant, defaults for those never configured. */
 export async function listIntegrations(db: Db, tenantId: string) {
-  const rows = await db.select().from(integrations).where(eq(integrations.tenantId, tenantId));
+  const [rows, quota] = await Promise.all([
+    db.select().from(integrations).where(eq(integrations.tenantId, tenantId)),
+    readLineQuota(db, tenantId),
+  ]);
   const byKind = new Map(rows.map((r) => [r.kind, r]));
-  return Object.fromEntries(INTEGRATION_KINDS.map((k) => [k, toView(k, byKind.get(k))])) as Record<
-    IntegrationKind,
-    IntegrationView
-  >;
+  return Object.fromEntries(
+    INTEGRATION_KINDS.map((k) => [k, toView(k, byKind.get(k), quota)]),
+  ) as Record<IntegrationKind, IntegrationView>;
 }
 
 async function loadRow(db: Db, tenantId: string, kind: IntegrationKind) {
@@ -139,7 +167,11 @@ async function loadRow(db: Db, tenantId: string, kind: IntegrationKind) {
 }
 
 export async function getIntegration(db: Db, tenantId: string, kind: IntegrationKind) {
-  return toView(kind, await loadRow(db, tenantId, kind));
+  const [row, quota] = await Promise.all([
+    loadRow(db, tenantId, kind),
+    kind === 'LINE' ? readLineQuota(db, tenantId) : null,
+  ]);
+  return toView(kind, row, quota);
 }
 
 /** Where a secret is bound for AES-GCM additional data. */
@@ -250,6 +282,10 @@ export async function configureIntegration(
       },
       now,
     ),
+    // Another channel token may be another official account: its quota is read afresh.
+    ...(kind === 'LINE' && [...changed, ...cleared].some((f) => LINE_CHANNEL_FIELDS.includes(f))
+      ? [db.delete(lineQuotas).where(eq(lineQuotas.tenantId, actor.tenantId))]
+      : []),
   ]);
   return getIntegration(db, actor.tenantId, kind);
 }

@@ -3,6 +3,7 @@
  * Durable Object (one per tenant and provider), reached through this interface so the domain
  * never imports a Worker module (ARCHITECTURE.md, "Durable Objects").
  */
+import type { IntegrationCredentials } from './integrations.ts';
 
 /** The service-account credentials a LINE WORKS token is issued for. */
 export interface LineWorksAppCredentials {
@@ -79,4 +80,22 @@ export function lineWorksAppCredentials(
   const privateKey = secrets.privateKey ?? '';
   if (!clientId || !serviceAccount || !clientSecret || !privateKey) return null;
   return { clientId, clientSecret, serviceAccount, privateKey };
+}
+
+/**
+ * The channel access token to send with: the admin's long-lived token when one is stored,
+ * otherwise a stateless token issued from the Messaging channel id and secret and cached in
+ * TokenVault. https://developers.line.biz/en/docs/basics/channel-access-token/
+ */
+export async function lineChannelToken(
+  tokens: TokenSource,
+  tenantId: string,
+  creds: Pick<IntegrationCredentials, 'settings' | 'secrets'>,
+): Promise<(TokenResult & { stateless: boolean }) | null> {
+  const longLived = creds.secrets.channelAccessToken;
+  if (longLived) return { ok: true, token: longLived, stateless: false };
+  const channelId = creds.settings.messagingChannelId;
+  const secret = creds.secrets.messagingChannelSecret;
+  if (typeof channelId !== 'string' || channelId === '' || !secret) return null;
+  return { ...(await tokens.lineChannel(tenantId, channelId, secret)), stateless: true };
 }

@@ -6,6 +6,7 @@ import type { Db } from '../db/client.ts';
 import { calendarCredentials } from './calendar-sync.ts';
 import type { UserError } from './errors.ts';
 import { type IntegrationKind, loadCredentials, recordIntegrationHealth } from './integrations.ts';
+import { refreshLineQuota } from './line-quota-sync.ts';
 import { lineWorksAppCredentials, type TokenSource } from './tokens.ts';
 
 export const PROVIDER_TIMEOUT_MS = 10_000;
@@ -32,7 +33,8 @@ const notConfigured = (message: string): VerifyOutcome => ({
  * (https://developers.worksmobile.com/en/docs/bot-create); LINE WORKS calendar: a token with the
  * `calendar` scope (https://developers.worksmobile.com/jp/docs/auth-jwt).
  * Slack: `auth.test` (https://docs.slack.dev/reference/methods/auth.test); LINE: `GET
- * /v2/bot/info` with the channel token. A provider's refusal sets the integration to ERROR
+ * /v2/bot/info` with the channel token, then its monthly quota
+ * (https://developers.line.biz/en/reference/messaging-api/#get-quota). A provider's refusal sets the integration to ERROR
  * with its reason; an unreachable provider leaves the status alone and says so.
  */
 export async function verifyIntegration(
@@ -61,6 +63,7 @@ export async function verifyIntegration(
     }
     case 'LINE': {
       let token = creds.secrets.channelAccessToken;
+      const stateless = !token;
       const channelId = creds.settings.messagingChannelId;
       const channelSecret = creds.secrets.messagingChannelSecret;
       if (!token && typeof channelId === 'string' && channelSecret) {
@@ -101,6 +104,12 @@ export async function verifyIntegration(
                 },
               ]
             : [];
+        // The monthly quota is read with the token just checked. A failed read does not fail
+        // the verification (the credentials are good): it shows in the integration's lastError.
+        await refreshLineQuota({ db, env, tokens, timeoutMs: PROVIDER_TIMEOUT_MS }, tenantId, {
+          token: { token, stateless },
+          verified: true,
+        });
         return { ok: true, errors };
       }
       return rejected(db, tenantId, kind, `LINE: ${r.reason}`, (r.status ?? 0) >= 500 || !r.status);

@@ -17,6 +17,7 @@ import {
   type Requeue,
   type Verdict,
 } from '../domain/dispatch.ts';
+import { refreshDueLineQuotas } from '../domain/line-quota-sync.ts';
 import { createLogger } from '../domain/log.ts';
 import { PROVIDER_TIMEOUT_MS } from '../domain/verify.ts';
 import { app } from './app.ts';
@@ -124,7 +125,10 @@ async function consumeOnShard(
   }
 }
 
-/** Cron: on every shard in turn, re-enqueue stuck deliveries and prune old ones. */
+/**
+ * Cron (every 5 minutes), on every shard in turn: re-enqueue stuck deliveries, prune old ones,
+ * and read the LINE monthly quota of the tenants that are due (daily each, a bounded chunk per run).
+ */
 async function scheduled(_controller: ScheduledController, env: Env) {
   const queue = env.DELIVERY_QUEUE as Queue<QueueMessage>;
   const stuckSeconds = Number(env.STUCK_AFTER_SECONDS) || 300;
@@ -138,7 +142,13 @@ async function scheduled(_controller: ScheduledController, env: Env) {
         retentionDays: Number(env.RETENTION_DAYS) || 90,
       });
       const calendar = await sweepAbsences(db, queue, { stuckSeconds });
-      log.info('sweep done', { shard, ...result, ...calendar });
+      const lineQuota = await refreshDueLineQuotas({
+        db,
+        env,
+        tokens: createTokens(env),
+        timeoutMs: Number(env.PROVIDER_TIMEOUT_MS) || PROVIDER_TIMEOUT_MS,
+      });
+      log.info('sweep done', { shard, ...result, ...calendar, lineQuota });
     } catch (err) {
       log.error('sweep failed', { shard, error: err instanceof Error ? err.message : String(err) });
       firstFailure ??= err;

@@ -167,7 +167,7 @@ describe('lineAdapter.send', () => {
     });
   });
 
-  it('429: monthly quota is a permanent integration failure, rate limit is a retry', async () => {
+  it('429: monthly quota is a permanent quota failure, rate limit is a retry', async () => {
     const ch = await newChannel();
     await script({ path: '/v2/bot/message/push', contains: ch.friend }, [
       { status: 429, json: { message: 'You have reached your monthly limit.' } },
@@ -176,7 +176,7 @@ describe('lineAdapter.send', () => {
     ]);
     expect(await send(ch, ch.friend, uid('dlv-'))).toEqual({
       kind: 'failed',
-      scope: 'integration',
+      scope: 'quota',
       reason: 'LINE monthly message quota reached; resumes when the quota resets',
     });
     expect(await send(ch, ch.friend, uid('dlv-'))).toMatchObject({

@@ -15,8 +15,13 @@
  *   429 rate limit / monthly quota. https://developers.line.biz/en/docs/messaging-api/retrying-api-request
  * - `POST /v2/bot/message/reply` with single-use reply tokens (issued by `POST /__fake/reply-token`).
  * - Stateless channel access tokens: `POST {API}/oauth2/v3/token` client_credentials (15 min).
+ * - Monthly quota (v2 facts › LINE): `GET /v2/bot/message/quota` → `{"type":"limited","value":N}`
+ *   or `{"type":"none"}` per channel (`quotas`, `defaultQuota`), `GET
+ *   /v2/bot/message/quota/consumption` → `{"totalUsage":N}` counting this month's pushes
+ *   (Asia/Tokyo month); a push past the limit gets 429 "You have reached your monthly limit.".
+ *   https://developers.line.biz/en/reference/messaging-api/#get-quota
  * Not from PROVIDERS.md but handy: `GET /v2/bot/info`, `GET /v2/profile`, `GET /v2/bot/profile/{id}`,
- * `POST|GET /oauth2/v2.1/verify`, `GET /v2/bot/message/quota[/consumption]`.
+ * `POST|GET /oauth2/v2.1/verify`.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { jwtVerify, SignJWT } from 'jose';
@@ -74,8 +79,28 @@ export interface LineState {
   replyTokens: Record<string, { userId: string; used: boolean }>;
   /** Accepted push retry keys: `${channel}:${retryKey}` → request id. */
   retryKeys: Record<string, { requestId: string; sentMessages: unknown[] }>;
-  /** Messages sent (push + reply), as for /v2/bot/message/quota/consumption. */
+  /** Messages sent (push + reply), all channels together. */
   totalUsage: number;
+  /**
+   * The monthly message quota per Messaging channel (the bot's `channelId`, else its token), as
+   * `GET /v2/bot/message/quota` answers it; channels not listed get `defaultQuota`.
+   */
+  quotas: Record<string, LineQuota>;
+  defaultQuota: LineQuota;
+  /**
+   * Pushed messages per channel and month (`YYYY-MM`, Asia/Tokyo; omitted = this month), as
+   * `GET /v2/bot/message/quota/consumption` answers it; an earlier month counts as 0. Replies do
+   * not count (PROVIDERS.md, v2 facts › LINE).
+   */
+  consumption: Record<string, { month?: string; totalUsage: number }>;
+}
+
+/** `{"type":"limited","value":N}` or `{"type":"none"}`. */
+export type LineQuota = { type: 'limited'; value: number } | { type: 'none' };
+
+/** The month LINE counts pushes in (Asia/Tokyo, UTC+9). */
+export function fakeLineMonth(nowMs = Date.now()): string {
+  return new Date(nowMs + 9 * 3_600_000).toISOString().slice(0, 7);
 }
 
 export const DEFAULT_LINE_USER_ID = 'U00000000000000000000000000000001';
@@ -94,6 +119,9 @@ export const defaultLineState = (): LineState => ({
   replyTokens: {},
   retryKeys: {},
   totalUsage: 0,
+  quotas: {},
+  defaultQuota: { type: 'none' },
+  consumption: {},
 });
 
 const AUTH_FAILED = {
@@ -147,9 +175,13 @@ export function createLineFake(initial: Partial<LineState> = {}): FakeProvider<L
         case 'GET /v2/bot/info':
           return botInfo(req, ctx);
         case 'GET /v2/bot/message/quota':
-          return withBot(req, ctx, () => json(200, { type: 'limited', value: 1000 }));
+          return withBot(req, ctx, (bot, token) =>
+            json(200, quotaOf(ctx.state, bot.channelId ?? token)),
+          );
         case 'GET /v2/bot/message/quota/consumption':
-          return withBot(req, ctx, () => json(200, { totalUsage: ctx.state.totalUsage }));
+          return withBot(req, ctx, (bot, token) =>
+            json(200, { totalUsage: usageOf(ctx.state, bot.channelId ?? token) }),
+          );
         case 'POST /oauth2/v3/token':
           return statelessToken(req, ctx);
         case 'POST /oauth2/v2.1/token':
@@ -234,6 +266,25 @@ export function createLineFake(initial: Partial<LineState> = {}): FakeProvider<L
     );
   }
 
+  function quotaOf(st: LineState, channel: string): LineQuota {
+    return st.quotas[channel] ?? st.defaultQuota ?? { type: 'none' };
+  }
+
+  /** This month's pushed messages of a channel. */
+  function usageOf(st: LineState, channel: string): number {
+    const c = st.consumption?.[channel];
+    if (!c || (c.month !== undefined && c.month !== fakeLineMonth())) return 0;
+    return c.totalUsage;
+  }
+
+  function countPush(st: LineState, channel: string, messages: number) {
+    st.consumption ??= {};
+    st.consumption[channel] = {
+      month: fakeLineMonth(),
+      totalUsage: usageOf(st, channel) + messages,
+    };
+  }
+
   function sent(messages: unknown[]) {
     return messages.map(() => ({ id: nextMessageId(), quoteToken: tokenString(48) }));
   }
@@ -272,7 +323,12 @@ export function createLineFake(initial: Partial<LineState> = {}): FakeProvider<L
       ctx.rateLimited();
       return json(429, { message: 'Too many requests' }, { 'x-line-request-id': requestId });
     }
-    if (st.monthlyQuotaExceeded) {
+    const quota = quotaOf(st, channel);
+    const pushing = (body.messages as unknown[]).length;
+    if (
+      st.monthlyQuotaExceeded ||
+      (quota.type === 'limited' && usageOf(st, channel) + pushing > quota.value)
+    ) {
       return json(
         429,
         { message: 'You have reached your monthly limit.' },
@@ -284,6 +340,7 @@ export function createLineFake(initial: Partial<LineState> = {}): FakeProvider<L
     if (retryKey)
       st.retryKeys[`${channel}:${retryKey.toLowerCase()}`] = { requestId, sentMessages };
     st.totalUsage += messages.length;
+    countPush(st, channel, messages.length);
     ctx.accept(body.to, retryKey);
     return json(200, { sentMessages }, { 'x-line-request-id': requestId });
   }

@@ -26,5 +26,7 @@ export {
   verifyLineIdToken,
 } from './line.login.ts';
 export { lineAdapter, lineFlexMessage, lineRetryKey } from './line.provider.ts';
+export type { LineQuotaRequest } from './line.quota.ts';
+export { lineQuota } from './line.quota.ts';
 export type * from './line.types.ts';
 export { signLineBody, verifyLineSignature } from './line.webhook.ts';

@@ -43,8 +43,9 @@ export function describeLineError(status: number, body: LineErrorBody): string {
 
 /**
  * Classifies a failed push. https://developers.line.biz/en/docs/messaging-api/retrying-api-request
- * - 429 is the monthly quota when the body says so (permanent for the integration until the
- *   quota resets), otherwise the rate limit (retry, after `Retry-After` when given);
+ * - 429 is the monthly quota when the body says so (scope `quota`: nothing goes out until the
+ *   quota resets, but the integration is not broken), otherwise the rate limit (retry, after
+ *   `Retry-After` when given);
  * - 401 and 403: the channel token or the channel's permissions;
  * - 400 naming the `to` property (`"The property, 'to', in the request body is invalid"` or a
  *   detail on `to`): the recipient; any other 400: the message.
@@ -58,7 +59,7 @@ export async function classifyLinePushError(response: Response): Promise<SendRes
     if (body.message?.trim() === MONTHLY_LIMIT) {
       return {
         kind: 'failed',
-        scope: 'integration',
+        scope: 'quota',
         reason: 'LINE monthly message quota reached; resumes when the quota resets',
       };
     }

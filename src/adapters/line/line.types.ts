@@ -66,3 +66,6 @@ export type LineIdTokenResult =
 export type LineFriendshipResult = { ok: true; friendFlag: boolean } | LineFailure;
 
 export type LineOkResult = { ok: true; requestId?: string } | LineFailure;
+
+/** This month's message quota: `limit` null when the plan has none; `used` pushes so far. */
+export type LineQuotaResult = { ok: true; limit: number | null; used: number } | LineFailure;

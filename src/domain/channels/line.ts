@@ -1,27 +1,54 @@
 /** LINE: a push with a flex message to the member's LINE userId (PROVIDERS.md, LINE). */
 import { lineAdapter } from '../../adapters/line/index.ts';
 import type { SendResult } from '../../adapters/types.ts';
-import type { IntegrationCredentials } from '../integrations.ts';
-import type { TokenResult, TokenSource } from '../tokens.ts';
-import type { ChannelDriver } from './types.ts';
+import {
+  claimLinePushes,
+  claimLineQuotaRead,
+  type LinePushClaim,
+  QUOTA_USED_UP,
+  settleLinePushes,
+} from '../line-quota.ts';
+import { refreshLineQuota } from '../line-quota-sync.ts';
+import { lineChannelToken } from '../tokens.ts';
+import type { ChannelDriver, ChannelQuota } from './types.ts';
+
+export { lineChannelToken };
 
 /**
- * The channel access token to send with: the admin's long-lived token when one is stored,
- * otherwise a stateless token issued from the Messaging channel id and secret and cached in
- * TokenVault. https://developers.line.biz/en/docs/basics/channel-access-token/
+ * After a batch that pushed, LINE's own count is read at most this often per tenant: a fan-out
+ * of 5,000 comes in 50 batches within seconds, and Renkei counts its pushes in between anyway.
+ * A batch that takes Renkei's count past 80 % or to the limit reads at once.
  */
-export async function lineChannelToken(
-  tokens: TokenSource,
-  tenantId: string,
-  creds: Pick<IntegrationCredentials, 'settings' | 'secrets'>,
-): Promise<(TokenResult & { stateless: boolean }) | null> {
-  const longLived = creds.secrets.channelAccessToken;
-  if (longLived) return { ok: true, token: longLived, stateless: false };
-  const channelId = creds.settings.messagingChannelId;
-  const secret = creds.secrets.messagingChannelSecret;
-  if (typeof channelId !== 'string' || channelId === '' || !secret) return null;
-  return { ...(await tokens.lineChannel(tenantId, channelId, secret)), stateless: true };
-}
+export const READ_AFTER_SEND_MS = 60_000;
+
+/**
+ * LINE's monthly message quota (PROVIDERS.md, v2 facts › LINE): each batch claims room before
+ * pushing (line-quota.ts); pushes past it end FAILED with QUOTA_USED_UP and are never sent.
+ * https://developers.line.biz/en/reference/messaging-api/#get-quota
+ */
+const lineQuotaGate: ChannelQuota = {
+  async claim(ctx, count) {
+    const claim = await claimLinePushes(ctx.db, ctx.tenantId, count);
+    return { granted: claim.granted, reason: QUOTA_USED_UP, state: claim };
+  },
+  async settle(ctx, claim, results, credentials) {
+    const sent = results.filter((r) => r.kind === 'sent').length;
+    const refused = results.some((r) => r.kind === 'failed' && r.scope === 'quota');
+    const next = await settleLinePushes(ctx.db, ctx.tenantId, claim.state as LinePushClaim, {
+      sent,
+      refused,
+    });
+    if (next === 'no') return;
+    if (next === 'due' && !(await claimLineQuotaRead(ctx.db, ctx.tenantId, READ_AFTER_SEND_MS))) {
+      return;
+    }
+    await refreshLineQuota(
+      { db: ctx.db, env: ctx.env, tokens: ctx.tokens, timeoutMs: ctx.timeoutMs },
+      ctx.tenantId,
+      { creds: credentials },
+    );
+  },
+};
 
 /**
  * LINE delivery: only LINKED members are reachable (BLOCKED and not-yet-friends are SKIPPED
@@ -71,4 +98,5 @@ export const lineDriver: ChannelDriver = {
     return result;
   },
   bindingChanges: () => null,
+  quota: lineQuotaGate,
 };

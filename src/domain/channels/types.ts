@@ -4,6 +4,7 @@
  * the router stay channel-agnostic; a new channel adds a driver to ./index.ts.
  */
 import type { Notification, SendResult } from '../../adapters/types.ts';
+import type { Db } from '../../db/client.ts';
 import type { IntegrationCredentials } from '../integrations.ts';
 import type { Gate, PaceLimit } from '../limits.ts';
 import type { TokenSource } from '../tokens.ts';
@@ -39,6 +40,34 @@ export interface SendInput {
   pace: () => Promise<void>;
 }
 
+/** What a quota hook may use: a send's context plus D1, where the allowance is kept. */
+export interface QuotaContext extends SendContext {
+  db: Db;
+}
+
+/** Room claimed for one batch's sends; `state` is the hook's own bookkeeping. */
+export interface QuotaClaim {
+  granted: number;
+  /** Why the sends past `granted` end FAILED without a request (admin words, no figures). */
+  reason: string;
+  state: unknown;
+}
+
+/**
+ * A provider allowance shared by all of a tenant's sends on a channel (LINE's monthly message
+ * quota). The dispatcher claims room before a batch's sends and settles after them.
+ */
+export interface ChannelQuota {
+  claim(ctx: QuotaContext, count: number): Promise<QuotaClaim>;
+  /** Gives back unused room, records what the results said, reads the allowance when due. */
+  settle(
+    ctx: QuotaContext,
+    claim: QuotaClaim,
+    results: readonly SendResult[],
+    credentials: IntegrationCredentials,
+  ): Promise<void>;
+}
+
 export interface ChannelDriver {
   /** Why the member cannot receive on this channel now (admin words), or null. */
   unreachable(user: UserRow): string | null;
@@ -52,6 +81,8 @@ export interface ChannelDriver {
   /** The RateGate key for this member (its target), when the limit is per target. */
   paceKey(user: UserRow): string;
   send(ctx: SendContext, input: SendInput): Promise<SendResult>;
+  /** The channel's shared allowance, when it has one; optional. */
+  quota?: ChannelQuota;
   /** Binding changes a result implies (a learned DM channel, a broken webhook), or null. */
   bindingChanges(user: UserRow, result: SendResult): Partial<UserRow> | null;
 }

@@ -12,6 +12,7 @@ import {
   listIntegrations,
   type SecretView,
 } from '../../domain/integrations.ts';
+import type { LineQuotaView } from '../../domain/line-quota.ts';
 import { verifyIntegration } from '../../domain/verify.ts';
 import { builder } from '../builder.ts';
 import type { Context } from '../context.ts';
@@ -117,6 +118,28 @@ const GoogleChatRef = integrationType(
   [],
   [],
 );
+const LineQuotaRef = builder.objectRef<LineQuotaView>('LineQuota').implement({
+  description:
+    "The LINE official account's message quota this month (LINE's month: Asia/Tokyo). Pushes " +
+    'past the limit end FAILED without being sent until the month turns or a verification shows room.',
+  fields: (t) => ({
+    limit: t.int({
+      nullable: true,
+      description: 'Messages this month; null when the plan has no limit',
+      resolve: (q) => q.limit,
+    }),
+    used: t.int({
+      description: "LINE's count at checkedAt plus the pushes Renkei sent since",
+      resolve: (q) => q.used,
+    }),
+    checkedAt: t.field({
+      type: 'DateTime',
+      description: 'When LINE last reported the quota',
+      resolve: (q) => q.checkedAt,
+    }),
+  }),
+});
+
 const LineRef = builder.objectRef<IntegrationView>(TYPE_NAMES.LINE).implement({
   description: 'LINE Login + Messaging API channels of the company official account.',
   interfaces: [IntegrationRef],
@@ -171,6 +194,13 @@ const LineRef = builder.objectRef<IntegrationView>(TYPE_NAMES.LINE).implement({
           `/line/webhook/${encodeURIComponent(ctx.principal?.tenantId ?? '')}`,
           ctx.env.PUBLIC_BASE_URL,
         ).toString(),
+    }),
+    quota: t.field({
+      type: LineQuotaRef,
+      nullable: true,
+      description:
+        "This month's message quota, read on verifyIntegration, after sending and daily; null until first read",
+      resolve: (v) => v.quota ?? null,
     }),
   }),
 });
