@@ -4,7 +4,7 @@
 // parse cases against a real `wrangler dev`, whose bundle is where the syntax-error 500 came from.
 import { env, exports } from 'cloudflare:workers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gql, tenantId, tokens } from './helpers.ts';
+import { gql, tenantD1, tenantId, tokens } from './helpers.ts';
 
 const LEAK = /originalError|stack|\bat [\w$.<>]+ \(|\.ts:\d+|\.js:\d+|SQLITE|D1_ERROR/i;
 
@@ -67,7 +67,10 @@ describe('GraphQL errors in dev mode', () => {
     );
     expect(up.data?.upsertAbsence.errors).toEqual([]);
     // The member row disappears under the absence: Absence.user now throws a plain Error.
-    await env.DB.prepare('delete from users where tenant_id = ?').bind(tenant).run();
+    await (await tenantD1(tenant))
+      .prepare('delete from users where tenant_id = ?')
+      .bind(tenant)
+      .run();
     const res = await exports.default.fetch('https://renkei.test/graphql', {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${t.admin}` },

@@ -5,7 +5,7 @@
 // shows room. Every test has its own channel, so the shared fake's other channels stay untouched.
 import { env, exports } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { fake, gql, tenantId, token, tokens } from './helpers.ts';
+import { fake, gql, tenantD1, tenantId, token, tokens } from './helpers.ts';
 import { byUser, EMIT, waitFor } from './pipeline.ts';
 
 const hex = (n: number) =>
@@ -74,11 +74,14 @@ async function setup(
   );
   // Arrange: the members finished LINE Login and added the friend (line.test.ts walks that).
   const lineUserIds = members.map(() => `U${hex(32)}`);
-  await env.DB.batch(
+  const d1 = await tenantD1(tenant);
+  await d1.batch(
     members.map((userId, i) =>
-      env.DB.prepare(
-        "update users set line_user_id = ?, line_status = 'LINKED' where tenant_id = ? and user_id = ?",
-      ).bind(lineUserIds[i], tenant, userId),
+      d1
+        .prepare(
+          "update users set line_user_id = ?, line_status = 'LINKED' where tenant_id = ? and user_id = ?",
+        )
+        .bind(lineUserIds[i], tenant, userId),
     ),
   );
   await gql(
@@ -339,9 +342,10 @@ describe('LINE monthly quota', () => {
 
     // As if that reading was taken last month (LINE month: Asia/Tokyo) and LINE has reset since.
     const lastMonth = new Date(Date.now() - 40 * 86_400_000).toISOString();
-    await env.DB.prepare(
-      "update line_quotas set month = '2000-01', checked_at = ?, attempted_at = ? where tenant_id = ?",
-    )
+    await (await tenantD1(s.tenant))
+      .prepare(
+        "update line_quotas set month = '2000-01', checked_at = ?, attempted_at = ? where tenant_id = ?",
+      )
       .bind(lastMonth, lastMonth, s.tenant)
       .run();
     await setFake(s, { used: 1, month: '2000-01' });
@@ -377,9 +381,8 @@ describe('LINE monthly quota', () => {
 
     // A day later it is due again.
     const yesterday = new Date(Date.now() - 25 * 3_600_000).toISOString();
-    await env.DB.prepare(
-      'update line_quotas set checked_at = ?, attempted_at = ? where tenant_id = ?',
-    )
+    await (await tenantD1(s.tenant))
+      .prepare('update line_quotas set checked_at = ?, attempted_at = ? where tenant_id = ?')
       .bind(yesterday, yesterday, s.tenant)
       .run();
     for (let i = 0; i < 30 && (await line(s)).quota.used === 321; i++) await cron();
@@ -443,9 +446,10 @@ describe('LINE monthly quota', () => {
 
     // Sends are unaffected, also when the read after sending fails (the last read attempt is
     // made old, so the batch reads).
-    await env.DB.prepare(
-      "update line_quotas set attempted_at = '2000-01-01T00:00:00.000Z' where tenant_id = ?",
-    )
+    await (await tenantD1(s.tenant))
+      .prepare(
+        "update line_quotas set attempted_at = '2000-01-01T00:00:00.000Z' where tenant_id = ?",
+      )
       .bind(s.tenant)
       .run();
     await script('/v2/bot/message/quota', [{ status: 503, body: 'unavailable' }]);
