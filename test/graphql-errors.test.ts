@@ -2,7 +2,7 @@
 // mode (NODE_ENV=development, as under `wrangler dev`): a 4xx or a coded GraphQL error, never a
 // 5xx, never a stack or an internal message. test/dev-server/graphql-errors.dev.mjs repeats the
 // parse cases against a real `wrangler dev`, whose bundle is where the syntax-error 500 came from.
-import { env, exports } from 'cloudflare:workers';
+import { exports } from 'cloudflare:workers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gql, tenantD1, tenantId, tokens } from './helpers.ts';
 
