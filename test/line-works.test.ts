@@ -4,6 +4,7 @@
 import { env } from 'cloudflare:workers';
 import { decodeJwt } from 'jose';
 import { describe, expect, it } from 'vitest';
+import type { TokenVault } from '../src/workers/token-vault.ts';
 import { fake, gql, rsaKeyPair, tenantId, tokens } from './helpers.ts';
 import { EMIT, EVENT } from './pipeline.ts';
 
@@ -340,6 +341,82 @@ describe('LINE WORKS bot messages', () => {
       await fake(API(), '/__fake/state?replace=1', { rateLimit: null });
     }
   }, 300_000);
+});
+
+describe('LINE WORKS: changed credentials', () => {
+  it('a new private key gets no cached token: the send fails and verify says so', async () => {
+    const a = await messengerTenant(1);
+    const member = a.members[0] as string;
+    const ok = await gql(VERIFY, { kind: 'LINE_WORKS' }, a.admin);
+    expect(ok.data?.verifyIntegration).toMatchObject({ ok: true, errors: [] });
+    const first = await emit(a, [member]);
+    expect(await waitForEvent(a, first, (s) => s.sent === 1)).toMatchObject({ sent: 1 });
+    const sends = () => fake(API(), `/__fake/requests?path=/v1.0/bots/${a.botId}/users/`);
+    const [sent] = await sends();
+    const oldToken = sent.headers.authorization;
+
+    // The admin saves a new key that the LINE WORKS app does not know (yet).
+    const next = await rsaKeyPair();
+    const saved = await gql(
+      CONFIGURE,
+      { input: { enabled: true, privateKey: next.privatePem } },
+      a.admin,
+    );
+    expect(saved.data?.configureLineWorks.errors).toEqual([]);
+    const second = await emit(a, [a.members[0] as string]);
+    expect(await waitForEvent(a, second, (s) => s.sent + s.failed === 1)).toMatchObject({
+      sent: 0,
+      failed: 1,
+    });
+    expect(await sends()).toHaveLength(1);
+    const refused = await gql(VERIFY, { kind: 'LINE_WORKS' }, a.admin);
+    expect(refused.data?.verifyIntegration).toMatchObject({
+      ok: false,
+      errors: [{ code: 'PROVIDER_REJECTED' }],
+      integration: { status: 'ERROR' },
+    });
+
+    // The key is registered in LINE WORKS: verify passes, the next send uses a new token.
+    await fake(AUTH(), '/__fake/state', {
+      apps: { [a.clientId]: { publicKeyPem: next.publicPem } },
+    });
+    expect(
+      (await gql(VERIFY, { kind: 'LINE_WORKS' }, a.admin)).data?.verifyIntegration,
+    ).toMatchObject({ ok: true, integration: { status: 'ACTIVE' } });
+    const third = await emit(a, [member]);
+    expect(await waitForEvent(a, third, (s) => s.sent === 1)).toMatchObject({ sent: 1 });
+    const after = await sends();
+    expect(after).toHaveLength(2);
+    expect(after[1].headers.authorization).not.toBe(oldToken);
+  });
+
+  it('verify asks the token endpoint every time, never the cache', async () => {
+    const a = await messengerTenant(1);
+    const before = (await tokenRequests(a)).length;
+    for (let i = 0; i < 2; i++) {
+      expect((await gql(VERIFY, { kind: 'LINE_WORKS' }, a.admin)).data?.verifyIntegration.ok).toBe(
+        true,
+      );
+    }
+    expect(await tokenRequests(a)).toHaveLength(before + 2);
+    // Saving the integration, whatever changed, drops the tenant's cached LINE WORKS tokens.
+    const vault = (env.TOKEN_VAULT as unknown as DurableObjectNamespace<TokenVault>).getByName(
+      `${a.tenant}:LINE_WORKS`,
+    );
+    expect((await vault.stats()).cached).toBeGreaterThan(0);
+    const saved = await gql(
+      CONFIGURE,
+      { input: { enabled: true, rateLimitPerMinute: 200 } },
+      a.admin,
+    );
+    expect(saved.data?.configureLineWorks.errors).toEqual([]);
+    expect((await vault.stats()).cached).toBe(0);
+    // The app's secret is changed in the console: the next verify notices at once.
+    await fake(AUTH(), '/__fake/state', { apps: { [a.clientId]: { clientSecret: 'rotated' } } });
+    expect(
+      (await gql(VERIFY, { kind: 'LINE_WORKS' }, a.admin)).data?.verifyIntegration,
+    ).toMatchObject({ ok: false, errors: [{ code: 'PROVIDER_REJECTED' }] });
+  });
 });
 
 describe('LINE WORKS calendar: absences', () => {

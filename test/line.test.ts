@@ -623,6 +623,57 @@ describe('LINE delivery', () => {
       },
     });
   });
+  it('a changed channel secret gets no cached token: the send fails, verify says so', async () => {
+    const s = await linked({ stateless: true });
+    const VERIFY = `mutation { verifyIntegration(kind: LINE) { ok errors { code message }
+      integration { status ... on LineMessenger { messagingChannelId } } } }`;
+    const ok = await gql(VERIFY, {}, s.admin);
+    expect(ok.data?.verifyIntegration).toMatchObject({ ok: true, errors: [] });
+    const channelId = ok.data?.verifyIntegration.integration.messagingChannelId as string;
+    const first = await emit(s);
+    await wait(s, first, (x) => byUser(x, s.member, 'LINE')?.status === 'SENT');
+    const pushes = () =>
+      fake(
+        env.LINE_API_BASE,
+        `/__fake/requests?path=/v2/bot/message/push&contains=${s.lineUserId}`,
+      );
+    const [sent] = await pushes();
+    const oldToken = sent.headers.authorization;
+
+    // The admin saves another Messaging channel secret, which LINE does not accept.
+    const changed = `changed-secret-${hex(16)}`;
+    const saved = await gql(
+      CONFIGURE,
+      { i: { enabled: true, messagingChannelSecret: changed } },
+      s.admin,
+    );
+    expect(saved.data?.configureLine.errors).toEqual([]);
+    const failed = await wait(s, await emit(s), (x) =>
+      ['SENT', 'FAILED'].includes(byUser(x, s.member, 'LINE')?.status),
+    );
+    expect(byUser(failed, s.member, 'LINE')).toMatchObject({
+      status: 'FAILED',
+      reason: expect.stringContaining('LINE stateless token'),
+    });
+    expect(await pushes()).toHaveLength(1);
+    const refused = await gql(VERIFY, {}, s.admin);
+    expect(refused.data?.verifyIntegration).toMatchObject({
+      ok: false,
+      errors: [{ code: 'PROVIDER_REJECTED' }],
+      integration: { status: 'ERROR' },
+    });
+    expect(JSON.stringify(refused)).not.toContain(changed);
+
+    // LINE now has that secret: verify issues a token for it and the next send uses a new one.
+    await fake(env.LINE_API_BASE, '/__fake/state', {
+      statelessChannels: { [channelId]: { secret: changed } },
+    });
+    expect((await gql(VERIFY, {}, s.admin)).data?.verifyIntegration).toMatchObject({ ok: true });
+    await wait(s, await emit(s), (x) => byUser(x, s.member, 'LINE')?.status === 'SENT');
+    const after = await pushes();
+    expect(after).toHaveLength(2);
+    expect(after[1].headers.authorization).not.toBe(oldToken);
+  });
 });
 
 describe('verifyIntegration(LINE)', () => {
