@@ -15,6 +15,9 @@
  *   429 rate limit / monthly quota. https://developers.line.biz/en/docs/messaging-api/retrying-api-request
  * - `POST /v2/bot/message/reply` with single-use reply tokens (issued by `POST /__fake/reply-token`).
  * - Stateless channel access tokens: `POST {API}/oauth2/v3/token` client_credentials (15 min).
+ * - Bad ID tokens on demand: `state.idTokenFaults[loginChannelId]` makes the token endpoint issue
+ *   that channel's ID tokens with another nonce, signing secret, audience or issuer, or already
+ *   expired (what a forged or replayed callback would carry), until the entry is removed.
  * Not from PROVIDERS.md but handy: `GET /v2/bot/info`, `GET /v2/profile`, `GET /v2/bot/profile/{id}`,
  * `POST|GET /oauth2/v2.1/verify`, `GET /v2/bot/message/quota[/consumption]`.
  */
@@ -76,6 +79,19 @@ export interface LineState {
   retryKeys: Record<string, { requestId: string; sentMessages: unknown[] }>;
   /** Messages sent (push + reply), as for /v2/bot/message/quota/consumption. */
   totalUsage: number;
+  /** Per LINE Login channel id: how its ID tokens are spoiled (see the header). */
+  idTokenFaults: Record<string, IdTokenFault>;
+}
+
+/** What is wrong with the ID tokens the fake issues for one Login channel. */
+export interface IdTokenFault {
+  nonce?: string;
+  /** Signs with this secret instead of the channel secret. */
+  secret?: string;
+  audience?: string;
+  issuer?: string;
+  /** `exp` this many seconds from now (negative: already expired). */
+  expiresInSeconds?: number;
 }
 
 export const DEFAULT_LINE_USER_ID = 'U00000000000000000000000000000001';
@@ -94,6 +110,7 @@ export const defaultLineState = (): LineState => ({
   replyTokens: {},
   retryKeys: {},
   totalUsage: 0,
+  idTokenFaults: {},
 });
 
 const AUTH_FAILED = {
@@ -431,14 +448,16 @@ export function createLineFake(initial: Partial<LineState> = {}): FakeProvider<L
       ...(u?.pictureUrl ? { picture: u.pictureUrl } : {}),
       ...(nonce ? { nonce } : {}),
     };
+    const fault = st.idTokenFaults?.[clientId] ?? {};
+    if (fault.nonce !== undefined) claims.nonce = fault.nonce;
     const idToken = await new SignJWT(claims)
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-      .setIssuer('https://access.line.me')
+      .setIssuer(fault.issuer ?? 'https://access.line.me')
       .setSubject(userId)
-      .setAudience(clientId)
+      .setAudience(fault.audience ?? clientId)
       .setIssuedAt(now)
-      .setExpirationTime(now + 3600)
-      .sign(enc.encode(channel.secret));
+      .setExpirationTime(now + (fault.expiresInSeconds ?? 3600))
+      .sign(enc.encode(fault.secret ?? channel.secret));
     return json(200, {
       access_token: accessToken,
       expires_in: expiresIn,
