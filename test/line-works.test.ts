@@ -1,9 +1,11 @@
 // Integration: LINE WORKS through the Worker's own fetch and queue, against the fake LINE WORKS
 // auth and API servers on 127.0.0.1 (test/fakes/line-works.ts): service-account tokens,
 // bot registration on save, bot messages, pacing under a burst, absence calendar sync.
+import { createExecutionContext, createMessageBatch } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { decodeJwt } from 'jose';
 import { describe, expect, it } from 'vitest';
+import worker from '../src/workers/index.ts';
 import type { TokenVault } from '../src/workers/token-vault.ts';
 import { fake, gql, rsaKeyPair, tenantId, tokens } from './helpers.ts';
 import { EMIT, EVENT } from './pipeline.ts';
@@ -543,6 +545,137 @@ describe('LINE WORKS calendar: absences', () => {
     const mine = await gql(ABSENCES, {}, (await tokens(a.tenant)).user);
     expect(mine.data?.absences).toEqual([]);
   });
+
+  /**
+   * Runs the queue consumer on one calendar job for the absence row, as another consumer
+   * invocation would (a redelivery, the sweeper's copy), alongside the queue's own deliveries.
+   */
+  async function consume(tenant: string, absenceId: string) {
+    const row = await env.DB.prepare(
+      'select id from absences where tenant_id = ? and absence_id = ?',
+    )
+      .bind(tenant, absenceId)
+      .first<{ id: string }>();
+    const absenceRowId = row?.id as string;
+    const batch = createMessageBatch('renkei-deliveries', [
+      {
+        id: `job-${crypto.randomUUID()}`,
+        timestamp: new Date(),
+        attempts: 1,
+        body: { kind: 'absence', tenantId: tenant, absenceRowId },
+      },
+    ]);
+    await worker.queue(batch as MessageBatch<any>, env);
+  }
+
+  /** The events the fake holds in `member`'s calendar. */
+  async function eventsOf(member: string): Promise<Record<string, any>> {
+    return (await fake(API(), '/__fake/state')).events[member] ?? {};
+  }
+
+  /** Waits until the absence is settled and no calendar call for `member` is still to come. */
+  async function settled(a: App, absenceId: string, status: string, member: string) {
+    const path = `/v1.0/users/${encodeURIComponent(member)}/calendar/events`;
+    let last = -1;
+    for (let i = 0; i < 100; i++) {
+      const row = await waitForAbsence(a, absenceId, status);
+      const calls = (await fake(API(), `/__fake/requests?path=${path}`)).length;
+      if (row?.syncStatus === status && calls === last) return row;
+      last = calls;
+      await new Promise((r) => setTimeout(r, 1500));
+    }
+    throw new Error(`absence ${absenceId} never settled as ${status}`);
+  }
+
+  it('many concurrent upserts, redeliveries and a cancel of one absence: one event, then none', async () => {
+    const a = await calendarTenant();
+    const member = a.members[0] as string;
+    const absenceId = `abs-${crypto.randomUUID()}`;
+    const base = {
+      absenceId,
+      userId: member,
+      title: '年次有給休暇',
+      startDate: '2026-12-24',
+      endDate: '2026-12-25',
+      allDay: true,
+    };
+    // Calendar creates take a while, so jobs overlap.
+    const path = `/v1.0/users/${encodeURIComponent(member)}/calendar/events`;
+    await fake(API(), '/__fake/script', {
+      match: { path, method: 'POST' },
+      responses: Array.from({ length: 3 }, () => ({ delayMs: 700 })),
+    });
+    // WORKPLACE retries and changes the absence, all at once; the queue redelivers its jobs.
+    await gql(UPSERT, { input: base }, a.service);
+    const redeliver = () => consume(a.tenant, absenceId);
+    await Promise.all([
+      ...Array.from({ length: 12 }, (_, i) =>
+        gql(
+          UPSERT,
+          { input: { ...base, title: `休暇 ${i % 4}`, note: i % 3 ? null : 'x' } },
+          a.service,
+        ),
+      ),
+      ...Array.from({ length: 6 }, redeliver),
+    ]);
+    const synced = await settled(a, absenceId, 'SYNCED', member);
+    const events = await eventsOf(member);
+    expect(Object.keys(events)).toEqual([synced.calendarEventId]);
+    // The event shows the state the absence ended in.
+    expect(events[synced.calendarEventId].eventComponents[0].summary).toBe(synced.title);
+
+    // A cancel while a change is being written, a re-upsert and a cancel again, redeliveries.
+    await fake(API(), '/__fake/script', {
+      match: { path, method: 'PUT' },
+      responses: [{ delayMs: 700 }],
+    });
+    await gql(UPSERT, { input: { ...base, title: '振替休日' } }, a.service);
+    await new Promise((r) => setTimeout(r, 300));
+    await Promise.all([
+      gql(CANCEL, { id: absenceId }, a.service),
+      gql(UPSERT, { input: { ...base, title: '特別休暇' } }, a.service),
+      redeliver(),
+    ]);
+    await gql(CANCEL, { id: absenceId }, a.service);
+    await redeliver();
+    const cancelled = await settled(a, absenceId, 'CANCELLED', member);
+    expect(cancelled.calendarEventId).toBeNull();
+    expect(await eventsOf(member)).toEqual({});
+  }, 60_000);
+
+  it('a cancel while the create is in flight leaves no event at LINE WORKS', async () => {
+    const a = await calendarTenant();
+    const member = a.members[0] as string;
+    const absenceId = `abs-${crypto.randomUUID()}`;
+    const path = `/v1.0/users/${encodeURIComponent(member)}/calendar/events`;
+    await fake(API(), '/__fake/script', {
+      match: { path, method: 'POST' },
+      responses: [{ delayMs: 1500 }],
+    });
+    const input = {
+      absenceId,
+      userId: member,
+      title: '年次有給休暇',
+      startDate: '2026-12-28',
+      endDate: '2026-12-28',
+      allDay: true,
+    };
+    await gql(UPSERT, { input }, a.service);
+    // Wait until the create is on its way to LINE WORKS, then cancel; another consumer
+    // invocation picks the cancel up at once, while the create is still in flight.
+    for (let i = 0; i < 50; i++) {
+      if ((await fake(API(), `/__fake/requests?path=${path}&method=POST`)).length > 0) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const cancel = await gql(CANCEL, { id: absenceId }, a.service);
+    expect(cancel.data?.cancelAbsence.absence.syncStatus).toBe('PENDING');
+    await consume(a.tenant, absenceId);
+    const cancelled = await settled(a, absenceId, 'CANCELLED', member);
+    expect(cancelled.calendarEventId).toBeNull();
+    expect(await eventsOf(member)).toEqual({});
+    const calls = await fake(API(), `/__fake/requests?path=${path}`);
+    expect(calls.map((c: any) => `${c.method} ${c.status}`)).toEqual(['POST 201', 'DELETE 204']);
+  }, 60_000);
 
   it('skips absences when the calendar is disabled, validates input, finds by range', async () => {
     const a = await messengerTenant(1);
