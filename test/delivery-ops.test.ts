@@ -67,6 +67,61 @@ describe('sendTestNotification', () => {
   });
 });
 
+describe('sendTestNotification throttling', () => {
+  it('lets a member send 3 tests per channel per 10 minutes, even all at once', async () => {
+    const s = await setup(2);
+    const [m0, m1] = s.members as [string, string];
+    const member = await token(s.tenant, 'user', m1);
+    // A burst of concurrent calls: exactly the limit gets through.
+    const burst = await Promise.all(
+      Array.from({ length: 8 }, () => gql(TEST, { channel: 'SLACK' }, member)),
+    );
+    const payloads = burst.map((r) => r.data?.sendTestNotification);
+    expect(payloads.filter((p) => p.delivery !== null)).toHaveLength(3);
+    const refused = payloads.filter((p) => p.delivery === null);
+    expect(refused).toHaveLength(5);
+    for (const p of refused) {
+      expect(p.errors).toEqual([
+        {
+          code: 'RATE_LIMITED',
+          message: expect.stringMatching(
+            /^At most 3 test notifications per 10 minutes on SLACK; try again after \d{4}-\d{2}-\d{2}T/,
+          ),
+          field: ['channel'],
+        },
+      ]);
+      const retryAt = Date.parse(p.errors[0].message.split('try again after ')[1]);
+      expect(retryAt).toBeGreaterThan(Date.now() + 9 * 60_000);
+      expect(retryAt).toBeLessThanOrEqual(Date.now() + 10 * 60_000);
+    }
+    const posts = await fake(
+      env.SLACK_API_BASE,
+      `/__fake/requests?path=chat.postMessage&contains=${s.slackToken}`,
+    );
+    expect(posts.length).toBeLessThanOrEqual(3);
+    // Another channel has its own allowance; another member too.
+    const chat = await gql(TEST, { channel: 'GOOGLE_CHAT' }, member);
+    expect(chat.data?.sendTestNotification.errors).toEqual([]);
+    const other = await gql(TEST, { channel: 'SLACK' }, await token(s.tenant, 'user', m0));
+    expect(other.data?.sendTestNotification.errors).toEqual([]);
+    // An admin's limit is looser, but there is one (LINE is off here: nothing is sent).
+    const admin = [];
+    for (let i = 0; i < 21; i++) {
+      admin.push((await gql(TEST, { channel: 'LINE', userId: m0 }, s.admin)).data);
+    }
+    expect(admin.slice(0, 20).every((d) => d?.sendTestNotification.errors.length === 0)).toBe(true);
+    expect(admin[20]?.sendTestNotification.errors[0].code).toBe('RATE_LIMITED');
+    // Ten minutes later the member may test again.
+    await env.DB.prepare(
+      "update audit_log set at = ? where tenant_id = ? and action = 'notification.test'",
+    )
+      .bind(new Date(Date.now() - 11 * 60_000).toISOString(), s.tenant)
+      .run();
+    const later = await gql(TEST, { channel: 'SLACK' }, member);
+    expect(later.data?.sendTestNotification.errors).toEqual([]);
+  });
+});
+
 describe('sweeper', () => {
   it('re-enqueues deliveries stuck QUEUED and prunes old ones', async () => {
     const s = await setup(1);

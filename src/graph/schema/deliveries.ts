@@ -18,6 +18,7 @@ import {
 import { InputError, type UserError } from '../../domain/errors.ts';
 import { fromGlobalId, newId, toGlobalId } from '../../domain/ids.ts';
 import { decodeCursor, encodeCursor, pageSize } from '../../domain/pagination.ts';
+import { reserveTestNotification } from '../../domain/test-notifications.ts';
 import { ensureSelf, getUserByUserId } from '../../domain/users.ts';
 import { builder } from '../builder.ts';
 import { type Context, requireRole } from '../context.ts';
@@ -335,6 +336,7 @@ builder.mutationField('sendTestNotification', (t) =>
           }
           const target = args.userId ?? p.subject;
           if (!args.userId) await ensureSelf(ctx.db, p);
+          await reserveTestNotification(ctx.db, p, args.channel, target);
           const r = await emitWorkflowEvent(
             ctx.db,
             ctx.outbox,
