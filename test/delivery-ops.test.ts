@@ -149,7 +149,32 @@ describe('sweeper', () => {
         "insert into deliveries (id, tenant_id, event_id, user_row_id, channel, status, created_at, updated_at, due_at) values ('d0000000000000000000000000000001', ?, 'e0000000000000000000000000000001', 'x', 'SLACK', 'SENT', ?, ?, ?)",
       ).bind(s.tenant, ancient, ancient, ancient),
     ]);
+    // Audit entries: one past the retention, one recent; and a backlog of old deliveries
+    // larger than one prune statement takes.
+    const recent = new Date().toISOString();
+    await env.DB.batch([
+      env.DB.prepare(
+        "insert into audit_log (id, tenant_id, at, actor, action) values ('a0000000000000000000000000000001', ?, ?, 'admin-1', 'integration.configure'), ('a0000000000000000000000000000002', ?, ?, 'admin-1', 'integration.configure')",
+      ).bind(s.tenant, ancient, s.tenant, recent),
+      env.DB.prepare(
+        `with recursive n(i) as (select 1 union all select i + 1 from n where i < 1200)
+         insert into deliveries (id, tenant_id, event_id, user_row_id, channel, status, created_at, updated_at, due_at)
+         select 'old-' || ?1 || '-' || i, ?1, 'e0000000000000000000000000000001', 'x', 'SLACK', 'SENT', ?2, ?2, ?2 from n`,
+      ).bind(s.tenant, ancient),
+    ]);
     await worker.scheduled(createScheduledController({ cron: '*/5 * * * *' }), env);
+    const audit = await env.DB.prepare(
+      "select id from audit_log where tenant_id = ? and id like 'a000000000000000000000000000000%'",
+    )
+      .bind(s.tenant)
+      .all<{ id: string }>();
+    expect(audit.results.map((r) => r.id)).toEqual(['a0000000000000000000000000000002']);
+    const backlog = await env.DB.prepare(
+      "select count(*) as n from deliveries where tenant_id = ? and id like 'old-%'",
+    )
+      .bind(s.tenant)
+      .first<{ n: number }>();
+    expect(backlog?.n).toBe(0);
     const e = await waitFor(
       s,
       out.event.id,

@@ -1,7 +1,7 @@
 // Integration: LINE WORKS through the Worker's own fetch and queue, against the fake LINE WORKS
 // auth and API servers on 127.0.0.1 (test/fakes/line-works.ts): service-account tokens,
 // bot registration on save, bot messages, pacing under a burst, absence calendar sync.
-import { createExecutionContext, createMessageBatch } from 'cloudflare:test';
+import { createMessageBatch } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { decodeJwt } from 'jose';
 import { describe, expect, it } from 'vitest';

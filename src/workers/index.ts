@@ -17,6 +17,7 @@ import {
   type Verdict,
 } from '../domain/dispatch.ts';
 import { createLogger } from '../domain/log.ts';
+import { pruneExpired } from '../domain/retention.ts';
 import { PROVIDER_TIMEOUT_MS } from '../domain/verify.ts';
 import { app } from './app.ts';
 import { createGate, createTokens, publishUpdates } from './outbox.ts';
@@ -96,17 +97,15 @@ async function queue(batch: MessageBatch<QueueMessage>, env: Env) {
   }
 }
 
-/** Cron: re-enqueue stuck deliveries, prune old ones. */
+/** Cron: re-enqueue stuck deliveries and calendar jobs, prune what is past the retention. */
 async function scheduled(_controller: ScheduledController, env: Env) {
   const db = openDb(env.DB);
   const queue = env.DELIVERY_QUEUE as Queue<QueueMessage>;
   const stuckSeconds = Number(env.STUCK_AFTER_SECONDS) || 300;
-  const result = await sweep(db, queue, {
-    stuckSeconds,
-    retentionDays: Number(env.RETENTION_DAYS) || 90,
-  });
+  const result = await sweep(db, queue, { stuckSeconds });
   const calendar = await sweepAbsences(db, queue, { stuckSeconds });
-  createLogger({ job: 'sweep' }).info('sweep done', { ...result, ...calendar });
+  const pruned = await pruneExpired(db, { retentionDays: Number(env.RETENTION_DAYS) || 90 });
+  createLogger({ job: 'sweep' }).info('sweep done', { ...result, ...calendar, pruned });
 }
 
 export default {
