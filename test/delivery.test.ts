@@ -5,7 +5,7 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import worker from '../src/workers/index.ts';
 import { fake, gql, token } from './helpers.ts';
-import { byUser, EMIT, emit, setup, waitFor } from './pipeline.ts';
+import { byUser, EMIT, EVENT, emit, setup, waitFor } from './pipeline.ts';
 
 describe('emitWorkflowEvent → queue → consumer', () => {
   it('routes, skips with reasons, sends to Slack and Google Chat with the exact requests', async () => {
@@ -295,7 +295,13 @@ describe('emitWorkflowEvent → queue → consumer', () => {
       `/__fake/requests?path=chat.postMessage&contains=${s.slackToken}`,
     );
     expect(after.length).toBe(before.length);
-    expect(d.status).toBe('SENT');
+    // Read again after the duplicate: still SENT, not attempted again.
+    const again = byUser(
+      (await gql(EVENT, { id: out.event.id }, s.admin)).data?.workflowEvent,
+      s.members[0] as string,
+      'SLACK',
+    );
+    expect(again).toMatchObject({ status: 'SENT', attempts: d.attempts, sentAt: d.sentAt });
   });
 
   it('lists deliveries with filters; a member sees only their own', async () => {
