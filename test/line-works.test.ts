@@ -185,11 +185,15 @@ describe('LINE WORKS service-account token and bot registration', () => {
       integration: { status: 'ACTIVE' },
     });
     const all = await fake(API(), `/__fake/requests?path=/v1.0/bots&contains=${issued}`);
-    expect(all.map((r: any) => `${r.method} ${r.path}`).slice(2)).toEqual([
+    expect(all.map((r: any) => `${r.method} ${r.path}`)).toHaveLength(2);
+    // Verify checks the stored credentials: it issues a token of its own (never the cached
+    // one) and reads the bot with it.
+    expect(await tokenRequests(a)).toHaveLength(2);
+    const fresh = (await issuedTokens(a)).find((t) => t !== issued) as string;
+    const read = await fake(API(), `/__fake/requests?path=/v1.0/bots&contains=${fresh}`);
+    expect(read.map((r: any) => `${r.method} ${r.path}`)).toEqual([
       `GET /v1.0/bots/${integration.botId}`,
     ]);
-    // The cached token served every call.
-    expect(await tokenRequests(a)).toHaveLength(1);
   });
 
   it('never runs two bot registrations at once for a tenant; names the bot in its locale', async () => {

@@ -461,7 +461,10 @@ async function syncClaimed(
     const wait = slotAt - Date.now();
     if (wait > MAX_INLINE_WAIT_MS) {
       // Not an attempt: let go, due at the slot, and come back shortly before it.
-      const released = await release(db, job, { dueAt: new Date(slotAt).toISOString() });
+      const released = await release(db, job, {
+        dueAt: new Date(slotAt).toISOString(),
+        attempts: sql`max(${absences.attempts} - 1, 0)`,
+      });
       if (released) await deps.requeue([{ body: job.msg.body, slotAt }]);
       return { action: 'ack' };
     }
