@@ -594,6 +594,9 @@ async function withToken(
   }
 }
 
+/** Column values to write: plain, or computed in SQL from the row. */
+type AbsenceSet = { [K in keyof AbsenceRow]?: AbsenceRow[K] | SQL };
+
 const heldBy = (job: Claimed) =>
   and(
     eq(absences.tenantId, job.row.tenantId),
@@ -622,7 +625,7 @@ async function finish(
 }
 
 /** Lets go of the absence (with `set`: a retry's reason and due time); true when it was held. */
-async function release(db: Db, job: Claimed, set: Partial<AbsenceRow>): Promise<boolean> {
+async function release(db: Db, job: Claimed, set: AbsenceSet): Promise<boolean> {
   const updated = await db
     .update(absences)
     .set({ ...set, claimId: null, leaseUntil: null, updatedAt: new Date().toISOString() })
