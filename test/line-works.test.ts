@@ -1,7 +1,7 @@
 // Integration: LINE WORKS through the Worker's own fetch and queue, against the fake LINE WORKS
 // auth and API servers on 127.0.0.1 (test/fakes/line-works.ts): service-account tokens,
 // bot registration on save, bot messages, pacing under a burst, absence calendar sync.
-import { createMessageBatch } from 'cloudflare:test';
+import { createMessageBatch, createScheduledController } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { decodeJwt } from 'jose';
 import { describe, expect, it } from 'vitest';
@@ -679,6 +679,49 @@ describe('LINE WORKS calendar: absences', () => {
     expect(await eventsOf(member)).toEqual({});
     const calls = await fake(API(), `/__fake/requests?path=${path}`);
     expect(calls.map((c: any) => `${c.method} ${c.status}`)).toEqual(['POST 201', 'DELETE 204']);
+  }, 60_000);
+
+  it('the sweeper leaves an absence a job holds, and picks it up once the lease is over', async () => {
+    const a = await calendarTenant();
+    const member = a.members[0] as string;
+    const absenceId = `abs-${crypto.randomUUID()}`;
+    const input = {
+      absenceId,
+      userId: member,
+      title: '夏季休暇',
+      startDate: '2026-08-10',
+      endDate: '2026-08-12',
+      allDay: true,
+    };
+    await gql(UPSERT, { input }, a.service);
+    await settled(a, absenceId, 'SYNCED', member);
+    const path = `/v1.0/users/${encodeURIComponent(member)}/calendar/events`;
+    const before = (await fake(API(), `/__fake/requests?path=${path}`)).length;
+    // As if a job had claimed a change and the worker died: PENDING, overdue, still leased.
+    const old = new Date(Date.now() - 3_600_000).toISOString();
+    const hold = (until: string) =>
+      env.DB.prepare(
+        "update absences set sync_status = 'PENDING', title = ?, version = version + 1, due_at = ?, claim_id = 'dead-job', lease_until = ? where tenant_id = ? and absence_id = ?",
+      )
+        .bind('夏季休暇 (延長)', old, until, a.tenant, absenceId)
+        .run();
+    await hold(new Date(Date.now() + 60_000).toISOString());
+    await worker.scheduled(createScheduledController({ cron: '*/5 * * * *' }), env);
+    await new Promise((r) => setTimeout(r, 1500));
+    const held = await env.DB.prepare(
+      'select sync_status, due_at, claim_id from absences where tenant_id = ? and absence_id = ?',
+    )
+      .bind(a.tenant, absenceId)
+      .first();
+    expect(held).toEqual({ sync_status: 'PENDING', due_at: old, claim_id: 'dead-job' });
+    expect(await fake(API(), `/__fake/requests?path=${path}`)).toHaveLength(before);
+    // The lease ran out: the sweeper re-enqueues it and a new job brings the change over.
+    await hold(new Date(Date.now() - 1000).toISOString());
+    await worker.scheduled(createScheduledController({ cron: '*/5 * * * *' }), env);
+    const synced = await settled(a, absenceId, 'SYNCED', member);
+    const events = await eventsOf(member);
+    expect(Object.keys(events)).toEqual([synced.calendarEventId]);
+    expect(events[synced.calendarEventId].eventComponents[0].summary).toBe('夏季休暇 (延長)');
   }, 60_000);
 
   it('skips absences when the calendar is disabled, validates input, finds by range', async () => {
