@@ -17,6 +17,8 @@ CREATE TABLE `tenant_directory` (
 	`created_at` text DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')) NOT NULL
 );
 --> statement-breakpoint
+ALTER TABLE `absences` ADD `claim_id` text;--> statement-breakpoint
+ALTER TABLE `absences` ADD `lease_until` text;--> statement-breakpoint
 -- A database from before sharding keeps its tenants: they are on shard 0. (On a new shard the
 -- tables are empty and this inserts nothing.)
 INSERT OR IGNORE INTO `tenant_directory` (`tenant_id`, `shard`) SELECT DISTINCT `tenant_id`, 0 FROM `integrations`;

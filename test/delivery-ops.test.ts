@@ -67,6 +67,60 @@ describe('sendTestNotification', () => {
   });
 });
 
+describe('sendTestNotification throttling', () => {
+  it('lets a member send 3 tests per channel per 10 minutes, even all at once', async () => {
+    const s = await setup(2);
+    const [m0, m1] = s.members as [string, string];
+    const member = await token(s.tenant, 'user', m1);
+    // A burst of concurrent calls: exactly the limit gets through.
+    const burst = await Promise.all(
+      Array.from({ length: 8 }, () => gql(TEST, { channel: 'SLACK' }, member)),
+    );
+    const payloads = burst.map((r) => r.data?.sendTestNotification);
+    expect(payloads.filter((p) => p.delivery !== null)).toHaveLength(3);
+    const refused = payloads.filter((p) => p.delivery === null);
+    expect(refused).toHaveLength(5);
+    for (const p of refused) {
+      expect(p.errors).toEqual([
+        {
+          code: 'RATE_LIMITED',
+          message: expect.stringMatching(
+            /^At most 3 test notifications per 10 minutes on SLACK; try again after \d{4}-\d{2}-\d{2}T/,
+          ),
+          field: ['channel'],
+        },
+      ]);
+      const retryAt = Date.parse(p.errors[0].message.split('try again after ')[1]);
+      expect(retryAt).toBeGreaterThan(Date.now() + 9 * 60_000);
+      expect(retryAt).toBeLessThanOrEqual(Date.now() + 10 * 60_000);
+    }
+    const posts = await fake(
+      env.SLACK_API_BASE,
+      `/__fake/requests?path=chat.postMessage&contains=${s.slackToken}`,
+    );
+    expect(posts.length).toBeLessThanOrEqual(3);
+    // Another channel has its own allowance; another member too.
+    const chat = await gql(TEST, { channel: 'GOOGLE_CHAT' }, member);
+    expect(chat.data?.sendTestNotification.errors).toEqual([]);
+    const other = await gql(TEST, { channel: 'SLACK' }, await token(s.tenant, 'user', m0));
+    expect(other.data?.sendTestNotification.errors).toEqual([]);
+    // An admin's limit is looser, but there is one (LINE is off here: nothing is sent).
+    const admin = [];
+    for (let i = 0; i < 21; i++) {
+      admin.push((await gql(TEST, { channel: 'LINE', userId: m0 }, s.admin)).data);
+    }
+    expect(admin.slice(0, 20).every((d) => d?.sendTestNotification.errors.length === 0)).toBe(true);
+    expect(admin[20]?.sendTestNotification.errors[0].code).toBe('RATE_LIMITED');
+    // Ten minutes later the member may test again.
+    await (await tenantD1(s.tenant))
+      .prepare("update audit_log set at = ? where tenant_id = ? and action = 'notification.test'")
+      .bind(new Date(Date.now() - 11 * 60_000).toISOString(), s.tenant)
+      .run();
+    const later = await gql(TEST, { channel: 'SLACK' }, member);
+    expect(later.data?.sendTestNotification.errors).toEqual([]);
+  });
+});
+
 describe('sweeper', () => {
   it('re-enqueues deliveries stuck QUEUED and prunes old ones', async () => {
     const s = await setup(1);
@@ -100,7 +154,36 @@ describe('sweeper', () => {
         )
         .bind(s.tenant, ancient, ancient, ancient),
     ]);
+    // Audit entries: one past the retention, one recent; and a backlog of old deliveries
+    // larger than one prune statement takes.
+    const recent = new Date().toISOString();
+    await d1.batch([
+      d1
+        .prepare(
+          "insert into audit_log (id, tenant_id, at, actor, action) values ('a0000000000000000000000000000001', ?, ?, 'admin-1', 'integration.configure'), ('a0000000000000000000000000000002', ?, ?, 'admin-1', 'integration.configure')",
+        )
+        .bind(s.tenant, ancient, s.tenant, recent),
+      d1
+        .prepare(
+          `with recursive n(i) as (select 1 union all select i + 1 from n where i < 1200)
+         insert into deliveries (id, tenant_id, event_id, user_row_id, channel, status, created_at, updated_at, due_at)
+         select 'old-' || ?1 || '-' || i, ?1, 'e0000000000000000000000000000001', 'x', 'SLACK', 'SENT', ?2, ?2, ?2 from n`,
+        )
+        .bind(s.tenant, ancient),
+    ]);
     await worker.scheduled(createScheduledController({ cron: '*/5 * * * *' }), env);
+    const audit = await d1
+      .prepare(
+        "select id from audit_log where tenant_id = ? and id like 'a000000000000000000000000000000%'",
+      )
+      .bind(s.tenant)
+      .all<{ id: string }>();
+    expect(audit.results.map((r) => r.id)).toEqual(['a0000000000000000000000000000002']);
+    const backlog = await d1
+      .prepare("select count(*) as n from deliveries where tenant_id = ? and id like 'old-%'")
+      .bind(s.tenant)
+      .first<{ n: number }>();
+    expect(backlog?.n).toBe(0);
     const e = await waitFor(
       s,
       out.event.id,

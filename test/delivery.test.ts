@@ -5,7 +5,7 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import worker from '../src/workers/index.ts';
 import { fake, gql, tenantD1, token } from './helpers.ts';
-import { byUser, EMIT, emit, setup, waitFor } from './pipeline.ts';
+import { byUser, EMIT, EVENT, emit, setup, waitFor } from './pipeline.ts';
 
 describe('emitWorkflowEvent → queue → consumer', () => {
   it('routes, skips with reasons, sends to Slack and Google Chat with the exact requests', async () => {
@@ -239,6 +239,31 @@ describe('emitWorkflowEvent → queue → consumer', () => {
     });
   });
 
+  it('never follows a redirect from a member-supplied Google Chat webhook', async () => {
+    const s = await setup(1);
+    const [m0] = s.members as [string];
+    const space = new URL(s.webhook).pathname.split('/')[3] as string;
+    // Another origin that would receive the message (and the webhook token) if followed.
+    const elsewhere = new URL(env.SLACK_API_BASE).origin;
+    const probe = `/collect-${crypto.randomUUID()}`;
+    await fake(env.GOOGLE_CHAT_WEBHOOK_ORIGIN, '/__fake/script', {
+      match: { path: space },
+      responses: [{ status: 302, headers: { location: `${elsewhere}${probe}?stolen=1` } }],
+    });
+    const out = await emit(s, [m0]);
+    const e = await waitFor(s, out.event.id, (x) =>
+      ['SENT', 'FAILED'].includes(byUser(x, m0, 'GOOGLE_CHAT')?.status),
+    );
+    expect(byUser(e, m0, 'GOOGLE_CHAT')).toMatchObject({
+      status: 'FAILED',
+      attempts: 1,
+      reason: expect.stringContaining('redirect, which is not followed'),
+    });
+    expect(await fake(env.SLACK_API_BASE, `/__fake/requests?path=${probe}`)).toEqual([]);
+    const chats = await fake(env.GOOGLE_CHAT_WEBHOOK_ORIGIN, `/__fake/requests?path=${space}`);
+    expect(chats.map((r: any) => r.status)).toEqual([302]);
+  });
+
   it('sends nothing when a message for a SENT delivery is delivered again', async () => {
     const s = await setup(1);
     const out = await emit(s, s.members);
@@ -269,7 +294,13 @@ describe('emitWorkflowEvent → queue → consumer', () => {
       `/__fake/requests?path=chat.postMessage&contains=${s.slackToken}`,
     );
     expect(after.length).toBe(before.length);
-    expect(d.status).toBe('SENT');
+    // Read again after the duplicate: still SENT, not attempted again.
+    const again = byUser(
+      (await gql(EVENT, { id: out.event.id }, s.admin)).data?.workflowEvent,
+      s.members[0] as string,
+      'SLACK',
+    );
+    expect(again).toMatchObject({ status: 'SENT', attempts: d.attempts, sentAt: d.sentAt });
   });
 
   it('lists deliveries with filters; a member sees only their own', async () => {

@@ -1,19 +1,30 @@
-// Unit: LINE WORKS pacing and addressing helpers.
+// Unit: LINE WORKS pacing (the real RateGate's reserve, called on an instance through
+// runInDurableObject, with the limit lineWorksPace gives) and addressing helpers.
+import { runInDurableObject } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { lineWorksPerMinute, lineWorksUserIdOf } from '../src/domain/channels/line-works.ts';
 import { LINE_WORKS_DEFAULT_PER_MINUTE, lineWorksPace, PACE_LIMITS } from '../src/domain/limits.ts';
+import type { RateGate } from '../src/workers/rate-gate.ts';
 
-/** Slots a GCRA bucket hands out for `n` requests at once (as RateGate does). */
-function slots(n: number, perMinute: number): number[] {
-  const limit = lineWorksPace(perMinute);
-  const interval = 1000 / limit.ratePerSecond + (limit.guardMs ?? 0);
-  return Array.from({ length: n }, (_, i) => i * interval);
+/** Slots the real RateGate hands out for `n` bot messages of one tenant asked for at once. */
+async function slots(n: number, perMinute: number): Promise<number[]> {
+  const stub = (env.RATE_GATE as unknown as DurableObjectNamespace<RateGate>).getByName(
+    `pacing-${crypto.randomUUID()}`,
+  );
+  return runInDurableObject(stub, (gate: RateGate) =>
+    gate.reserve(
+      Array.from({ length: n }, () => 'bot-message'),
+      lineWorksPace(perMinute),
+    ),
+  );
 }
 
 describe('lineWorksPace', () => {
-  it('never puts more than the limit in any minute, even with sends up to 1.9 s late', () => {
+  it('never puts more than the limit in any minute, even with sends up to 1.9 s late', async () => {
     for (const perMinute of [60, 240, 400, 600]) {
-      const at = slots(perMinute * 2, perMinute);
+      const at = await slots(perMinute * 2, perMinute);
+      expect(at).toHaveLength(perMinute * 2);
       // Worst case: every send in a window leaves late except the first.
       for (let i = 0; i + perMinute < at.length; i++) {
         const first = at[i] as number;

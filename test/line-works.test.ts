@@ -1,10 +1,13 @@
 // Integration: LINE WORKS through the Worker's own fetch and queue, against the fake LINE WORKS
 // auth and API servers on 127.0.0.1 (test/fakes/line-works.ts): service-account tokens,
 // bot registration on save, bot messages, pacing under a burst, absence calendar sync.
+import { createMessageBatch, createScheduledController } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { decodeJwt } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { fake, gql, rsaKeyPair, tenantId, tokens } from './helpers.ts';
+import worker from '../src/workers/index.ts';
+import type { TokenVault } from '../src/workers/token-vault.ts';
+import { fake, gql, rsaKeyPair, tenantD1, tenantId, tokens } from './helpers.ts';
 import { EMIT, EVENT } from './pipeline.ts';
 
 const CONFIGURE = `mutation ($input: ConfigureLineWorksInput!) { configureLineWorks(input: $input) {
@@ -182,11 +185,15 @@ describe('LINE WORKS service-account token and bot registration', () => {
       integration: { status: 'ACTIVE' },
     });
     const all = await fake(API(), `/__fake/requests?path=/v1.0/bots&contains=${issued}`);
-    expect(all.map((r: any) => `${r.method} ${r.path}`).slice(2)).toEqual([
+    expect(all.map((r: any) => `${r.method} ${r.path}`)).toHaveLength(2);
+    // Verify checks the stored credentials: it issues a token of its own (never the cached
+    // one) and reads the bot with it.
+    expect(await tokenRequests(a)).toHaveLength(2);
+    const fresh = (await issuedTokens(a)).find((t) => t !== issued) as string;
+    const read = await fake(API(), `/__fake/requests?path=/v1.0/bots&contains=${fresh}`);
+    expect(read.map((r: any) => `${r.method} ${r.path}`)).toEqual([
       `GET /v1.0/bots/${integration.botId}`,
     ]);
-    // The cached token served every call.
-    expect(await tokenRequests(a)).toHaveLength(1);
   });
 
   it('never runs two bot registrations at once for a tenant; names the bot in its locale', async () => {
@@ -342,6 +349,82 @@ describe('LINE WORKS bot messages', () => {
   }, 300_000);
 });
 
+describe('LINE WORKS: changed credentials', () => {
+  it('a new private key gets no cached token: the send fails and verify says so', async () => {
+    const a = await messengerTenant(1);
+    const member = a.members[0] as string;
+    const ok = await gql(VERIFY, { kind: 'LINE_WORKS' }, a.admin);
+    expect(ok.data?.verifyIntegration).toMatchObject({ ok: true, errors: [] });
+    const first = await emit(a, [member]);
+    expect(await waitForEvent(a, first, (s) => s.sent === 1)).toMatchObject({ sent: 1 });
+    const sends = () => fake(API(), `/__fake/requests?path=/v1.0/bots/${a.botId}/users/`);
+    const [sent] = await sends();
+    const oldToken = sent.headers.authorization;
+
+    // The admin saves a new key that the LINE WORKS app does not know (yet).
+    const next = await rsaKeyPair();
+    const saved = await gql(
+      CONFIGURE,
+      { input: { enabled: true, privateKey: next.privatePem } },
+      a.admin,
+    );
+    expect(saved.data?.configureLineWorks.errors).toEqual([]);
+    const second = await emit(a, [a.members[0] as string]);
+    expect(await waitForEvent(a, second, (s) => s.sent + s.failed === 1)).toMatchObject({
+      sent: 0,
+      failed: 1,
+    });
+    expect(await sends()).toHaveLength(1);
+    const refused = await gql(VERIFY, { kind: 'LINE_WORKS' }, a.admin);
+    expect(refused.data?.verifyIntegration).toMatchObject({
+      ok: false,
+      errors: [{ code: 'PROVIDER_REJECTED' }],
+      integration: { status: 'ERROR' },
+    });
+
+    // The key is registered in LINE WORKS: verify passes, the next send uses a new token.
+    await fake(AUTH(), '/__fake/state', {
+      apps: { [a.clientId]: { publicKeyPem: next.publicPem } },
+    });
+    expect(
+      (await gql(VERIFY, { kind: 'LINE_WORKS' }, a.admin)).data?.verifyIntegration,
+    ).toMatchObject({ ok: true, integration: { status: 'ACTIVE' } });
+    const third = await emit(a, [member]);
+    expect(await waitForEvent(a, third, (s) => s.sent === 1)).toMatchObject({ sent: 1 });
+    const after = await sends();
+    expect(after).toHaveLength(2);
+    expect(after[1].headers.authorization).not.toBe(oldToken);
+  });
+
+  it('verify asks the token endpoint every time, never the cache', async () => {
+    const a = await messengerTenant(1);
+    const before = (await tokenRequests(a)).length;
+    for (let i = 0; i < 2; i++) {
+      expect((await gql(VERIFY, { kind: 'LINE_WORKS' }, a.admin)).data?.verifyIntegration.ok).toBe(
+        true,
+      );
+    }
+    expect(await tokenRequests(a)).toHaveLength(before + 2);
+    // Saving the integration, whatever changed, drops the tenant's cached LINE WORKS tokens.
+    const vault = (env.TOKEN_VAULT as unknown as DurableObjectNamespace<TokenVault>).getByName(
+      `${a.tenant}:LINE_WORKS`,
+    );
+    expect((await vault.stats()).cached).toBeGreaterThan(0);
+    const saved = await gql(
+      CONFIGURE,
+      { input: { enabled: true, rateLimitPerMinute: 200 } },
+      a.admin,
+    );
+    expect(saved.data?.configureLineWorks.errors).toEqual([]);
+    expect((await vault.stats()).cached).toBe(0);
+    // The app's secret is changed in the console: the next verify notices at once.
+    await fake(AUTH(), '/__fake/state', { apps: { [a.clientId]: { clientSecret: 'rotated' } } });
+    expect(
+      (await gql(VERIFY, { kind: 'LINE_WORKS' }, a.admin)).data?.verifyIntegration,
+    ).toMatchObject({ ok: false, errors: [{ code: 'PROVIDER_REJECTED' }] });
+  });
+});
+
 describe('LINE WORKS calendar: absences', () => {
   async function calendarTenant() {
     const a = await messengerTenant(1);
@@ -466,6 +549,182 @@ describe('LINE WORKS calendar: absences', () => {
     const mine = await gql(ABSENCES, {}, (await tokens(a.tenant)).user);
     expect(mine.data?.absences).toEqual([]);
   });
+
+  /**
+   * Runs the queue consumer on one calendar job for the absence row, as another consumer
+   * invocation would (a redelivery, the sweeper's copy), alongside the queue's own deliveries.
+   */
+  async function consume(tenant: string, absenceId: string) {
+    const row = await (await tenantD1(tenant))
+      .prepare('select id from absences where tenant_id = ? and absence_id = ?')
+      .bind(tenant, absenceId)
+      .first<{ id: string }>();
+    const absenceRowId = row?.id as string;
+    const batch = createMessageBatch('renkei-deliveries', [
+      {
+        id: `job-${crypto.randomUUID()}`,
+        timestamp: new Date(),
+        attempts: 1,
+        body: { kind: 'absence', tenantId: tenant, absenceRowId },
+      },
+    ]);
+    await worker.queue(batch as MessageBatch<any>, env);
+  }
+
+  /** The events the fake holds in `member`'s calendar. */
+  async function eventsOf(member: string): Promise<Record<string, any>> {
+    return (await fake(API(), '/__fake/state')).events[member] ?? {};
+  }
+
+  /** Waits until the absence is settled and no calendar call for `member` is still to come. */
+  async function settled(a: App, absenceId: string, status: string, member: string) {
+    const path = `/v1.0/users/${encodeURIComponent(member)}/calendar/events`;
+    let last = -1;
+    for (let i = 0; i < 100; i++) {
+      const row = await waitForAbsence(a, absenceId, status);
+      const calls = (await fake(API(), `/__fake/requests?path=${path}`)).length;
+      if (row?.syncStatus === status && calls === last) return row;
+      last = calls;
+      await new Promise((r) => setTimeout(r, 1500));
+    }
+    throw new Error(`absence ${absenceId} never settled as ${status}`);
+  }
+
+  it('many concurrent upserts, redeliveries and a cancel of one absence: one event, then none', async () => {
+    const a = await calendarTenant();
+    const member = a.members[0] as string;
+    const absenceId = `abs-${crypto.randomUUID()}`;
+    const base = {
+      absenceId,
+      userId: member,
+      title: '年次有給休暇',
+      startDate: '2026-12-24',
+      endDate: '2026-12-25',
+      allDay: true,
+    };
+    // Calendar creates take a while, so jobs overlap.
+    const path = `/v1.0/users/${encodeURIComponent(member)}/calendar/events`;
+    await fake(API(), '/__fake/script', {
+      match: { path, method: 'POST' },
+      responses: Array.from({ length: 3 }, () => ({ delayMs: 700 })),
+    });
+    // WORKPLACE retries and changes the absence, all at once; the queue redelivers its jobs.
+    await gql(UPSERT, { input: base }, a.service);
+    const redeliver = () => consume(a.tenant, absenceId);
+    await Promise.all([
+      ...Array.from({ length: 12 }, (_, i) =>
+        gql(
+          UPSERT,
+          { input: { ...base, title: `休暇 ${i % 4}`, note: i % 3 ? null : 'x' } },
+          a.service,
+        ),
+      ),
+      ...Array.from({ length: 6 }, redeliver),
+    ]);
+    const synced = await settled(a, absenceId, 'SYNCED', member);
+    const events = await eventsOf(member);
+    expect(Object.keys(events)).toEqual([synced.calendarEventId]);
+    // The event shows the state the absence ended in.
+    expect(events[synced.calendarEventId].eventComponents[0].summary).toBe(synced.title);
+
+    // A cancel while a change is being written, a re-upsert and a cancel again, redeliveries.
+    await fake(API(), '/__fake/script', {
+      match: { path, method: 'PUT' },
+      responses: [{ delayMs: 700 }],
+    });
+    await gql(UPSERT, { input: { ...base, title: '振替休日' } }, a.service);
+    await new Promise((r) => setTimeout(r, 300));
+    await Promise.all([
+      gql(CANCEL, { id: absenceId }, a.service),
+      gql(UPSERT, { input: { ...base, title: '特別休暇' } }, a.service),
+      redeliver(),
+    ]);
+    await gql(CANCEL, { id: absenceId }, a.service);
+    await redeliver();
+    const cancelled = await settled(a, absenceId, 'CANCELLED', member);
+    expect(cancelled.calendarEventId).toBeNull();
+    expect(await eventsOf(member)).toEqual({});
+  }, 60_000);
+
+  it('a cancel while the create is in flight leaves no event at LINE WORKS', async () => {
+    const a = await calendarTenant();
+    const member = a.members[0] as string;
+    const absenceId = `abs-${crypto.randomUUID()}`;
+    const path = `/v1.0/users/${encodeURIComponent(member)}/calendar/events`;
+    await fake(API(), '/__fake/script', {
+      match: { path, method: 'POST' },
+      responses: [{ delayMs: 1500 }],
+    });
+    const input = {
+      absenceId,
+      userId: member,
+      title: '年次有給休暇',
+      startDate: '2026-12-28',
+      endDate: '2026-12-28',
+      allDay: true,
+    };
+    await gql(UPSERT, { input }, a.service);
+    // Wait until the create is on its way to LINE WORKS, then cancel; another consumer
+    // invocation picks the cancel up at once, while the create is still in flight.
+    for (let i = 0; i < 50; i++) {
+      if ((await fake(API(), `/__fake/requests?path=${path}&method=POST`)).length > 0) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const cancel = await gql(CANCEL, { id: absenceId }, a.service);
+    expect(cancel.data?.cancelAbsence.absence.syncStatus).toBe('PENDING');
+    await consume(a.tenant, absenceId);
+    const cancelled = await settled(a, absenceId, 'CANCELLED', member);
+    expect(cancelled.calendarEventId).toBeNull();
+    expect(await eventsOf(member)).toEqual({});
+    const calls = await fake(API(), `/__fake/requests?path=${path}`);
+    expect(calls.map((c: any) => `${c.method} ${c.status}`)).toEqual(['POST 201', 'DELETE 204']);
+  }, 60_000);
+
+  it('the sweeper leaves an absence a job holds, and picks it up once the lease is over', async () => {
+    const a = await calendarTenant();
+    const member = a.members[0] as string;
+    const absenceId = `abs-${crypto.randomUUID()}`;
+    const input = {
+      absenceId,
+      userId: member,
+      title: '夏季休暇',
+      startDate: '2026-08-10',
+      endDate: '2026-08-12',
+      allDay: true,
+    };
+    await gql(UPSERT, { input }, a.service);
+    await settled(a, absenceId, 'SYNCED', member);
+    const path = `/v1.0/users/${encodeURIComponent(member)}/calendar/events`;
+    const before = (await fake(API(), `/__fake/requests?path=${path}`)).length;
+    // As if a job had claimed a change and the worker died: PENDING, overdue, still leased.
+    const old = new Date(Date.now() - 3_600_000).toISOString();
+    const d1 = await tenantD1(a.tenant);
+    const hold = (until: string) =>
+      d1
+        .prepare(
+          "update absences set sync_status = 'PENDING', title = ?, version = version + 1, due_at = ?, claim_id = 'dead-job', lease_until = ? where tenant_id = ? and absence_id = ?",
+        )
+        .bind('夏季休暇 (延長)', old, until, a.tenant, absenceId)
+        .run();
+    await hold(new Date(Date.now() + 60_000).toISOString());
+    await worker.scheduled(createScheduledController({ cron: '*/5 * * * *' }), env);
+    await new Promise((r) => setTimeout(r, 1500));
+    const held = await d1
+      .prepare(
+        'select sync_status, due_at, claim_id from absences where tenant_id = ? and absence_id = ?',
+      )
+      .bind(a.tenant, absenceId)
+      .first();
+    expect(held).toEqual({ sync_status: 'PENDING', due_at: old, claim_id: 'dead-job' });
+    expect(await fake(API(), `/__fake/requests?path=${path}`)).toHaveLength(before);
+    // The lease ran out: the sweeper re-enqueues it and a new job brings the change over.
+    await hold(new Date(Date.now() - 1000).toISOString());
+    await worker.scheduled(createScheduledController({ cron: '*/5 * * * *' }), env);
+    const synced = await settled(a, absenceId, 'SYNCED', member);
+    const events = await eventsOf(member);
+    expect(Object.keys(events)).toEqual([synced.calendarEventId]);
+    expect(events[synced.calendarEventId].eventComponents[0].summary).toBe('夏季休暇 (延長)');
+  }, 60_000);
 
   it('skips absences when the calendar is disabled, validates input, finds by range', async () => {
     const a = await messengerTenant(1);

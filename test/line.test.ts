@@ -408,7 +408,7 @@ describe('LINE member linking', () => {
     const tampered = await start(s);
     tampered.searchParams.set('nonce', 'attacker-nonce');
     const wrongNonce = await callback(await authorize(s, tampered));
-    expect(wrongNonce.status).toBe(502);
+    expect(wrongNonce.status).toBe(400);
     expect(wrongNonce.html).toContain('data-status="FAILED"');
     expect((await lineStatus(s)).status).toBe('NOT_LINKED');
 
@@ -433,7 +433,7 @@ describe('LINE member linking', () => {
       ],
     });
     const forgedPage = await callback(await authorize(s, forgedUrl));
-    expect(forgedPage.status).toBe(502);
+    expect(forgedPage.status).toBe(400);
     expect(forgedPage.html).toContain('data-status="FAILED"');
     expect(forgedPage.html).not.toContain(forged);
     expect((await lineStatus(s)).status).toBe('NOT_LINKED');
@@ -450,6 +450,58 @@ describe('LINE member linking', () => {
     expect(taken.status).toBe(409);
     expect(taken.html).toContain('data-status="TAKEN"');
     expect((await lineStatus(second)).status).toBe('NOT_LINKED');
+  });
+
+  it('answers a bad ID token with a 4xx page, and only a failing LINE with 502', async () => {
+    const s = await setup({ locale: 'EN' });
+    const faults: Record<string, Record<string, unknown>> = {
+      'wrong nonce': { nonce: 'replayed-nonce' },
+      'wrong signature': { secret: 'not-the-channel-secret' },
+      'wrong audience': { audience: '1000000001' },
+      'wrong issuer': { issuer: 'https://access.line.example' },
+      expired: { expiresInSeconds: -600 },
+    };
+    // Sets (or, with {}, clears) how the fake spoils this Login channel's ID tokens.
+    const spoil = async (fault: Record<string, unknown>) => {
+      const { idTokenFaults } = await fake(env.LINE_API_BASE, '/__fake/state');
+      await fake(env.LINE_API_BASE, '/__fake/state?replace=1', {
+        idTokenFaults: { ...idTokenFaults, [s.loginChannelId]: fault },
+      });
+    };
+    try {
+      for (const [name, fault] of Object.entries(faults)) {
+        await spoil(fault);
+        const page = await callback(await authorize(s, await start(s), { addFriend: true }));
+        expect({ name, status: page.status }).toEqual({ name, status: 400 });
+        expect(page.html).toContain('<html lang="en">');
+        expect(page.html).toContain('data-status="FAILED"');
+        expect(page.html).toContain('LINE Login could not be confirmed. Nothing was changed.');
+        expect((await lineStatus(s)).status).toBe('NOT_LINKED');
+      }
+    } finally {
+      await spoil({});
+    }
+
+    // LINE's token endpoint itself fails (5xx): 502, nothing changed.
+    for (const scripted of [
+      { status: 500, json: { message: 'An error occurred in the server.' } },
+      { status: 503, body: 'Service Unavailable' },
+    ]) {
+      const url = await start(s);
+      await fake(env.LINE_API_BASE, '/__fake/script', {
+        match: { path: '/oauth2/v2.1/token', contains: s.loginChannelId },
+        responses: [scripted],
+      });
+      const page = await callback(await authorize(s, url));
+      expect(page.status).toBe(502);
+      expect(page.html).toContain('data-status="FAILED"');
+      expect((await lineStatus(s)).status).toBe('NOT_LINKED');
+    }
+
+    // The same member with a good token links.
+    const good = await callback(await authorize(s, await start(s), { addFriend: true }));
+    expect(good.status).toBe(200);
+    expect((await lineStatus(s)).status).toBe('LINKED');
   });
 
   it('needs LINE enabled, a member role and a token', async () => {
@@ -624,6 +676,57 @@ describe('LINE delivery', () => {
         channelAccessToken: { configured: false },
       },
     });
+  });
+  it('a changed channel secret gets no cached token: the send fails, verify says so', async () => {
+    const s = await linked({ stateless: true });
+    const VERIFY = `mutation { verifyIntegration(kind: LINE) { ok errors { code message }
+      integration { status ... on LineMessenger { messagingChannelId } } } }`;
+    const ok = await gql(VERIFY, {}, s.admin);
+    expect(ok.data?.verifyIntegration).toMatchObject({ ok: true, errors: [] });
+    const channelId = ok.data?.verifyIntegration.integration.messagingChannelId as string;
+    const first = await emit(s);
+    await wait(s, first, (x) => byUser(x, s.member, 'LINE')?.status === 'SENT');
+    const pushes = () =>
+      fake(
+        env.LINE_API_BASE,
+        `/__fake/requests?path=/v2/bot/message/push&contains=${s.lineUserId}`,
+      );
+    const [sent] = await pushes();
+    const oldToken = sent.headers.authorization;
+
+    // The admin saves another Messaging channel secret, which LINE does not accept.
+    const changed = `changed-secret-${hex(16)}`;
+    const saved = await gql(
+      CONFIGURE,
+      { i: { enabled: true, messagingChannelSecret: changed } },
+      s.admin,
+    );
+    expect(saved.data?.configureLine.errors).toEqual([]);
+    const failed = await wait(s, await emit(s), (x) =>
+      ['SENT', 'FAILED'].includes(byUser(x, s.member, 'LINE')?.status),
+    );
+    expect(byUser(failed, s.member, 'LINE')).toMatchObject({
+      status: 'FAILED',
+      reason: expect.stringContaining('LINE stateless token'),
+    });
+    expect(await pushes()).toHaveLength(1);
+    const refused = await gql(VERIFY, {}, s.admin);
+    expect(refused.data?.verifyIntegration).toMatchObject({
+      ok: false,
+      errors: [{ code: 'PROVIDER_REJECTED' }],
+      integration: { status: 'ERROR' },
+    });
+    expect(JSON.stringify(refused)).not.toContain(changed);
+
+    // LINE now has that secret: verify issues a token for it and the next send uses a new one.
+    await fake(env.LINE_API_BASE, '/__fake/state', {
+      statelessChannels: { [channelId]: { secret: changed } },
+    });
+    expect((await gql(VERIFY, {}, s.admin)).data?.verifyIntegration).toMatchObject({ ok: true });
+    await wait(s, await emit(s), (x) => byUser(x, s.member, 'LINE')?.status === 'SENT');
+    const after = await pushes();
+    expect(after).toHaveLength(2);
+    expect(after[1].headers.authorization).not.toBe(oldToken);
   });
 });
 

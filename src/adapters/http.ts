@@ -21,6 +21,9 @@ export type FetchOutcome =
  * `fetch` with a deadline that covers the response body too: the body is read into memory
  * before returning, so callers can parse it without hanging. A timeout, reset or refused
  * connection comes back as `{ ok: false, failure }`; HTTP error statuses are responses.
+ * Redirects are never followed (`redirect: 'manual'`): no provider API redirects, and a
+ * member-supplied URL (a Google Chat webhook) must not send Renkei, with the message and its
+ * token, anywhere else. A 3xx comes back as a response for the adapter to classify.
  * https://developer.mozilla.org/docs/Web/API/AbortSignal/timeout_static
  */
 export async function fetchWithTimeout(
@@ -35,7 +38,7 @@ export async function fetchWithTimeout(
     controller.abort();
   }, timeoutMs);
   try {
-    const response = await fetch(url, { ...init, signal: controller.signal });
+    const response = await fetch(url, { ...init, redirect: 'manual', signal: controller.signal });
     const body = nullBodyStatus(response.status) ? null : await response.arrayBuffer();
     return {
       ok: true,

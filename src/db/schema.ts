@@ -171,6 +171,12 @@ export const absences = sqliteTable(
     attempts: integer('attempts').notNull().default(0),
     version: integer('version').notNull().default(1),
     syncedVersion: integer('synced_version').notNull().default(0),
+    /**
+     * The calendar job that holds the absence (one at a time): it alone calls LINE WORKS for it
+     * until `leaseUntil`, and brings every change made meanwhile to the calendar before letting go.
+     */
+    claimId: text('claim_id'),
+    leaseUntil: text('lease_until'),
     createdAt: text('created_at').notNull(),
     updatedAt: text('updated_at').notNull(),
     dueAt: text('due_at').notNull(),

@@ -5,7 +5,7 @@
  * deletes the event and records the outcome (ARCHITECTURE.md, "The flow of one notification").
  * https://developers.worksmobile.com/en/docs/calendar-default-event-user-create
  */
-import { and, asc, eq, gte, lt, lte, type SQL, sql } from 'drizzle-orm';
+import { and, asc, eq, gte, isNotNull, isNull, lt, lte, or, type SQL, sql } from 'drizzle-orm';
 import {
   createCalendarEvent,
   deleteCalendarEvent,
@@ -124,7 +124,8 @@ export async function upsertAbsence(
     existing
       ? db
           .update(absences)
-          .set({ ...set, version: same ? existing.version : existing.version + 1 })
+          // Counted in SQL: two concurrent changes are two versions, never one.
+          .set({ ...set, version: same ? existing.version : sql`${absences.version} + 1` })
           .where(and(eq(absences.tenantId, tenantId), eq(absences.id, existing.id)))
           .returning()
       : db
@@ -175,8 +176,11 @@ export async function cancelAbsence(
       .update(absences)
       .set({
         cancelled: true,
-        version: existing.version + 1,
-        syncStatus: nothingToDelete ? 'CANCELLED' : 'PENDING',
+        version: sql`${absences.version} + 1`,
+        // Decided on the row as it is now: a job may have created an event since it was read.
+        syncStatus: nothingToDelete
+          ? sql`case when ${absences.calendarEventId} is null and ${absences.syncStatus} <> 'PENDING' and ${absences.claimId} is null then 'CANCELLED' else 'PENDING' end`
+          : 'PENDING',
         reason: null,
         updatedAt: now,
         dueAt: now,
@@ -290,6 +294,16 @@ export interface QueuedAbsence {
   body: AbsenceMessage;
 }
 
+/**
+ * How long a claim holds an absence: longer than one pass can take (a token and two calendar
+ * calls of at most PROVIDER_TIMEOUT_MS each, plus an inline pacing wait), so two jobs never
+ * call LINE WORKS for one absence at once. A job that died lets go when its lease ends, and
+ * the sweeper picks the absence up.
+ */
+export const ABSENCE_LEASE_MS = 120_000;
+/** Changes made while a job holds an absence are applied by that job, up to this many passes. */
+const MAX_PASSES = 4;
+
 /** Handles the calendar jobs of one queue batch; returns a verdict per message id. */
 export async function syncAbsences(
   deps: SyncDeps,
@@ -304,6 +318,54 @@ export async function syncAbsences(
   return verdicts;
 }
 
+/** A claimed absence: the row as claimed and the claim that holds it. */
+interface Claimed {
+  msg: QueuedAbsence;
+  row: AbsenceRow;
+  claimId: string;
+}
+
+/**
+ * Claims the PENDING absences of `ids` nobody holds, in one conditional UPDATE … RETURNING:
+ * a row comes back to exactly one job, however many messages (retries, redeliveries, the
+ * sweeper) name it at once.
+ */
+async function claimAbsences(db: Db, tenantId: string, ids: string[], claimId: string) {
+  const now = Date.now();
+  const at = new Date(now).toISOString();
+  const until = new Date(now + ABSENCE_LEASE_MS).toISOString();
+  return db
+    .update(absences)
+    .set({
+      claimId,
+      leaseUntil: until,
+      attempts: sql`${absences.attempts} + 1`,
+      // The sweeper looks past the lease only.
+      dueAt: until,
+    })
+    .where(
+      and(
+        eq(absences.tenantId, tenantId),
+        inJson(absences.id, ids),
+        pendingWork(),
+        or(isNull(absences.leaseUntil), lt(absences.leaseUntil, at)),
+      ),
+    )
+    .returning();
+}
+
+/** Rows a calendar job has to act on: PENDING, or cancelled while an event still exists. */
+function pendingWork() {
+  return or(
+    eq(absences.syncStatus, 'PENDING'),
+    and(eq(absences.cancelled, true), isNotNull(absences.calendarEventId)),
+  ) as SQL;
+}
+
+function needsWork(row: AbsenceRow): boolean {
+  return row.syncStatus === 'PENDING' || (row.cancelled && row.calendarEventId !== null);
+}
+
 async function syncTenant(
   deps: SyncDeps,
   tenantId: string,
@@ -311,30 +373,21 @@ async function syncTenant(
   verdicts: Map<string, Verdict>,
 ) {
   const { db } = deps;
-  const rows = await db
-    .select()
-    .from(absences)
-    .where(
-      and(
-        eq(absences.tenantId, tenantId),
-        inJson(
-          absences.id,
-          msgs.map((m) => m.body.absenceRowId),
-        ),
-      ),
-    );
-  const rowById = new Map(rows.map((r) => [r.id, r]));
-  const seen = new Set<string>();
-  const jobs: { msg: QueuedAbsence; row: AbsenceRow }[] = [];
+  const claimId = newId();
+  const ids = [...new Set(msgs.map((m) => m.body.absenceRowId))];
+  const claimedRows = await claimAbsences(db, tenantId, ids, claimId);
+  const rowById = new Map(claimedRows.map((r) => [r.id, r]));
+  const jobs: Claimed[] = [];
   for (const m of msgs) {
     const row = rowById.get(m.body.absenceRowId);
-    // Gone, settled, or already handled in this batch: a duplicate job changes nothing.
-    if (row?.syncStatus !== 'PENDING' || seen.has(row.id)) {
+    // Gone, settled, held by another job (which applies every change before it lets go), or
+    // already taken by this batch: a duplicate job changes nothing.
+    if (!row) {
       verdicts.set(m.id, { action: 'ack' });
       continue;
     }
-    seen.add(row.id);
-    jobs.push({ msg: m, row });
+    rowById.delete(row.id);
+    jobs.push({ msg: m, row, claimId });
   }
   if (jobs.length === 0) return;
   const calendar = await calendarCredentials(db, deps.env.SECRETS_KEY, tenantId);
@@ -362,81 +415,135 @@ async function syncTenant(
     : [];
   const slotOf = new Map(need.map((j, i) => [j.msg.id, slots[i] ?? now]));
   await Promise.all(
-    jobs.map(async ({ msg, row }) => {
+    jobs.map(async (job) => {
+      const { msg, row } = job;
       const user = memberById.get(row.userRowId);
       if (!calendar.enabled || !calendar.app || !user) {
         const reason = !user ? 'the member no longer exists' : (calendar.reason ?? DISABLED);
-        await settle(db, row, {
-          syncStatus: row.cancelled ? 'CANCELLED' : 'SKIPPED',
-          reason,
-        });
+        await finish(db, job, row, { syncStatus: row.cancelled ? 'CANCELLED' : 'SKIPPED', reason });
         verdicts.set(msg.id, { action: 'ack' });
         return;
       }
       const slotAt = slotOf.get(msg.id) ?? msg.body.slotAt ?? now;
-      const wait = slotAt - Date.now();
-      if (wait > MAX_INLINE_WAIT_MS) {
-        await deps.requeue([{ body: msg.body, slotAt }]);
-        verdicts.set(msg.id, { action: 'ack' });
-        return;
-      }
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      verdicts.set(msg.id, await syncOne(deps, tenantId, calendar.app, row, user));
+      verdicts.set(msg.id, await syncClaimed(deps, tenantId, calendar, job, user, slotAt));
     }),
   );
 }
 
 type Step = { ok: true; eventId: string | null } | LineWorksCalendarFailure;
 
-/** Brings one absence's calendar event to its wanted state. */
-async function syncOne(
+/**
+ * Brings one claimed absence's calendar event to its wanted state, pass after pass while the
+ * wanted state keeps changing under the claim: each pass waits for its pacing slot, re-reads
+ * the row (the stored event id included), makes the calls and settles only if the row's version
+ * is still the one it applied. Nothing but the claim holder calls LINE WORKS for the absence.
+ */
+async function syncClaimed(
   deps: SyncDeps,
   tenantId: string,
-  app: LineWorksAppCredentials,
-  row: AbsenceRow,
+  calendar: CalendarState,
+  job: Claimed,
   user: UserRow,
+  firstSlotAt: number,
 ): Promise<Verdict> {
   const { db } = deps;
-  const target = lineWorksUserIdOf(user);
-  const attempts = row.attempts + 1;
-  await db
-    .update(absences)
-    .set({ attempts })
-    .where(and(eq(absences.tenantId, tenantId), eq(absences.id, row.id)));
-  const step = await withToken(deps, tenantId, app, (accessToken) =>
-    applyStep(deps, accessToken, row, target),
-  );
-  if (step.ok) {
-    await settle(db, row, {
-      syncStatus: row.cancelled ? 'CANCELLED' : 'SYNCED',
-      reason: null,
-      calendarEventId: step.eventId,
-      calendarUserId: step.eventId ? target : null,
-      syncedVersion: row.version,
-      attempts: 0,
-    });
-    return { action: 'ack' };
-  }
-  if (step.retryable) {
-    const delaySeconds = step.afterSeconds ?? backoffSeconds(attempts);
-    // LINE WORKS said the calendar API's minute is used up: no new slots until it resets.
-    if (step.status === 429 && step.afterSeconds !== undefined) {
-      await deps.gate.hold?.(
+  const app = calendar.app as LineWorksAppCredentials;
+  let slotAt = firstSlotAt;
+  for (let pass = 0; pass < MAX_PASSES; pass++) {
+    if (pass > 0) {
+      [slotAt = Date.now()] = await deps.gate.reserve(
         'LINE_WORKS',
         tenantId,
-        CALENDAR_PACE_KEY,
-        Date.now() + step.afterSeconds * 1000,
+        [{ key: CALENDAR_PACE_KEY }],
+        lineWorksPace(calendar.perMinute),
       );
     }
-    await settle(db, row, {
-      syncStatus: 'PENDING',
-      reason: step.reason,
-      dueAt: new Date(Date.now() + delaySeconds * 1000).toISOString(),
-    });
-    return { action: 'retry', delaySeconds };
+    const wait = slotAt - Date.now();
+    if (wait > MAX_INLINE_WAIT_MS) {
+      // Not an attempt: let go, due at the slot, and come back shortly before it.
+      const released = await release(db, job, {
+        dueAt: new Date(slotAt).toISOString(),
+        attempts: sql`max(${absences.attempts} - 1, 0)`,
+      });
+      if (released) await deps.requeue([{ body: job.msg.body, slotAt }]);
+      return { action: 'ack' };
+    }
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    // What to do is read after the wait: a change or an event id stored meanwhile counts.
+    const row = await heldRow(db, job);
+    if (!row) return { action: 'ack' };
+    if (!needsWork(row)) {
+      await release(db, job, {});
+      return { action: 'ack' };
+    }
+    const target = lineWorksUserIdOf(user);
+    const step = await withToken(deps, tenantId, app, (accessToken) =>
+      applyStep(deps, accessToken, row, target),
+    );
+    if (step.ok) {
+      const settled = await finish(
+        db,
+        job,
+        row,
+        {
+          syncStatus: row.cancelled ? 'CANCELLED' : 'SYNCED',
+          reason: null,
+          calendarEventId: step.eventId,
+          calendarUserId: step.eventId ? target : null,
+          syncedVersion: row.version,
+          attempts: 0,
+        },
+        { sameVersion: true },
+      );
+      if (settled) return { action: 'ack' };
+      // Changed while the calls ran: keep what the calendar now holds, then the next pass.
+      await keepEvent(db, job, step.eventId, step.eventId ? target : null);
+      continue;
+    }
+    if (step.retryable) {
+      const delaySeconds = step.afterSeconds ?? backoffSeconds(row.attempts);
+      // LINE WORKS said the calendar API's minute is used up: no new slots until it resets.
+      if (step.status === 429 && step.afterSeconds !== undefined) {
+        await deps.gate.hold?.(
+          'LINE_WORKS',
+          tenantId,
+          CALENDAR_PACE_KEY,
+          Date.now() + step.afterSeconds * 1000,
+        );
+      }
+      await release(db, job, {
+        syncStatus: 'PENDING',
+        reason: step.reason,
+        dueAt: new Date(Date.now() + delaySeconds * 1000).toISOString(),
+      });
+      return { action: 'retry', delaySeconds };
+    }
+    const failed = await finish(
+      db,
+      job,
+      row,
+      { syncStatus: 'FAILED', reason: step.reason },
+      { sameVersion: true },
+    );
+    if (failed) return { action: 'ack' };
   }
-  await settle(db, row, { syncStatus: 'FAILED', reason: step.reason });
+  // Still changing after every pass: let go and put a fresh job on the queue.
+  if (await release(db, job, {})) {
+    await deps.requeue([{ body: job.msg.body, slotAt: Date.now() }]);
+  }
   return { action: 'ack' };
+}
+
+/** The absence as it is now, while `job` still holds it (null once the claim is lost). */
+async function heldRow(db: Db, job: Claimed): Promise<AbsenceRow | null> {
+  const row = await db.query.absences.findFirst({
+    where: and(
+      eq(absences.tenantId, job.row.tenantId),
+      eq(absences.id, job.row.id),
+      eq(absences.claimId, job.claimId),
+    ),
+  });
+  return row ?? null;
 }
 
 async function applyStep(
@@ -487,6 +594,54 @@ async function withToken(
   }
 }
 
+/** Column values to write: plain, or computed in SQL from the row. */
+type AbsenceSet = { [K in keyof AbsenceRow]?: AbsenceRow[K] | SQL };
+
+const heldBy = (job: Claimed) =>
+  and(
+    eq(absences.tenantId, job.row.tenantId),
+    eq(absences.id, job.row.id),
+    eq(absences.claimId, job.claimId),
+  );
+
+/**
+ * Writes a job's outcome and lets go of the absence, while the job still holds it; with
+ * `sameVersion`, only if the wanted state did not change since `row` was read. True when written.
+ */
+async function finish(
+  db: Db,
+  job: Claimed,
+  row: AbsenceRow,
+  set: Partial<AbsenceRow>,
+  options: { sameVersion?: boolean } = {},
+): Promise<boolean> {
+  const at = new Date().toISOString();
+  const updated = await db
+    .update(absences)
+    .set({ ...set, claimId: null, leaseUntil: null, updatedAt: at, dueAt: at })
+    .where(options.sameVersion ? and(heldBy(job), eq(absences.version, row.version)) : heldBy(job))
+    .returning({ id: absences.id });
+  return updated.length > 0;
+}
+
+/** Lets go of the absence (with `set`: a retry's reason and due time); true when it was held. */
+async function release(db: Db, job: Claimed, set: AbsenceSet): Promise<boolean> {
+  const updated = await db
+    .update(absences)
+    .set({ ...set, claimId: null, leaseUntil: null, updatedAt: new Date().toISOString() })
+    .where(heldBy(job))
+    .returning({ id: absences.id });
+  return updated.length > 0;
+}
+
+/** Records the event the calendar holds now, keeping the claim (the next pass needs it). */
+async function keepEvent(db: Db, job: Claimed, eventId: string | null, userId: string | null) {
+  await db
+    .update(absences)
+    .set({ calendarEventId: eventId, calendarUserId: userId, updatedAt: new Date().toISOString() })
+    .where(heldBy(job));
+}
+
 function toLineWorksAbsence(row: AbsenceRow): LineWorksAbsence {
   return {
     title: row.title,
@@ -500,73 +655,82 @@ function toLineWorksAbsence(row: AbsenceRow): LineWorksAbsence {
   };
 }
 
-/**
- * Writes a job's outcome, unless the absence changed while the job ran (its version moved on):
- * then only what the calendar now holds is kept, and the newer job brings it up to date.
- */
-async function settle(db: Db, row: AbsenceRow, set: Partial<AbsenceRow>) {
-  const at = new Date().toISOString();
-  const where = and(eq(absences.tenantId, row.tenantId), eq(absences.id, row.id));
-  const updated = await db
-    .update(absences)
-    .set({ ...set, updatedAt: at, ...(set.dueAt ? {} : { dueAt: at }) })
-    .where(and(where, eq(absences.version, row.version)))
-    .returning({ id: absences.id });
-  if (updated.length === 0 && 'calendarEventId' in set) {
-    await db
-      .update(absences)
-      .set({
-        calendarEventId: set.calendarEventId ?? null,
-        calendarUserId: set.calendarUserId ?? null,
-        updatedAt: at,
-      })
-      .where(where);
-  }
-}
-
 /** Dead-letter consumer: calendar jobs out of retries end FAILED with their last reason. */
 export async function markAbsencesGaveUp(db: Db, messages: readonly QueuedAbsence[]) {
-  const at = new Date().toISOString();
+  const now = new Date().toISOString();
+  const byTenant = new Map<string, string[]>();
   for (const m of messages) {
+    byTenant.set(m.body.tenantId, [...(byTenant.get(m.body.tenantId) ?? []), m.body.absenceRowId]);
+  }
+  for (const [tenantId, ids] of byTenant) {
     await db
       .update(absences)
       .set({
         syncStatus: 'FAILED',
         reason: sql`'gave up after ' || ${absences.attempts} || ' attempts: ' || coalesce(${absences.reason}, 'no reason recorded')`,
-        updatedAt: at,
+        updatedAt: now,
       })
       .where(
         and(
-          eq(absences.tenantId, m.body.tenantId),
-          eq(absences.id, m.body.absenceRowId),
+          eq(absences.tenantId, tenantId),
+          inJson(absences.id, ids),
           eq(absences.syncStatus, 'PENDING'),
+          // A job holding the absence is still at work on it.
+          or(isNull(absences.leaseUntil), lt(absences.leaseUntil, now)),
         ),
       );
   }
 }
 
+/** Rows the sweeper reads and re-enqueues per statement, and statements per cron run. */
+export const SWEEP_CHUNK = 500;
+export const SWEEP_MAX_CHUNKS = 20;
+
 /**
- * Cron: re-enqueues calendar jobs still PENDING well past their due time (the worker died
- * between the D1 write and the queue send, or mid-sync).
+ * Cron: re-enqueues calendar jobs still PENDING well past their due time and not held by a job
+ * (the worker died between the D1 write and the queue send, or mid-sync), in bounded chunks,
+ * each UPDATE naming its tenant.
  */
 export async function sweepAbsences(
   db: Db,
   queue: Queue<AbsenceMessage>,
-  options: { stuckSeconds: number; now?: number },
+  options: { stuckSeconds: number; now?: number; chunk?: number },
 ) {
   const now = options.now ?? Date.now();
+  const nowIso = new Date(now).toISOString();
   const overdue = new Date(now - options.stuckSeconds * 1000).toISOString();
-  const stuck = await db
-    .update(absences)
-    .set({ dueAt: new Date(now).toISOString() })
-    .where(and(eq(absences.syncStatus, 'PENDING'), lt(absences.dueAt, overdue)))
-    .returning({ id: absences.id, tenantId: absences.tenantId });
-  for (let i = 0; i < stuck.length; i += 100) {
-    await queue.sendBatch(
-      stuck.slice(i, i + 100).map((s) => ({
-        body: { kind: 'absence' as const, tenantId: s.tenantId, absenceRowId: s.id },
-      })),
+  const chunk = options.chunk ?? SWEEP_CHUNK;
+  const stuckWhere = () =>
+    and(
+      eq(absences.syncStatus, 'PENDING'),
+      lt(absences.dueAt, overdue),
+      or(isNull(absences.leaseUntil), lt(absences.leaseUntil, nowIso)),
     );
+  let requeued = 0;
+  for (let round = 0; round < SWEEP_MAX_CHUNKS; round++) {
+    const found = await db
+      .select({ id: absences.id, tenantId: absences.tenantId })
+      .from(absences)
+      .where(stuckWhere())
+      .limit(chunk);
+    const byTenant = new Map<string, string[]>();
+    for (const f of found) byTenant.set(f.tenantId, [...(byTenant.get(f.tenantId) ?? []), f.id]);
+    for (const [tenantId, ids] of byTenant) {
+      const stuck = await db
+        .update(absences)
+        .set({ dueAt: nowIso })
+        .where(and(eq(absences.tenantId, tenantId), inJson(absences.id, ids), stuckWhere()))
+        .returning({ id: absences.id });
+      for (let i = 0; i < stuck.length; i += 100) {
+        await queue.sendBatch(
+          stuck.slice(i, i + 100).map((s) => ({
+            body: { kind: 'absence' as const, tenantId, absenceRowId: s.id },
+          })),
+        );
+      }
+      requeued += stuck.length;
+    }
+    if (found.length < chunk) break;
   }
-  return { requeuedAbsences: stuck.length };
+  return { requeuedAbsences: requeued };
 }

@@ -5,7 +5,7 @@
  */
 import { and, asc, count, desc, eq, inArray, lt, or, type SQL, sql } from 'drizzle-orm';
 import type { Channel, NotificationType } from '../adapters/types.ts';
-import type { Db } from '../db/client.ts';
+import { type Db, inJson } from '../db/client.ts';
 import { deliveries, integrations, users, workflowEvents } from '../db/schema.ts';
 import { auditStatement } from './audit.ts';
 import type { Principal } from './auth.ts';
@@ -421,49 +421,63 @@ export async function retryDelivery(db: Db, outbox: Outbox, actor: Principal, id
   ]);
   const fresh = updated[0] ?? row;
   await enqueue(outbox.queue, actor.tenantId, [id]);
-  const user = await db.query.users.findFirst({ where: eq(users.id, fresh.userRowId) });
+  const user = await db.query.users.findFirst({
+    where: and(eq(users.tenantId, actor.tenantId), eq(users.id, fresh.userRowId)),
+  });
   await outbox.publish(actor.tenantId, [{ ...fresh, userId: user?.userId ?? '' }]);
   return fresh;
 }
 
+/** Rows the sweeper reads per statement, and statements per cron run (D1: 30 s each). */
+const SWEEP_CHUNK = 500;
+const SWEEP_MAX_CHUNKS = 20;
+
 /**
  * Cron: re-enqueues deliveries whose next step is overdue by `stuckSeconds` (the worker died
- * between the D1 commit and the queue send, or mid-send) and prunes old events and deliveries.
+ * between the D1 commit and the queue send, or mid-send). Bounded: it reads at most
+ * SWEEP_CHUNK overdue rows per statement, and each UPDATE names one tenant and its row ids.
  */
 export async function sweep(
   db: Db,
   queue: Queue<DeliveryMessage>,
-  options: { stuckSeconds: number; retentionDays: number; now?: number },
+  options: { stuckSeconds: number; now?: number; chunk?: number },
 ) {
   const now = options.now ?? Date.now();
   const overdue = new Date(now - options.stuckSeconds * 1000).toISOString();
-  const stuck = await db
-    .update(deliveries)
-    .set({
-      status: sql`case when ${deliveries.status} = 'SENDING' then 'RETRYING' else ${deliveries.status} end`,
-      dueAt: new Date(now).toISOString(),
-    })
-    .where(
-      and(
-        inArray(deliveries.status, ['QUEUED', 'RETRYING', 'SENDING']),
-        lt(deliveries.dueAt, overdue),
-      ),
-    )
-    .returning({ id: deliveries.id, tenantId: deliveries.tenantId });
-  const byTenant = new Map<string, string[]>();
-  for (const s of stuck) byTenant.set(s.tenantId, [...(byTenant.get(s.tenantId) ?? []), s.id]);
-  for (const [tenantId, ids] of byTenant) await enqueue(queue, tenantId, ids);
-
-  const cutoff = new Date(now - options.retentionDays * 86_400_000).toISOString();
-  const [prunedDeliveries, prunedEvents] = await db.batch([
-    db.delete(deliveries).where(lt(deliveries.createdAt, cutoff)),
-    db.delete(workflowEvents).where(lt(workflowEvents.createdAt, cutoff)),
-  ]);
-  return {
-    requeued: stuck.length,
-    prunedDeliveries: prunedDeliveries.meta.changes,
-    prunedEvents: prunedEvents.meta.changes,
-  };
+  const chunk = options.chunk ?? SWEEP_CHUNK;
+  const stuckWhere = () =>
+    and(
+      inArray(deliveries.status, ['QUEUED', 'RETRYING', 'SENDING']),
+      lt(deliveries.dueAt, overdue),
+    );
+  let requeued = 0;
+  for (let round = 0; round < SWEEP_MAX_CHUNKS; round++) {
+    const found = await db
+      .select({ id: deliveries.id, tenantId: deliveries.tenantId })
+      .from(deliveries)
+      .where(stuckWhere())
+      .limit(chunk);
+    const byTenant = new Map<string, string[]>();
+    for (const f of found) byTenant.set(f.tenantId, [...(byTenant.get(f.tenantId) ?? []), f.id]);
+    for (const [tenantId, ids] of byTenant) {
+      const stuck = await db
+        .update(deliveries)
+        .set({
+          status: sql`case when ${deliveries.status} = 'SENDING' then 'RETRYING' else ${deliveries.status} end`,
+          dueAt: new Date(now).toISOString(),
+        })
+        .where(and(eq(deliveries.tenantId, tenantId), inJson(deliveries.id, ids), stuckWhere()))
+        .returning({ id: deliveries.id });
+      await enqueue(
+        queue,
+        tenantId,
+        stuck.map((r) => r.id),
+      );
+      requeued += stuck.length;
+    }
+    if (found.length < chunk) break;
+  }
+  return { requeued };
 }
 
 /** The member a delivery is for, for subscription payloads and the Delivery.user field. */

@@ -275,7 +275,7 @@ async function dispatchTenant(
             updatedAt: was.updatedAt,
             dueAt: new Date(j.slotAt ?? now).toISOString(),
           })
-          .where(eq(deliveries.id, j.row.id));
+          .where(and(eq(deliveries.tenantId, tenantId), eq(deliveries.id, j.row.id)));
       }) as [never, ...never[]],
     );
     // The copy on the queue carries the slot; this message is done once it is there.
@@ -472,14 +472,31 @@ async function recordOutcomes(
       if (result.scope === 'integration') integrationFailures.set(job.channel, result.reason);
     }
     set.updatedAt = at;
-    writes.push(db.update(deliveries).set(set).where(eq(deliveries.id, job.row.id)));
+    writes.push(
+      db
+        .update(deliveries)
+        .set(set)
+        .where(and(eq(deliveries.tenantId, tenantId), eq(deliveries.id, job.row.id))),
+    );
     updates.push({ ...job.row, ...set, userId: job.user.userId });
     const userSet = job.driver.bindingChanges(job.user, result);
-    if (userSet) writes.push(db.update(users).set(userSet).where(eq(users.id, job.user.id)));
+    if (userSet) {
+      writes.push(
+        db
+          .update(users)
+          .set(userSet)
+          .where(and(eq(users.tenantId, tenantId), eq(users.id, job.user.id))),
+      );
+    }
   }
   for (const f of finals) {
     const set = { status: 'SKIPPED', reason: f.reason, updatedAt: at };
-    writes.push(db.update(deliveries).set(set).where(eq(deliveries.id, f.row.id)));
+    writes.push(
+      db
+        .update(deliveries)
+        .set(set)
+        .where(and(eq(deliveries.tenantId, tenantId), eq(deliveries.id, f.row.id))),
+    );
     updates.push({ ...f.row, ...set, userId: f.user?.userId ?? '' });
     verdicts.set(f.msg.id, { action: 'ack' });
   }
@@ -521,7 +538,12 @@ export async function markGaveUp(
     const members = await db
       .select({ id: users.id, userId: users.userId })
       .from(users)
-      .where(inJson(users.id, [...new Set(failed.map((f) => f.userRowId))]));
+      .where(
+        and(
+          eq(users.tenantId, tenantId),
+          inJson(users.id, [...new Set(failed.map((f) => f.userRowId))]),
+        ),
+      );
     const userIdOf = new Map(members.map((m) => [m.id, m.userId]));
     await deps.publish(
       tenantId,

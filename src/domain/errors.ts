@@ -20,7 +20,8 @@ export interface UserError {
     | 'PROVIDER_UNAVAILABLE'
     | 'NOT_CONFIGURED'
     | 'UNSUPPORTED'
-    | 'CONFLICT';
+    | 'CONFLICT'
+    | 'RATE_LIMITED';
   message: string;
   field?: string[];
 }

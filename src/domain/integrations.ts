@@ -17,6 +17,7 @@ import {
   lineQuotaView,
   readLineQuota,
 } from './line-quota.ts';
+import type { TokenProvider, TokenSource } from './tokens.ts';
 
 export type IntegrationKind =
   | 'LINE_WORKS'
@@ -179,11 +180,20 @@ function secretPlace(tenantId: string, kind: IntegrationKind, name: string): str
   return `integration/${tenantId}/${kind}/${name}`;
 }
 
+/** Whose cached provider tokens a save of `kind` makes stale. */
+const TOKEN_PROVIDER: Partial<Record<IntegrationKind, TokenProvider>> = {
+  LINE_WORKS: 'LINE_WORKS',
+  LINE_WORKS_CALENDAR: 'LINE_WORKS',
+  LINE: 'LINE',
+};
+
 /**
  * Applies a configure* input: omitted fields stay, `""` clears, secrets are sealed. Checks
  * the fields an enabled integration needs and writes the change and its audit entry in one
- * batch. Status: DISABLED when off; UNVERIFIED when credentials changed or it was off;
- * otherwise unchanged (a Google Chat integration has nothing to verify: ACTIVE).
+ * batch, then drops the tenant's cached tokens of that provider (`tokens`): whatever was
+ * issued for the old credentials is not used again. Status: DISABLED when off; UNVERIFIED
+ * when credentials changed or it was off; otherwise unchanged (a Google Chat integration has
+ * nothing to verify: ACTIVE).
  */
 export async function configureIntegration(
   db: Db,
@@ -191,6 +201,7 @@ export async function configureIntegration(
   actor: Principal,
   kind: IntegrationKind,
   input: { enabled: boolean } & Record<string, unknown>,
+  tokens?: Pick<TokenSource, 'forget'>,
 ): Promise<IntegrationView> {
   const spec = KIND_SPECS[kind];
   const row = await loadRow(db, actor.tenantId, kind);
@@ -287,6 +298,8 @@ export async function configureIntegration(
       ? [db.delete(lineQuotas).where(eq(lineQuotas.tenantId, actor.tenantId))]
       : []),
   ]);
+  const provider = TOKEN_PROVIDER[kind];
+  if (provider && tokens) await tokens.forget(actor.tenantId, provider);
   return getIntegration(db, actor.tenantId, kind);
 }
 

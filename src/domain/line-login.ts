@@ -180,7 +180,10 @@ export type CallbackOutcome =
   | { kind: 'expired' }
   | { kind: 'denied'; locale: Locale }
   | { kind: 'not_configured'; locale: Locale }
-  /** `rejected`: LINE refused the callback's code (HTTP 4xx), a bad request rather than an outage. */
+  /**
+   * `rejected`: LINE refused the callback's code (HTTP 4xx) or the ID token failed verification
+   * (forged, replayed, expired): a bad request rather than an outage. Without it, LINE failed.
+   */
   | { kind: 'failed'; locale: Locale; rejected?: true }
   | { kind: 'taken'; locale: Locale }
   | {
@@ -239,11 +242,13 @@ export async function completeLineLogin(
     now,
   });
   if (!id.ok || !LINE_USER_ID.test(id.lineUserId)) {
+    // A bad signature, audience, issuer, nonce or expiry is a forged or replayed callback, not
+    // a LINE outage: the request is refused (4xx) and the member stays as they were.
     log.warn('line login: ID token rejected', {
       tenant: tenantId,
       reason: id.ok ? 'bad subject' : id.reason,
     });
-    return { kind: 'failed', locale };
+    return { kind: 'failed', locale, rejected: true };
   }
   const other = await db.query.users.findFirst({
     where: and(

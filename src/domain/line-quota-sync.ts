@@ -60,8 +60,9 @@ export async function refreshLineQuota(
     if (r.status === 401 && token.stateless) {
       const creds = await loadCredentials(db, deps.env.SECRETS_KEY, tenantId, 'LINE');
       const channelId = creds?.settings.messagingChannelId;
-      if (typeof channelId === 'string') {
-        await deps.tokens.dropLineChannel(tenantId, channelId, token.token);
+      const secret = creds?.secrets.messagingChannelSecret;
+      if (typeof channelId === 'string' && secret) {
+        await deps.tokens.dropLineChannel(tenantId, channelId, secret, token.token);
       }
     }
     await recordLineQuotaFailure(db, tenantId, r.reason);

@@ -34,30 +34,86 @@ export type BotRegistrationResult =
   | { ok: true; botId: string }
   | { ok: false; reason: string; retryable: boolean; botId?: string };
 
+/** How a token is asked for. */
+export interface TokenOptions {
+  /**
+   * Issue a new token even when one is cached: the issuing itself is the check that the
+   * credentials still work (verifyIntegration never answers from the cache).
+   */
+  fresh?: boolean;
+}
+
+/** The cached tokens of one provider: LINE WORKS (messenger and calendar) or LINE. */
+export type TokenProvider = 'LINE_WORKS' | 'LINE';
+
+/**
+ * A cached token belongs to the exact credentials that issued it: tokens are keyed by this
+ * SHA-256 over every credential field (never by an id alone, never by a secret in clear), so a
+ * changed key, secret or service account can never be answered with an old token.
+ */
+export async function credentialFingerprint(fields: readonly string[]): Promise<string> {
+  const digest = await crypto.subtle.digest(
+    'SHA-256',
+    new TextEncoder().encode(JSON.stringify(fields)),
+  );
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** The fingerprint of a LINE WORKS app's credentials (Client ID, secret, account, key). */
+export function lineWorksFingerprint(creds: LineWorksAppCredentials): Promise<string> {
+  return credentialFingerprint([
+    'LINE_WORKS',
+    creds.clientId,
+    creds.clientSecret,
+    creds.serviceAccount,
+    creds.privateKey,
+  ]);
+}
+
+/** The fingerprint of a LINE Messaging channel's id and secret. */
+export function lineChannelFingerprint(channelId: string, channelSecret: string): Promise<string> {
+  return credentialFingerprint(['LINE', channelId, channelSecret]);
+}
+
 export interface TokenSource {
   /**
-   * A LINE WORKS service-account access token with `scopes`, from the cache while it is fresh.
+   * A LINE WORKS service-account access token with `scopes` for exactly these credentials,
+   * from the cache while it is fresh (unless `options.fresh`).
    * https://developers.worksmobile.com/jp/docs/auth-jwt
    */
   lineWorks(
     tenantId: string,
     creds: LineWorksAppCredentials,
     scopes: readonly LineWorksScope[],
+    options?: TokenOptions,
   ): Promise<TokenResult>;
   /** Forgets `token` after LINE WORKS answered 401 with it; the next call issues a new one. */
   dropLineWorks(
     tenantId: string,
-    creds: Pick<LineWorksAppCredentials, 'clientId'>,
+    creds: LineWorksAppCredentials,
     scopes: readonly LineWorksScope[],
     token: string,
   ): Promise<void>;
   /**
-   * A LINE stateless channel access token (15 minutes), cached until shortly before expiry.
+   * A LINE stateless channel access token (15 minutes) for this channel id and secret, cached
+   * until shortly before expiry (unless `options.fresh`).
    * https://developers.line.biz/en/reference/messaging-api/#issue-stateless-channel-access-token
    */
-  lineChannel(tenantId: string, channelId: string, channelSecret: string): Promise<TokenResult>;
+  lineChannel(
+    tenantId: string,
+    channelId: string,
+    channelSecret: string,
+    options?: TokenOptions,
+  ): Promise<TokenResult>;
   /** Forgets a LINE channel token the Messaging API refused. */
-  dropLineChannel(tenantId: string, channelId: string, token: string): Promise<void>;
+  dropLineChannel(
+    tenantId: string,
+    channelId: string,
+    channelSecret: string,
+    token: string,
+  ): Promise<void>;
+  /** Drops every cached token of the tenant's `provider` (its integration was saved). */
+  forget(tenantId: string, provider: TokenProvider): Promise<void>;
   /**
    * Registers the tenant's bot and adds it to the domain, one bot-management call at a time per
    * tenant (https://developers.worksmobile.com/en/docs/bot-create).

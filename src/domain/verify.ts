@@ -34,8 +34,10 @@ const notConfigured = (message: string): VerifyOutcome => ({
  * `calendar` scope (https://developers.worksmobile.com/jp/docs/auth-jwt).
  * Slack: `auth.test` (https://docs.slack.dev/reference/methods/auth.test); LINE: `GET
  * /v2/bot/info` with the channel token, then its monthly quota
- * (https://developers.line.biz/en/reference/messaging-api/#get-quota). A provider's refusal sets the integration to ERROR
- * with its reason; an unreachable provider leaves the status alone and says so.
+ * (https://developers.line.biz/en/reference/messaging-api/#get-quota). Tokens are always issued
+ * anew here (never taken from the TokenVault cache): the check is whether the stored credentials
+ * work now. A provider's refusal sets the integration to ERROR with its reason; an unreachable
+ * provider leaves the status alone and says so.
  */
 export async function verifyIntegration(
   db: Db,
@@ -68,7 +70,9 @@ export async function verifyIntegration(
       const channelSecret = creds.secrets.messagingChannelSecret;
       if (!token && typeof channelId === 'string' && channelSecret) {
         // Stateless mode: issuing a token (TokenVault) is itself the check of the id and secret.
-        const issued = await tokens.lineChannel(tenantId, channelId, channelSecret);
+        const issued = await tokens.lineChannel(tenantId, channelId, channelSecret, {
+          fresh: true,
+        });
         if (!issued.ok) {
           return rejected(db, tenantId, kind, `LINE: ${issued.reason}`, issued.retryable);
         }
@@ -124,37 +128,33 @@ export async function verifyIntegration(
         return notConfigured('Enter the LINE WORKS Client ID, secret, service account and key');
       const botId = typeof creds.settings.botId === 'string' ? creds.settings.botId : '';
       if (!botId) return notConfigured('The LINE WORKS bot is not registered yet: save it enabled');
-      for (let attempt = 0; ; attempt++) {
-        const token = await tokens.lineWorks(tenantId, app, ['bot']);
-        if (!token.ok) {
-          return rejected(db, tenantId, kind, `LINE WORKS: ${token.reason}`, token.retryable);
-        }
-        const bot = await getBot({
-          apiBase: env.LINE_WORKS_API_BASE,
-          accessToken: token.token,
-          botId,
-          timeoutMs: PROVIDER_TIMEOUT_MS,
-        });
-        if (bot.ok) {
-          await recordIntegrationHealth(db, tenantId, kind, {
-            ok: true,
-            verified: true,
-            facts: bot.botName ? { botName: bot.botName } : {},
-          });
-          return { ok: true, errors: [] };
-        }
-        if (bot.tokenRejected && attempt === 0) {
-          await tokens.dropLineWorks(tenantId, app, ['bot'], token.token);
-          continue;
-        }
-        return rejected(db, tenantId, kind, `LINE WORKS: ${bot.reason}`, bot.retryable);
+      const token = await tokens.lineWorks(tenantId, app, ['bot'], { fresh: true });
+      if (!token.ok) {
+        return rejected(db, tenantId, kind, `LINE WORKS: ${token.reason}`, token.retryable);
       }
+      const bot = await getBot({
+        apiBase: env.LINE_WORKS_API_BASE,
+        accessToken: token.token,
+        botId,
+        timeoutMs: PROVIDER_TIMEOUT_MS,
+      });
+      if (bot.ok) {
+        await recordIntegrationHealth(db, tenantId, kind, {
+          ok: true,
+          verified: true,
+          facts: bot.botName ? { botName: bot.botName } : {},
+        });
+        return { ok: true, errors: [] };
+      }
+      // A token issued a moment ago and refused: nothing a second try would change.
+      if (bot.tokenRejected) await tokens.dropLineWorks(tenantId, app, ['bot'], token.token);
+      return rejected(db, tenantId, kind, `LINE WORKS: ${bot.reason}`, bot.retryable);
     }
     case 'LINE_WORKS_CALENDAR': {
       if (!creds.enabled) return notConfigured('Enable the LINE WORKS calendar first');
       const calendar = await calendarCredentials(db, env.SECRETS_KEY, tenantId);
       if (!calendar.app) return notConfigured(calendar.reason ?? 'LINE WORKS calendar is not set');
-      const token = await tokens.lineWorks(tenantId, calendar.app, ['calendar']);
+      const token = await tokens.lineWorks(tenantId, calendar.app, ['calendar'], { fresh: true });
       if (!token.ok) {
         return rejected(db, tenantId, kind, `LINE WORKS: ${token.reason}`, token.retryable);
       }

@@ -19,6 +19,7 @@ import {
 } from '../domain/dispatch.ts';
 import { refreshDueLineQuotas } from '../domain/line-quota-sync.ts';
 import { createLogger } from '../domain/log.ts';
+import { pruneExpired } from '../domain/retention.ts';
 import { PROVIDER_TIMEOUT_MS } from '../domain/verify.ts';
 import { app } from './app.ts';
 import { createGate, createTokens, publishUpdates } from './outbox.ts';
@@ -126,8 +127,9 @@ async function consumeOnShard(
 }
 
 /**
- * Cron (every 5 minutes), on every shard in turn: re-enqueue stuck deliveries, prune old ones,
- * and read the LINE monthly quota of the tenants that are due (daily each, a bounded chunk per run).
+ * Cron (every 5 minutes), on every shard in turn: re-enqueue stuck deliveries and calendar jobs,
+ * prune what is past the retention, and read the LINE monthly quota of the tenants that are due
+ * (daily each, a bounded chunk per run).
  */
 async function scheduled(_controller: ScheduledController, env: Env) {
   const queue = env.DELIVERY_QUEUE as Queue<QueueMessage>;
@@ -137,18 +139,16 @@ async function scheduled(_controller: ScheduledController, env: Env) {
   for (const [shard, db] of allShards(env).entries()) {
     // One shard failing must not leave the others unswept.
     try {
-      const result = await sweep(db, queue, {
-        stuckSeconds,
-        retentionDays: Number(env.RETENTION_DAYS) || 90,
-      });
+      const result = await sweep(db, queue, { stuckSeconds });
       const calendar = await sweepAbsences(db, queue, { stuckSeconds });
+      const pruned = await pruneExpired(db, { retentionDays: Number(env.RETENTION_DAYS) || 90 });
       const lineQuota = await refreshDueLineQuotas({
         db,
         env,
         tokens: createTokens(env),
         timeoutMs: Number(env.PROVIDER_TIMEOUT_MS) || PROVIDER_TIMEOUT_MS,
       });
-      log.info('sweep done', { shard, ...result, ...calendar, lineQuota });
+      log.info('sweep done', { shard, ...result, ...calendar, pruned, lineQuota });
     } catch (err) {
       log.error('sweep failed', { shard, error: err instanceof Error ? err.message : String(err) });
       firstFailure ??= err;

@@ -67,13 +67,15 @@ export function createTokens(env: Env): TokenSource {
       `${tenantId}:${provider}`,
     );
   return {
-    lineWorks: (tenantId, creds, scopes) => vault(tenantId, 'LINE_WORKS').lineWorks(creds, scopes),
+    lineWorks: (tenantId, creds, scopes, options) =>
+      vault(tenantId, 'LINE_WORKS').lineWorks(creds, scopes, options),
     dropLineWorks: (tenantId, creds, scopes, token) =>
-      vault(tenantId, 'LINE_WORKS').dropLineWorks(creds.clientId, scopes, token),
-    lineChannel: (tenantId, channelId, channelSecret) =>
-      vault(tenantId, 'LINE').lineChannel(channelId, channelSecret),
-    dropLineChannel: (tenantId, channelId, token) =>
-      vault(tenantId, 'LINE').dropLineChannel(channelId, token),
+      vault(tenantId, 'LINE_WORKS').dropLineWorks(creds, scopes, token),
+    lineChannel: (tenantId, channelId, channelSecret, options) =>
+      vault(tenantId, 'LINE').lineChannel(channelId, channelSecret, options),
+    dropLineChannel: (tenantId, channelId, channelSecret, token) =>
+      vault(tenantId, 'LINE').dropLineChannel(channelId, channelSecret, token),
+    forget: (tenantId, provider) => vault(tenantId, provider).forget(),
     registerLineWorksBot: (tenantId, creds, bot) =>
       vault(tenantId, 'LINE_WORKS').registerLineWorksBot(creds, bot),
   };

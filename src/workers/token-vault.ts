@@ -1,8 +1,11 @@
 /**
  * TokenVault Durable Object, one per (tenant, provider): issues provider access tokens, keeps
  * them in memory until shortly before they expire, lets one refresh per key run at a time and
- * forgets a token the provider refused. Tokens are never written to storage: an evicted object
- * simply issues a new one. For LINE WORKS it also serializes the tenant's bot-management calls.
+ * forgets a token the provider refused. A token is keyed by the fingerprint of the exact
+ * credentials that issued it (SHA-256 over every field), so changed credentials never get an old
+ * token; saving an integration drops them all (`forget`). Tokens are never written to storage:
+ * an evicted object simply issues a new one. For LINE WORKS it also serializes the tenant's
+ * bot-management calls.
  */
 import { DurableObject } from 'cloudflare:workers';
 import { issueStatelessToken } from '../adapters/line/index.ts';
@@ -17,8 +20,10 @@ import type {
   BotRegistrationResult,
   LineWorksAppCredentials,
   LineWorksScope,
+  TokenOptions,
   TokenResult,
 } from '../domain/tokens.ts';
+import { lineChannelFingerprint, lineWorksFingerprint } from '../domain/tokens.ts';
 import { PROVIDER_TIMEOUT_MS } from '../domain/verify.ts';
 
 /** How long a finished registration answers repeated saves (two admins saving at once). */
@@ -44,40 +49,67 @@ export class TokenVault extends DurableObject<Env> {
   private readonly registered = new Map<string, { botId: string; at: number }>();
   /** How many tokens this object issued, for tests and logs. */
   private issued = 0;
+  /** Bumped by `forget`: a refresh that started before it does not fill the cache. */
+  private generation = 0;
 
   /** A LINE WORKS service-account token with `scopes` (https://developers.worksmobile.com/jp/docs/auth-jwt). */
   async lineWorks(
     creds: LineWorksAppCredentials,
     scopes: readonly LineWorksScope[],
+    options: TokenOptions = {},
   ): Promise<TokenResult> {
-    return this.get(lineWorksKey(creds.clientId, scopes), () => this.issueLineWorks(creds, scopes));
+    return this.get(
+      await lineWorksKey(creds, scopes),
+      () => this.issueLineWorks(creds, scopes),
+      options,
+    );
   }
 
   /** Forgets `token` when it is still the cached one (a newer token is kept). */
-  async dropLineWorks(clientId: string, scopes: readonly LineWorksScope[], token: string) {
-    this.drop(lineWorksKey(clientId, scopes), token);
+  async dropLineWorks(
+    creds: LineWorksAppCredentials,
+    scopes: readonly LineWorksScope[],
+    token: string,
+  ) {
+    this.drop(await lineWorksKey(creds, scopes), token);
   }
 
   /**
    * A LINE stateless channel access token.
    * https://developers.line.biz/en/reference/messaging-api/#issue-stateless-channel-access-token
    */
-  async lineChannel(channelId: string, channelSecret: string): Promise<TokenResult> {
-    return this.get(`line:${channelId}`, async (): Promise<Issued> => {
-      const r = await issueStatelessToken({
-        apiBase: this.env.LINE_API_BASE,
-        channelId,
-        channelSecret,
-        timeoutMs: PROVIDER_TIMEOUT_MS,
-      });
-      return r.ok
-        ? { ok: true, token: r.accessToken, expiresAt: r.expiresAt }
-        : { ok: false, reason: r.reason, retryable: r.retryable };
-    });
+  async lineChannel(
+    channelId: string,
+    channelSecret: string,
+    options: TokenOptions = {},
+  ): Promise<TokenResult> {
+    const key = await lineChannelKey(channelId, channelSecret);
+    return this.get(
+      key,
+      async (): Promise<Issued> => {
+        const r = await issueStatelessToken({
+          apiBase: this.env.LINE_API_BASE,
+          channelId,
+          channelSecret,
+          timeoutMs: PROVIDER_TIMEOUT_MS,
+        });
+        return r.ok
+          ? { ok: true, token: r.accessToken, expiresAt: r.expiresAt }
+          : { ok: false, reason: r.reason, retryable: r.retryable };
+      },
+      options,
+    );
   }
 
-  async dropLineChannel(channelId: string, token: string) {
-    this.drop(`line:${channelId}`, token);
+  async dropLineChannel(channelId: string, channelSecret: string, token: string) {
+    this.drop(await lineChannelKey(channelId, channelSecret), token);
+  }
+
+  /** Drops every cached token (the integration was saved); bot-management memory stays. */
+  async forget(): Promise<void> {
+    this.generation++;
+    this.cache.clear();
+    this.inFlight.clear();
   }
 
   /** Tokens issued by this object since it started (observability and tests). */
@@ -153,7 +185,7 @@ export class TokenVault extends DurableObject<Env> {
           ? result
           : { ok: false, reason: result.reason, retryable: result.retryable };
       }
-      await this.dropLineWorks(creds.clientId, ['bot'], token.token);
+      await this.dropLineWorks(creds, ['bot'], token.token);
     }
   }
 
@@ -175,16 +207,30 @@ export class TokenVault extends DurableObject<Env> {
       : { ok: false, reason: r.reason, retryable: r.retryable };
   }
 
-  /** The cached token for `key`, or the one refresh in flight, or a new refresh. */
-  private get(key: string, issue: () => Promise<Issued>): Promise<TokenResult> {
+  /**
+   * The cached token for `key` (unless `fresh`), or the one refresh in flight, or a new refresh.
+   * A failed issue also drops what was cached under `key`: those credentials are refused now.
+   */
+  private get(
+    key: string,
+    issue: () => Promise<Issued>,
+    options: TokenOptions,
+  ): Promise<TokenResult> {
     const hit = this.cache.get(key);
-    if (hit && Date.now() < hit.renewAt) return Promise.resolve({ ok: true, token: hit.token });
+    if (!options.fresh && hit && Date.now() < hit.renewAt) {
+      return Promise.resolve({ ok: true, token: hit.token });
+    }
     const pending = this.inFlight.get(key);
     if (pending) return pending;
+    const generation = this.generation;
     const refresh = (async (): Promise<TokenResult> => {
       try {
         const r = await issue();
-        if (!r.ok) return r;
+        if (generation !== this.generation) return r.ok ? { ok: true, token: r.token } : r;
+        if (!r.ok) {
+          if (!r.retryable) this.cache.delete(key);
+          return r;
+        }
         this.issued++;
         const now = Date.now();
         const life = Math.max(0, r.expiresAt - now);
@@ -195,7 +241,7 @@ export class TokenVault extends DurableObject<Env> {
         });
         return { ok: true, token: r.token };
       } finally {
-        this.inFlight.delete(key);
+        if (generation === this.generation) this.inFlight.delete(key);
       }
     })();
     this.inFlight.set(key, refresh);
@@ -207,6 +253,14 @@ export class TokenVault extends DurableObject<Env> {
   }
 }
 
-function lineWorksKey(clientId: string, scopes: readonly string[]): string {
-  return `lw:${clientId}:${[...scopes].sort().join(' ')}`;
+/** The cache key of a LINE WORKS token: the credentials' fingerprint and the sorted scopes. */
+async function lineWorksKey(
+  creds: LineWorksAppCredentials,
+  scopes: readonly string[],
+): Promise<string> {
+  return `lw:${await lineWorksFingerprint(creds)}:${[...scopes].sort().join(' ')}`;
+}
+
+async function lineChannelKey(channelId: string, channelSecret: string): Promise<string> {
+  return `line:${await lineChannelFingerprint(channelId, channelSecret)}`;
 }

@@ -20,6 +20,9 @@
  *   /v2/bot/message/quota/consumption` → `{"totalUsage":N}` counting this month's pushes
  *   (Asia/Tokyo month); a push past the limit gets 429 "You have reached your monthly limit.".
  *   https://developers.line.biz/en/reference/messaging-api/#get-quota
+ * - Bad ID tokens on demand: `state.idTokenFaults[loginChannelId]` makes the token endpoint issue
+ *   that channel's ID tokens with another nonce, signing secret, audience or issuer, or already
+ *   expired (what a forged or replayed callback would carry), until the entry is removed.
  * Not from PROVIDERS.md but handy: `GET /v2/bot/info`, `GET /v2/profile`, `GET /v2/bot/profile/{id}`,
  * `POST|GET /oauth2/v2.1/verify`.
  */
@@ -93,6 +96,19 @@ export interface LineState {
    * not count (PROVIDERS.md, v2 facts › LINE).
    */
   consumption: Record<string, { month?: string; totalUsage: number }>;
+  /** Per LINE Login channel id: how its ID tokens are spoiled (see the header). */
+  idTokenFaults: Record<string, IdTokenFault>;
+}
+
+/** What is wrong with the ID tokens the fake issues for one Login channel. */
+export interface IdTokenFault {
+  nonce?: string;
+  /** Signs with this secret instead of the channel secret. */
+  secret?: string;
+  audience?: string;
+  issuer?: string;
+  /** `exp` this many seconds from now (negative: already expired). */
+  expiresInSeconds?: number;
 }
 
 /** `{"type":"limited","value":N}` or `{"type":"none"}`. */
@@ -122,6 +138,7 @@ export const defaultLineState = (): LineState => ({
   quotas: {},
   defaultQuota: { type: 'none' },
   consumption: {},
+  idTokenFaults: {},
 });
 
 const AUTH_FAILED = {
@@ -488,14 +505,16 @@ export function createLineFake(initial: Partial<LineState> = {}): FakeProvider<L
       ...(u?.pictureUrl ? { picture: u.pictureUrl } : {}),
       ...(nonce ? { nonce } : {}),
     };
+    const fault = st.idTokenFaults?.[clientId] ?? {};
+    if (fault.nonce !== undefined) claims.nonce = fault.nonce;
     const idToken = await new SignJWT(claims)
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-      .setIssuer('https://access.line.me')
+      .setIssuer(fault.issuer ?? 'https://access.line.me')
       .setSubject(userId)
-      .setAudience(clientId)
+      .setAudience(fault.audience ?? clientId)
       .setIssuedAt(now)
-      .setExpirationTime(now + 3600)
-      .sign(enc.encode(channel.secret));
+      .setExpirationTime(now + (fault.expiresInSeconds ?? 3600))
+      .sign(enc.encode(fault.secret ?? channel.secret));
     return json(200, {
       access_token: accessToken,
       expires_in: expiresIn,

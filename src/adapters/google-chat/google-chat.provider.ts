@@ -157,6 +157,11 @@ export function classifyGoogleChatError(
       ...(afterSeconds === undefined ? {} : { afterSeconds }),
     };
   }
+  if (status >= 300 && status < 400) {
+    return recipient(
+      `HTTP ${status} (the webhook answered with a redirect, which is not followed; the member must enter the webhook URL Google Chat shows)`,
+    );
+  }
   switch (status) {
     case 404:
       return recipient(

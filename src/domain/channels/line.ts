@@ -92,7 +92,8 @@ export const lineDriver: ChannelDriver = {
     if (token.stateless && result.kind === 'failed' && result.learned?.tokenRejected) {
       // A refused stateless token is dropped and the push retried with a fresh one.
       const channelId = String(credentials.settings.messagingChannelId);
-      await ctx.tokens.dropLineChannel(ctx.tenantId, channelId, token.token);
+      const secret = credentials.secrets.messagingChannelSecret ?? '';
+      await ctx.tokens.dropLineChannel(ctx.tenantId, channelId, secret, token.token);
       return { kind: 'retry', reason: result.reason };
     }
     return result;

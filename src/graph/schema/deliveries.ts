@@ -23,6 +23,7 @@ import {
   nestedPageSize,
   pageSize,
 } from '../../domain/pagination.ts';
+import { reserveTestNotification } from '../../domain/test-notifications.ts';
 import { ensureSelf } from '../../domain/users.ts';
 import { builder, memberRow } from '../builder.ts';
 import { type Context, readerRowId } from '../context.ts';
@@ -344,6 +345,7 @@ builder.mutationField('sendTestNotification', (t) =>
           }
           const target = args.userId ?? p.subject;
           if (!args.userId) await ensureSelf(ctx.db, p);
+          await reserveTestNotification(ctx.db, p, args.channel, target);
           const r = await emitWorkflowEvent(
             ctx.db,
             ctx.outbox,

@@ -386,6 +386,7 @@ function configureMutation(
               admin,
               kind,
               input as { enabled: boolean } & Record<string, unknown>,
+              ctx.tokens,
             );
             if (!afterSave) return { integration };
             const errors = await afterSave(ctx, admin.tenantId);
