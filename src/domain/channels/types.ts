@@ -5,7 +5,7 @@
  */
 import type { Notification, SendResult } from '../../adapters/types.ts';
 import type { IntegrationCredentials } from '../integrations.ts';
-import type { Gate, PaceLimit } from '../limits.ts';
+import type { Gate, PaceLimit, PaceStep } from '../limits.ts';
 import type { TokenSource } from '../tokens.ts';
 import type { UserRow } from '../users.ts';
 
@@ -37,6 +37,8 @@ export interface SendInput {
   deliveryId: string;
   /** Waits for this delivery's RateGate slot; hand it to the adapter (SendRequest.pace). */
   pace: () => Promise<void>;
+  /** With paceSteps: the reserved time of each step, in order (the last one is `pace`'s). */
+  slots?: number[];
 }
 
 export interface ChannelDriver {
@@ -51,6 +53,12 @@ export interface ChannelDriver {
   paceLimit?(settings: Record<string, unknown>): PaceLimit | undefined;
   /** The RateGate key for this member (its target), when the limit is per target. */
   paceKey(user: UserRow): string;
+  /**
+   * Instead of one slot on paceKey: the rate-limited calls one send makes, each paced on its
+   * own keys (Slack: conversations.open per workspace, then chat.postMessage per channel and
+   * per workspace). Optional.
+   */
+  paceSteps?(user: UserRow, settings: Record<string, unknown>): PaceStep[];
   send(ctx: SendContext, input: SendInput): Promise<SendResult>;
   /** Binding changes a result implies (a learned DM channel, a broken webhook), or null. */
   bindingChanges(user: UserRow, result: SendResult): Partial<UserRow> | null;
