@@ -49,6 +49,11 @@ export interface SlackLimits {
   methods: Record<string, number>;
   /** chat.postMessage across the workspace. */
   messagesPerMinute: number;
+  /**
+   * The window the per-minute counts apply to (60,000 ms). A test scales a workspace's limits
+   * down in time: 10 per 1,000 ms is Renkei's 600/min, but no burst of 11 gets through.
+   */
+  windowMs?: number;
 }
 
 export const SLACK_DEFAULT_LIMITS = (): SlackLimits => ({
@@ -100,7 +105,8 @@ export function createSlackFake(initial: Partial<SlackState> = {}): FakeProvider
   let limited: Record<string, Record<string, number>> = {};
   const tooMany = (teamId: string, method: string, retryAfter: number): FakeResponse => {
     provider.ctx.rateLimited();
-    const team = (limited[teamId] ??= {});
+    const team = limited[teamId] ?? {};
+    limited[teamId] = team;
     team[method] = (team[method] ?? 0) + 1;
     return json(
       429,
@@ -116,13 +122,18 @@ export function createSlackFake(initial: Partial<SlackState> = {}): FakeProvider
     return {
       methods: { ...base.methods, ...own.methods },
       messagesPerMinute: own.messagesPerMinute ?? base.messagesPerMinute,
+      windowMs: own.windowMs ?? base.windowMs ?? 60_000,
     };
   };
   /** A 429 when `key` had `perMinute` calls in the rolling minute, else counts this call. */
-  const overMinute = (key: string, perMinute: number | undefined): number | undefined => {
+  const overMinute = (
+    key: string,
+    perMinute: number | undefined,
+    windowMs = 60_000,
+  ): number | undefined => {
     if (!perMinute || perMinute <= 0) return undefined;
-    if (windows.hit(key, perMinute, 60_000)) return undefined;
-    return windows.info(key, perMinute, 60_000).resetSeconds;
+    if (windows.hit(key, perMinute, windowMs)) return undefined;
+    return windows.info(key, perMinute, windowMs).resetSeconds;
   };
   let lastMicros = 0;
   const nextTs = () => {
@@ -187,8 +198,8 @@ export function createSlackFake(initial: Partial<SlackState> = {}): FakeProvider
       if (t.error) return fail(t.error, extra);
 
       // Tiers: calls per method per workspace (chat.postMessage is checked in postMessage).
-      const perMinute = limitsOf(t.team_id)?.methods[method];
-      const wait = overMinute(`${t.team_id}:${method}`, perMinute);
+      const own = limitsOf(t.team_id);
+      const wait = overMinute(`${t.team_id}:${method}`, own?.methods[method], own?.windowMs);
       if (wait !== undefined) return tooMany(t.team_id, method, wait);
 
       switch (method) {
@@ -272,10 +283,8 @@ export function createSlackFake(initial: Partial<SlackState> = {}): FakeProvider
     if (limit && limit > 0 && !windows.hit(channel, limit, 1000)) {
       return tooMany(t.team_id, 'chat.postMessage', 1);
     }
-    const wait = overMinute(
-      `${t.team_id}:chat.postMessage`,
-      limitsOf(t.team_id)?.messagesPerMinute,
-    );
+    const own = limitsOf(t.team_id);
+    const wait = overMinute(`${t.team_id}:chat.postMessage`, own?.messagesPerMinute, own?.windowMs);
     if (wait !== undefined) return tooMany(t.team_id, 'chat.postMessage', wait);
     const ts = nextTs();
     provider.ctx.accept(channel);

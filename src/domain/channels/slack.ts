@@ -21,7 +21,6 @@ import {
   SLACK_TIER_PER_MINUTE,
   slackPerMinutePace,
 } from '../limits.ts';
-import type { UserRow } from '../users.ts';
 import type { ChannelDriver, SendContext, SendInput } from './types.ts';
 
 /**
