@@ -42,7 +42,7 @@ const { values: opts } = parseArgs({
       default: 'fanout,ingestion,pacing,slack-tiers,subscription,baselines',
     },
     'tiers-dms': { type: 'string', default: '1000' },
-    'tiers-scale': { type: 'string', default: '10' },
+    'tiers-scale': { type: 'string', default: '5' },
   },
 });
 const want = (scenario) => opts.only.split(',').includes(scenario);

@@ -123,7 +123,7 @@ describe('RateGate', () => {
 
     it('keeps a time reserved earlier unless a hold covers it', async () => {
       const g = gate();
-      const [[first]] = (await g.reserveSteps([[open()]])) as [[number]];
+      const first = (await g.reserveSteps([[open()]]))[0]?.[0] as number;
       const kept = await g.reserveSteps([[{ ...open(), at: first + 3000 }]]);
       expect(kept[0]?.[0]).toBe(first + 3000);
       const until = Date.now() + 5000;

@@ -118,7 +118,11 @@ export interface PaceStep {
   /** Workspace-wide bucket, e.g. `T0123:conversations.open`. */
   key: string;
   limit: PaceLimit;
-  target?: { key: string; limit: PaceLimit };
+  /**
+   * A per-target bucket as well. `lateMs`: how late this call may go (it waits for the previous
+   * step's answer), kept free on the target after it so the target's next call is never closer.
+   */
+  target?: { key: string; limit: PaceLimit; lateMs?: number };
   /** Time the previous step's call needs before this one may go. */
   gapMs?: number;
   /** A time reserved earlier (a message back from the queue): kept unless a hold voids it. */
