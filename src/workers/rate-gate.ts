@@ -132,7 +132,7 @@ export class RateGate extends DurableObject<Env> {
           step.at !== undefined &&
           step.at >= onTime &&
           step.at >= held &&
-          this.targetAllows(step, step.at)
+          this.targetAllows(step, step.at, now)
         ) {
           // Late: the target's next call keeps its full spacing from now, not from the slot.
           if (step.target && step.at < now) this.usedLate(step.target, now);
@@ -159,10 +159,19 @@ export class RateGate extends DurableObject<Env> {
     return 1000 / t.limit.ratePerSecond + (t.limit.guardMs ?? 0);
   }
 
-  private targetAllows(step: PaceStep, at: number): boolean {
+  /**
+   * Whether a kept time still leaves the target its spacing: after a late use of the target,
+   * and, when the time itself is late, only if no later slot of the target is reserved yet
+   * (going late would crowd it).
+   */
+  private targetAllows(step: PaceStep, at: number, now: number): boolean {
     if (!step.target) return true;
-    const used = this.lateUse.get(step.target.key);
-    return used === undefined || at >= used + this.targetSpacing(step.target);
+    const t = step.target;
+    const spacing = this.targetSpacing(t);
+    const used = this.lateUse.get(t.key);
+    if (used !== undefined && at < used + spacing) return false;
+    if (at >= now) return true;
+    return (this.load(t.key) ?? 0) <= at + spacing + (t.lateMs ?? 0) + 1;
   }
 
   private usedLate(t: NonNullable<PaceStep['target']>, now: number) {

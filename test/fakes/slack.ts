@@ -49,6 +49,8 @@ export interface SlackLimits {
   methods: Record<string, number>;
   /** chat.postMessage across the workspace. */
   messagesPerMinute: number;
+  /** Only in `teamLimits`: the workspace's own per-channel limit (0: none), over `rateLimit`. */
+  perChannelPerSecond?: number;
   /**
    * The window the per-minute counts apply to (60,000 ms). A test scales a workspace's limits
    * down in time: 10 per 1,000 ms is Renkei's 600/min, but no burst of 11 gets through.
@@ -279,7 +281,9 @@ export function createSlackFake(initial: Partial<SlackState> = {}): FakeProvider
     if (!ch || ch.team_id !== t.team_id) return fail('channel_not_found', extra);
     // Per channel first (a post refused there does not use the workspace's budget), then the
     // workspace-wide message budget.
-    const limit = provider.state.rateLimit?.perChannelPerSecond;
+    const limit =
+      provider.state.teamLimits[t.team_id]?.perChannelPerSecond ??
+      provider.state.rateLimit?.perChannelPerSecond;
     if (limit && limit > 0 && !windows.hit(channel, limit, 1000)) {
       return tooMany(t.team_id, 'chat.postMessage', 1);
     }
