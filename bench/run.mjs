@@ -6,7 +6,7 @@
  *   npm run bench                       # everything, including Apprise with its default throttle
  *   npm run bench -- --skip-apprise-default --fanout 1000
  *   npm run bench -- --only pacing          # fanout, ingestion, pacing, slack-tiers, subscription, baselines
- *   npm run bench -- --only slack-tiers --tiers-dms 1000 --tiers-scale 10
+ *   npm run bench -- --only slack-tiers --tiers-dms 1000 --tiers-scale 2
  *
  * Slack's workspace limits (Tier 3 conversations.open, the workspace message budget) are set
  * high in the fake and in Renkei for every scenario but slack-tiers, which measures them.
@@ -42,7 +42,7 @@ const { values: opts } = parseArgs({
       default: 'fanout,ingestion,pacing,slack-tiers,subscription,baselines',
     },
     'tiers-dms': { type: 'string', default: '1000' },
-    'tiers-scale': { type: 'string', default: '5' },
+    'tiers-scale': { type: 'string', default: '2' },
   },
 });
 const want = (scenario) => opts.only.split(',').includes(scenario);

@@ -7,7 +7,7 @@ import { DurableObject } from 'cloudflare:workers';
 import type { PaceLimit, PaceStep } from '../domain/limits.ts';
 
 /** How late a reserved step may still be used (see reserveSteps). */
-export const LATE_OK_MS = 200;
+export const LATE_OK_MS = 500;
 
 export class RateGate extends DurableObject<Env> {
   /**
