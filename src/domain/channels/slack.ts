@@ -126,7 +126,9 @@ async function sendSlack(ctx: SendContext, input: SendInput): Promise<SendResult
   const settings = credentials.settings;
   const firstContact = !user.slackDmChannelId;
   const openAt = firstContact && input.slots && input.slots.length > 1 ? input.slots[0] : undefined;
-  if (openAt !== undefined) {
+  // Only a send that had to wait for its slot asks RateGate again (one round trip): one that
+  // goes at once was reserved a moment ago, after any hold.
+  if (openAt !== undefined && openAt > Date.now()) {
     await sleepUntil(openAt);
     // A 429 on conversations.open since this slot was reserved holds the method for the
     // whole workspace: no call before Retry-After, and no attempt spent on waiting.
