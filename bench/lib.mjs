@@ -48,10 +48,47 @@ export async function control(base, path, body) {
 }
 
 /**
- * A fresh tenant with `n` members bound to Slack (member ids U<tag><i>) and, when asked, to
- * Google Chat (a space each), rules on for APPROVAL_REQUESTED on those channels.
+ * Slack's workspace limits set out of the way (calls per minute), for scenarios that do not
+ * measure them: the same numbers go into the fake (`slackFakeLimits`) and into Renkei
+ * (configureSlack `messagesPerMinute` / `tier3PerMinute`, the most it accepts). The 1 message
+ * per second per DM channel stays.
  */
-export async function tenantWithMembers(stack, gql, n, { tag, slack = true, googleChat = false }) {
+export const SLACK_HIGH_LIMITS = { messagesPerMinute: 100_000, tier3PerMinute: 100_000 };
+
+/** The fake Slack workspace every bench tenant's token belongs to (test/fakes demoSeed). */
+export const BENCH_SLACK_TEAM = 'T0DEMO';
+
+/**
+ * Sets the fake's limits for the bench workspace: `perMinute` counts over a window of
+ * `windowMs` (60,000: Slack's minute; shorter scales the limits in time).
+ */
+export async function slackFakeLimits(
+  base,
+  { messagesPerMinute, tier3PerMinute, windowMs = 60_000 },
+) {
+  const tier3 = ['conversations.open', 'chat.update', 'users.lookupByEmail'];
+  await control(base, '/__fake/state', {
+    teamLimits: {
+      [BENCH_SLACK_TEAM]: {
+        windowMs,
+        messagesPerMinute,
+        methods: Object.fromEntries(tier3.map((m) => [m, tier3PerMinute])),
+      },
+    },
+  });
+}
+
+/**
+ * A fresh tenant with `n` members bound to Slack (member ids U<tag><i>) and, when asked, to
+ * Google Chat (a space each), rules on for APPROVAL_REQUESTED on those channels. Slack gets
+ * `slackLimits` (default SLACK_HIGH_LIMITS) as its configureSlack pacing settings.
+ */
+export async function tenantWithMembers(
+  stack,
+  gql,
+  n,
+  { tag, slack = true, googleChat = false, slackLimits = SLACK_HIGH_LIMITS },
+) {
   const tenant = `bench-${tag}-${Date.now()}`;
   const secret = stack.devVars.AUTH_JWT_SECRET;
   const admin = await mintToken({ secret, role: 'admin', sub: 'bench-admin', tenant });
@@ -68,10 +105,15 @@ export async function tenantWithMembers(stack, gql, n, { tag, slack = true, goog
   }
   const rules = [];
   if (slack) {
-    await gql(
+    const { configureSlack: out } = await gql(
       admin,
-      'mutation { configureSlack(input: { enabled: true, botToken: "xoxb-demo-renkei" }) { errors { message } } }',
+      `mutation ($m: Int, $t: Int) { configureSlack(input: { enabled: true, botToken: "xoxb-demo-renkei",
+        messagesPerMinute: $m, tier3PerMinute: $t }) { errors { message } } }`,
+      { m: slackLimits.messagesPerMinute, t: slackLimits.tier3PerMinute },
     );
+    if (out.errors.length) throw new Error(JSON.stringify(out.errors));
+    // RateGate keys Slack's limits by the workspace's team id, which verify reads.
+    await gql(admin, 'mutation { verifyIntegration(kind: SLACK) { ok } }');
     rules.push('{ type: APPROVAL_REQUESTED, channel: SLACK, enabled: true }');
   }
   if (googleChat) {

@@ -22,6 +22,8 @@ import {
   emitEvent,
   openDeliveries,
   progress,
+  SLACK_HIGH_LIMITS,
+  slackFakeLimits,
   table,
   tenantWithMembers,
 } from './lib.mjs';
@@ -74,6 +76,8 @@ try {
   });
   // Pacing is not under test here: LINE WORKS gets a high plan limit so the run stays short.
   await configureLineWorks(stack, gql, t, { perMinute: 100_000 });
+  // Nor Slack's workspace limits: high in the fake and in Renkei (tenantWithMembers' default).
+  await slackFakeLimits(stack.fakes.slackApiBase, SLACK_HIGH_LIMITS);
   for (const [i, c] of channels.entries()) {
     await control(c.base, '/__fake/config', {
       faultRate,

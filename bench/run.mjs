@@ -5,7 +5,11 @@
  *
  *   npm run bench                       # everything, including Apprise with its default throttle
  *   npm run bench -- --skip-apprise-default --fanout 1000
- *   npm run bench -- --only pacing          # fanout, ingestion, pacing, subscription, baselines
+ *   npm run bench -- --only pacing          # fanout, ingestion, pacing, slack-tiers, subscription, baselines
+ *   npm run bench -- --only slack-tiers --tiers-dms 1000 --tiers-scale 2
+ *
+ * Slack's workspace limits (Tier 3 conversations.open, the workspace message budget) are set
+ * high in the fake and in Renkei for every scenario but slack-tiers, which measures them.
  */
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -20,6 +24,8 @@ import {
   percentile,
   pool,
   progress,
+  SLACK_HIGH_LIMITS,
+  slackFakeLimits,
   table,
   tenantWithMembers,
   untilTerminal,
@@ -31,7 +37,12 @@ const { values: opts } = parseArgs({
     fanout: { type: 'string', default: '1000,5000' },
     'skip-apprise-default': { type: 'boolean', default: false },
     'ingest-requests': { type: 'string', default: '48' },
-    only: { type: 'string', default: 'fanout,ingestion,pacing,subscription,baselines' },
+    only: {
+      type: 'string',
+      default: 'fanout,ingestion,pacing,slack-tiers,subscription,baselines',
+    },
+    'tiers-dms': { type: 'string', default: '1000' },
+    'tiers-scale': { type: 'string', default: '2' },
   },
 });
 const want = (scenario) => opts.only.split(',').includes(scenario);
@@ -47,8 +58,13 @@ const gql = graphqlClient(stack.base);
 const slackBase = stack.fakes.slackApiBase;
 const results = {};
 const ms = (n) => `${Math.round(n)}`;
+const highLimits = `Slack limits set high in the fake and in Renkei (${SLACK_HIGH_LIMITS.tier3PerMinute.toLocaleString('en')}/min for conversations.open and for the workspace's messages; 1/s per DM stays)`;
 
 try {
+  await slackFakeLimits(slackBase, SLACK_HIGH_LIMITS);
+  // The per-channel check too stays off outside the pacing scenarios (as before the fake had
+  // tiers): the baselines post to the same DM channels twice within a second.
+  await control(slackBase, '/__fake/state', { rateLimit: null });
   // ---- fan-out ----
   // Cold: Renkei's first DM to each member opens the DM channel (conversations.open), then
   // posts. Warm: a second event to the same members, the DM channel ids now cached.
@@ -76,7 +92,7 @@ try {
     }
     progress('');
     table(
-      'Fan-out: one event to N Slack members',
+      `Fan-out: one event to N Slack members (${highLimits})`,
       [
         'recipients',
         'Slack calls',
@@ -224,6 +240,100 @@ try {
         'failed deliveries',
       ],
       paceRows,
+    );
+  }
+
+  // ---- Slack tiers: 1,000 first-contact DMs against a workspace's real limits, scaled ----
+  if (want('slack-tiers')) {
+    const n = Number(opts['tiers-dms']);
+    const scale = Number(opts['tiers-scale']);
+    // Slack's documented limits (PROVIDERS.md): Tier 3 = 50/min for conversations.open; the
+    // workspace-wide chat.postMessage budget Renkei assumes by default, 525/min.
+    const real = { opens: 50, messages: 525 };
+    // Scaled in time: the fake counts the same numbers over 60/scale seconds, and Renkei is
+    // configured (configureSlack, as an admin would) with scale × the per-minute rates.
+    await slackFakeLimits(slackBase, {
+      tier3PerMinute: real.opens,
+      messagesPerMinute: real.messages,
+      windowMs: 60_000 / scale,
+    });
+    await control(slackBase, '/__fake/state', { rateLimit: { perChannelPerSecond: 1 } });
+    const limits = { opens: real.opens * scale, messages: real.messages * scale };
+    const t = await tenantWithMembers(stack, gql, n, {
+      tag: 'tier',
+      slackLimits: { tier3PerMinute: limits.opens, messagesPerMinute: limits.messages },
+    });
+    const rows = [];
+    const limited = () => control(slackBase, '/__fake/rate-limited?team=T0DEMO');
+    const calls = async (path, since, from) =>
+      (await control(slackBase, `/__fake/requests?path=${path}&since=${since}`))
+        .filter((r) => r.status === 200 && r.at >= from)
+        .map((r) => r.at)
+        .sort((a, b) => a - b);
+    const perMinute = (times) => {
+      const span = ((times.at(-1) ?? 0) - (times[0] ?? 0)) / 1000;
+      return span > 0 ? ((times.length - 1) / span) * 60 : 0;
+    };
+    for (const round of ['cold', 'warm']) {
+      const before = await limited();
+      const seq = (await control(slackBase, '/__fake/stats')).requests;
+      const from = Date.now();
+      const started = performance.now();
+      const eventId = await emitEvent(gql, t, t.ids);
+      const s = await untilTerminal(gql, t, eventId, n, `slack tiers ${round}`);
+      const seconds = (performance.now() - started) / 1000;
+      const after = await limited();
+      const delta = (m) => (after[m] ?? 0) - (before[m] ?? 0);
+      const all429 = Object.keys(after).reduce((sum, m) => sum + delta(m), 0);
+      const opens = await calls('/api/conversations.open', seq, from);
+      const posts = await calls('/api/chat.postMessage', seq, from);
+      // The limit that bounds the round: conversations.open when cold, the message budget when
+      // the DM channels are cached.
+      const [method, times, limit, realLimit] =
+        round === 'cold'
+          ? ['conversations.open', opens, limits.opens, real.opens]
+          : ['chat.postMessage (workspace)', posts, limits.messages, real.messages];
+      const rate = perMinute(times);
+      // At the real limit Renkei paces at limit/62 s: n calls take (n - 1) × 62 / limit s.
+      const computed = ((n - 1) * 62) / realLimit;
+      rows.push([
+        round === 'cold' ? `${n} first-contact DMs (open + post)` : `${n} DMs, DM channel cached`,
+        method,
+        `${realLimit}/min → ${limit.toLocaleString('en')}/min`,
+        times.length,
+        rate.toFixed(0),
+        `${((rate / limit) * 100).toFixed(1)}%`,
+        delta(method.split(' ')[0]),
+        all429,
+        s.sent,
+        s.failed,
+        seconds.toFixed(1),
+        `${((seconds * scale) / 60).toFixed(1)} min`,
+        `${(computed / 60).toFixed(1)} min`,
+      ]);
+      results[`tiers-${round}`] = { rate, limit, seconds, all429 };
+    }
+    await slackFakeLimits(slackBase, SLACK_HIGH_LIMITS);
+    await control(slackBase, '/__fake/state', { rateLimit: null });
+    progress('');
+    table(
+      `Slack workspace limits: ${n} DMs, limits scaled ×${scale} in time (the fake counts Slack's per-minute limits over ${60 / scale} s; Renkei configured with ×${scale} per minute through configureSlack)`,
+      [
+        'round',
+        'limit that bounds it',
+        'limit (real → scaled)',
+        'calls',
+        'achieved (/min, scaled)',
+        'share of limit',
+        '429s on it',
+        '429s on any method',
+        'sent',
+        'failed',
+        'until all terminal (s, scaled)',
+        `× ${scale}: measured at real limits`,
+        'computed at real limits',
+      ],
+      rows,
     );
   }
 

@@ -3,7 +3,7 @@
 // minutes, here scaled down to one busy second).
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import type { PaceLimit } from '../src/domain/limits.ts';
+import type { PaceLimit, PaceStep } from '../src/domain/limits.ts';
 import type { RateGate } from '../src/workers/rate-gate.ts';
 
 const gate = () =>
@@ -84,5 +84,55 @@ describe('RateGate', () => {
     );
     const fresh = await g.reserve(['api', 'api', 'api'], limit);
     for (const gap of gaps(fresh)) expect(gap).toBeLessThanOrEqual(51);
+  });
+  describe('reserveSteps (Slack: conversations.open, then chat.postMessage)', () => {
+    const workspace: PaceLimit = { ratePerSecond: 10, burst: 1, scope: 'tenant' };
+    const channel: PaceLimit = { ratePerSecond: 1, burst: 1, scope: 'target', guardMs: 50 };
+    const open = (): PaceStep => ({ label: 'open', key: 'T1:open', limit: workspace });
+    const post = (member: string, gapMs?: number): PaceStep => ({
+      label: 'post',
+      key: 'T1:post',
+      limit: workspace,
+      target: { key: member, limit: channel },
+      ...(gapMs !== undefined ? { gapMs } : {}),
+    });
+
+    it('spaces each workspace key, and the post follows its open by the gap', async () => {
+      const g = gate();
+      const plans = ['U1', 'U2', 'U3', 'U4'].map((m) => [open(), post(m, 500)]);
+      const times = await g.reserveSteps(plans);
+      const opens = times.map((t) => t[0] as number);
+      const posts = times.map((t) => t[1] as number);
+      for (const gap of gaps(opens)) expect(gap).toBeGreaterThanOrEqual(99);
+      for (const gap of gaps(posts)) expect(gap).toBeGreaterThanOrEqual(99);
+      times.forEach(([o, p]) => {
+        expect((p as number) - (o as number)).toBeGreaterThanOrEqual(500);
+      });
+    });
+
+    it('a send waiting for its channel does not hold up the workspace for the others', async () => {
+      const g = gate();
+      // Three messages to U1 (its channel: 1/s) and then one to U2: U2 need not wait for U1's.
+      const times = await g.reserveSteps([[post('U1')], [post('U1')], [post('U1')], [post('U2')]]);
+      const [a, b, c, d] = times.map((t) => t[0] as number) as [number, number, number, number];
+      expect(b - a).toBeGreaterThanOrEqual(1050);
+      expect(c - b).toBeGreaterThanOrEqual(1050);
+      expect(d - a).toBeLessThan(500);
+      expect(Math.abs(d - a)).toBeGreaterThanOrEqual(99);
+    });
+
+    it('keeps a time reserved earlier unless a hold covers it', async () => {
+      const g = gate();
+      const first = (await g.reserveSteps([[open()]]))[0]?.[0] as number;
+      const kept = await g.reserveSteps([[{ ...open(), at: first + 3000 }]]);
+      expect(kept[0]?.[0]).toBe(first + 3000);
+      const until = Date.now() + 5000;
+      await g.hold('T1:open', until);
+      expect(await g.heldUntil('T1:open')).toBe(until);
+      const moved = await g.reserveSteps([[{ ...open(), at: first + 3000 }], [post('U9')]]);
+      expect(moved[0]?.[0]).toBeGreaterThanOrEqual(until);
+      // Another method is not held.
+      expect(moved[1]?.[0]).toBeLessThan(until - 4000);
+    });
   });
 });

@@ -42,7 +42,17 @@ export interface Notification {
  */
 export type SendResult =
   | { kind: 'sent'; providerMessageId?: string; learned?: Record<string, string> }
-  | { kind: 'retry'; reason: string; afterSeconds?: number; learned?: Record<string, string> }
+  | {
+      kind: 'retry';
+      reason: string;
+      afterSeconds?: number;
+      learned?: Record<string, string>;
+      /**
+       * Set when nothing was sent because a pacing limit holds the call until then (ms since
+       * epoch): the delivery goes back on the queue without using up an attempt.
+       */
+      deferUntil?: number;
+    }
   | {
       kind: 'failed';
       reason: string;

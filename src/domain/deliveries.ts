@@ -31,6 +31,8 @@ export interface DeliveryMessage {
   deliveryId: string;
   /** Set when the message was deferred for pacing: its slot is already reserved. */
   slotAt?: number;
+  /** With a driver's paceSteps: the reserved time of each step (RateGate.reserveSteps). */
+  slots?: number[];
 }
 
 /** Everything the delivery queue carries: delivery ids, and calendar jobs (`kind: 'absence'`). */

@@ -28,7 +28,7 @@ import {
   loadCredentials,
   recordIntegrationHealth,
 } from './integrations.ts';
-import type { Gate } from './limits.ts';
+import type { Gate, PaceStep } from './limits.ts';
 import { createLogger } from './log.ts';
 import type { TokenSource } from './tokens.ts';
 import type { UserRow } from './users.ts';
@@ -95,7 +95,11 @@ interface Job {
   driver: ChannelDriver;
   channel: Channel;
   paceKey: string;
+  /** When the send is the last of `steps` (its time is slotAt). */
   slotAt?: number;
+  /** The driver's paced calls (paceSteps) and their reserved times. */
+  steps?: PaceStep[];
+  slots?: number[];
 }
 
 type Outcome = { job: Job; result: SendResult };
@@ -227,6 +231,19 @@ async function dispatchTenant(
       continue;
     }
     const driver = DRIVERS[channel] as ChannelDriver;
+    const steps = deps.gate.reserveSteps
+      ? driver.paceSteps?.(user, creds?.settings ?? {})
+      : undefined;
+    if (steps) {
+      // Times reserved before the message went back on the queue; RateGate keeps those still
+      // valid (not past, not under a hold) and reserves the rest anew.
+      const held = msg.body.slots;
+      if (held && held.length === steps.length) {
+        steps.forEach((step, i) => {
+          step.at = held[i];
+        });
+      }
+    }
     jobs.push({
       msg,
       row,
@@ -234,9 +251,10 @@ async function dispatchTenant(
       channel,
       driver,
       paceKey: driver.paceKey(user),
+      ...(steps ? { steps } : {}),
       // A slot the queue delivered us too late for is not ours any more.
       slotAt:
-        msg.body.slotAt !== undefined && msg.body.slotAt + STALE_SLOT_MS >= now
+        !steps && msg.body.slotAt !== undefined && msg.body.slotAt + STALE_SLOT_MS >= now
           ? msg.body.slotAt
           : undefined,
     });
@@ -245,7 +263,19 @@ async function dispatchTenant(
   // Pacing: reserve a slot for each job that does not already hold one (channels at once).
   await Promise.all(
     [...new Set(jobs.map((j) => j.channel))].map(async (channel) => {
-      const need = jobs.filter((j) => j.channel === channel && j.slotAt === undefined);
+      const stepped = jobs.filter((j) => j.channel === channel && j.steps);
+      if (stepped.length > 0 && deps.gate.reserveSteps) {
+        const times = await deps.gate.reserveSteps(
+          channel,
+          tenantId,
+          stepped.map((j) => j.steps as PaceStep[]),
+        );
+        stepped.forEach((j, i) => {
+          j.slots = times[i] ?? [];
+          j.slotAt = j.slots[j.slots.length - 1] ?? now;
+        });
+      }
+      const need = jobs.filter((j) => j.channel === channel && !j.steps && j.slotAt === undefined);
       if (need.length === 0) return;
       const settings = credentials.get(channel)?.settings ?? {};
       const slots = await deps.gate.reserve(
@@ -261,26 +291,23 @@ async function dispatchTenant(
   );
   const ready: Job[] = [];
   const deferred: Job[] = [];
-  for (const j of jobs) ((j.slotAt ?? now) - now > MAX_INLINE_WAIT_MS ? deferred : ready).push(j);
+  // A job with steps waits for its first call (conversations.open), the others for the send.
+  const firstCall = (j: Job) => j.slots?.[0] ?? j.slotAt ?? now;
+  for (const j of jobs) (firstCall(j) - now > MAX_INLINE_WAIT_MS ? deferred : ready).push(j);
   if (deferred.length > 0) {
-    // Not an attempt: back to the state it was claimed from, due at its slot.
-    await db.batch(
-      deferred.map((j) => {
-        const was = beforeById.get(j.row.id) as DeliveryRow;
-        return db
-          .update(deliveries)
-          .set({
-            status: was.status,
-            attempts: was.attempts,
-            updatedAt: was.updatedAt,
-            dueAt: new Date(j.slotAt ?? now).toISOString(),
-          })
-          .where(and(eq(deliveries.tenantId, tenantId), eq(deliveries.id, j.row.id)));
-      }) as [never, ...never[]],
+    await defer(
+      deps,
+      tenantId,
+      beforeById,
+      deferred.map((j) => ({
+        job: j,
+        at: firstCall(j),
+        ...(j.slots ? { slots: j.slots } : {}),
+        // Stepped channels say which limit the delivery is queued behind.
+        ...(j.steps ? { reason: waitingReason(j, now) } : {}),
+      })),
+      verdicts,
     );
-    // The copy on the queue carries the slot; this message is done once it is there.
-    await deps.requeue(deferred.map((j) => ({ body: j.msg.body, slotAt: j.slotAt ?? now })));
-    for (const j of deferred) verdicts.set(j.msg.id, { action: 'ack' });
   }
   // A shared allowance (LINE's monthly quota) is claimed before anything goes out; the jobs
   // past it end FAILED with the driver's reason, without a request.
@@ -314,6 +341,32 @@ async function dispatchTenant(
   );
 
   await publishedSending;
+  // Nothing was sent because a limit holds the call (a 429 elsewhere in the workspace): back on
+  // the queue for after the hold, as a pacing wait rather than an attempt.
+  const held = outcomes.filter(
+    (o) => o.result.kind === 'retry' && o.result.deferUntil !== undefined,
+  );
+  if (held.length > 0) {
+    await defer(
+      deps,
+      tenantId,
+      beforeById,
+      held.map(({ job, result }) => ({
+        job,
+        at: (result as { deferUntil: number }).deferUntil,
+        reason: result.kind === 'retry' ? result.reason : '',
+      })),
+      verdicts,
+    );
+    await deps.publish(
+      tenantId,
+      held.map(({ job, result }) => ({
+        ...(beforeById.get(job.row.id) as DeliveryRow),
+        reason: result.kind === 'retry' ? result.reason : null,
+        userId: job.user.userId,
+      })),
+    );
+  }
   const refusals = claims.flatMap((c) =>
     c.denied.map(
       (job): Outcome => ({
@@ -322,7 +375,13 @@ async function dispatchTenant(
       }),
     ),
   );
-  await recordOutcomes(deps, tenantId, [...outcomes, ...refusals], finals, verdicts);
+  await recordOutcomes(
+    deps,
+    tenantId,
+    [...outcomes.filter((o) => !held.includes(o)), ...refusals],
+    finals,
+    verdicts,
+  );
   await settleQuotas(deps, tenantId, claims, outcomes, credentials);
 }
 
@@ -387,6 +446,50 @@ async function settleQuotas(
   );
 }
 
+/** Which limit a deferred job waits for, in admin words: its first paced call's. */
+function waitingReason(job: Job, now: number): string {
+  const first = job.slots?.[0] ?? now;
+  const step = job.steps?.[0];
+  return `queued behind ${step?.label ?? 'the rate limit'}: next slot at ${new Date(first).toISOString()}`;
+}
+
+/**
+ * Puts jobs back on the queue for `at` without spending an attempt: the row returns to the state
+ * it was claimed from (QUEUED or RETRYING), due at `at`, with `reason` when given; the copy on
+ * the queue carries the reserved slots, and this message is done once it is there.
+ */
+async function defer(
+  deps: DispatchDeps,
+  tenantId: string,
+  beforeById: Map<string, DeliveryRow>,
+  items: { job: Job; at: number; slots?: number[]; reason?: string }[],
+  verdicts: Map<string, Verdict>,
+) {
+  const { db } = deps;
+  await db.batch(
+    items.map(({ job, at, reason }) => {
+      const was = beforeById.get(job.row.id) as DeliveryRow;
+      return db
+        .update(deliveries)
+        .set({
+          status: was.status,
+          attempts: was.attempts,
+          updatedAt: was.updatedAt,
+          dueAt: new Date(at).toISOString(),
+          ...(reason !== undefined ? { reason } : {}),
+        })
+        .where(and(eq(deliveries.tenantId, tenantId), eq(deliveries.id, job.row.id)));
+    }) as [never, ...never[]],
+  );
+  await deps.requeue(
+    items.map(({ job, at, slots }) => {
+      const { slots: _old, ...body } = job.msg.body;
+      return { body: slots ? { ...body, slots } : body, slotAt: at };
+    }),
+  );
+  for (const { job } of items) verdicts.set(job.msg.id, { action: 'ack' });
+}
+
 async function loadEvents(db: Db, tenantId: string, ids: string[]) {
   const unique = [...new Set(ids)];
   const rows = unique.length
@@ -427,6 +530,7 @@ async function send(
         message: notificationOf(event, job.user),
         deliveryId: job.row.id,
         pace: () => untilSlot(job.slotAt),
+        ...(job.slots ? { slots: job.slots } : {}),
       },
     );
   } catch (err) {

@@ -64,7 +64,12 @@ export const KIND_SPECS: Record<IntegrationKind, KindSpec> = {
     secrets: ['clientSecret', 'privateKey', 'botSecret'],
     required: () => [...LINE_WORKS_CREDENTIALS, 'adminEmail'],
   },
-  SLACK: { settings: [], secrets: ['botToken'], required: () => ['botToken'] },
+  SLACK: {
+    // Pacing: the workspace-wide chat.postMessage budget and the Tier 3 calls per minute.
+    settings: ['messagesPerMinute', 'tier3PerMinute'],
+    secrets: ['botToken'],
+    required: () => ['botToken'],
+  },
   GOOGLE_CHAT: { settings: [], secrets: [], required: () => [] },
   LINE: {
     settings: ['loginChannelId', 'friendUrl', 'messagingChannelId'],

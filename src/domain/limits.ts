@@ -58,6 +58,77 @@ export const PACE_LIMITS: Readonly<Record<Channel, PaceLimit>> = {
   LINE_WORKS: lineWorksPace(LINE_WORKS_DEFAULT_PER_MINUTE),
 };
 
+/**
+ * Slack Web API limits, per method, per workspace, per app (PROVIDERS.md, v2 facts › Slack):
+ * Tier 1/2/3/4 = 1+/20+/50+/100+ calls per minute; past them HTTP 429 with `Retry-After`.
+ * https://docs.slack.dev/apis/web-api/rate-limits
+ */
+export const SLACK_TIER_PER_MINUTE = { 1: 1, 2: 20, 3: 50, 4: 100 } as const;
+export type SlackTier = keyof typeof SLACK_TIER_PER_MINUTE;
+
+/**
+ * The tier of each Slack method Renkei calls or is about to (users.* for directory lookups,
+ * chat.update for edited messages). `auth.test` is "Special: hundreds of requests per minute";
+ * it runs once per admin verify and is not paced here.
+ */
+export const SLACK_METHOD_TIERS: Readonly<Record<string, SlackTier>> = {
+  'conversations.open': 3,
+  'chat.update': 3,
+  'users.lookupByEmail': 3,
+  'users.list': 2,
+  'views.open': 4,
+};
+
+/**
+ * chat.postMessage has no tier: about 1 per second per channel plus a workspace-wide limit Slack
+ * does not publish. Renkei's default is the ≈ 525/minute a commercial employee-comms product
+ * documents as its own ceiling; an admin changes it per tenant (`messagesPerMinute`).
+ */
+export const SLACK_DEFAULT_MESSAGES_PER_MINUTE = 525;
+
+/** "about 1 message per second per channel" https://docs.slack.dev/apis/web-api/rate-limits */
+export const SLACK_CHANNEL_PACE: PaceLimit = {
+  ratePerSecond: 1,
+  burst: 1,
+  scope: 'target',
+  guardMs: 50,
+};
+
+/**
+ * The pace for a Slack limit of `perMinute` calls in any rolling minute: evenly spaced as if a
+ * minute lasted 62 s (96.8 % of the limit), the same margin as lineWorksPace, so clock and
+ * network jitter never put `perMinute + 1` calls into one of Slack's minutes.
+ */
+export function slackPerMinutePace(perMinute: number): PaceLimit {
+  return { ratePerSecond: perMinute / SLACK_PACE_WINDOW_S, burst: 1, scope: 'tenant' };
+}
+
+const SLACK_PACE_WINDOW_S = 62;
+
+/**
+ * One rate-limited call of a send that makes several (Slack first contact: conversations.open,
+ * then chat.postMessage). RateGate gives it the earliest time at which `key` (a workspace-wide
+ * bucket, slots on a calendar so a send that must wait for its channel does not hold up other
+ * channels) and `target` (a per-channel bucket) both have room, at least `gapMs` after the
+ * previous step's time.
+ */
+export interface PaceStep {
+  /** The limit in an admin's words: `Slack conversations.open (50/min per workspace)`. */
+  label: string;
+  /** Workspace-wide bucket, e.g. `T0123:conversations.open`. */
+  key: string;
+  limit: PaceLimit;
+  /**
+   * A per-target bucket as well. `lateMs`: how late this call may go (it waits for the previous
+   * step's answer), kept free on the target after it so the target's next call is never closer.
+   */
+  target?: { key: string; limit: PaceLimit; lateMs?: number };
+  /** Time the previous step's call needs before this one may go. */
+  gapMs?: number;
+  /** A time reserved earlier (a message back from the queue): kept unless a hold voids it. */
+  at?: number;
+}
+
 /** What RateGate is asked: one slot per delivery, on the key its limit names. */
 export interface SlotRequest {
   key: string;
@@ -78,4 +149,8 @@ export interface Gate {
    * (e.g. LINE WORKS `rateLimit-remaining: 0` with `rateLimit-reset`). Optional.
    */
   hold?(channel: Channel, tenantId: string, key: string, untilMs: number): Promise<void>;
+  /** One time per step of each plan (see PaceStep), reserved together. Optional. */
+  reserveSteps?(channel: Channel, tenantId: string, plans: PaceStep[][]): Promise<number[][]>;
+  /** Until when `key` is held (a provider's 429), or 0. Optional. */
+  heldUntil?(channel: Channel, tenantId: string, key: string): Promise<number>;
 }

@@ -57,6 +57,19 @@ export function createGate(env: Env): Gate {
       );
       await gate.hold(PACE_LIMITS[channel].scope === 'tenant' ? '*' : key, untilMs);
     },
+    async reserveSteps(channel, tenantId, plans) {
+      if (plans.length === 0) return [];
+      const gate = (env.RATE_GATE as DurableObjectNamespace<RateGate>).getByName(
+        `${tenantId}:${channel}`,
+      );
+      return gate.reserveSteps(plans);
+    },
+    async heldUntil(channel, tenantId, key) {
+      const gate = (env.RATE_GATE as DurableObjectNamespace<RateGate>).getByName(
+        `${tenantId}:${channel}`,
+      );
+      return gate.heldUntil(key);
+    },
   };
 }
 

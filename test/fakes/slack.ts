@@ -10,8 +10,16 @@
  * - Errors are HTTP 200 `{"ok":false,"error":…}`: `not_authed`, `invalid_auth` (or a per-token
  *   error such as `token_revoked`), `user_not_found`, `channel_not_found`, `no_text`,
  *   `invalid_blocks` (≤50 blocks, each with `type`; section text ≤3,000), `msg_too_long`.
- * - Optional pacing: more than `rateLimit.perChannelPerSecond` posts per channel within a rolling
- *   second → HTTP 429, `Retry-After: 1`, `{"ok":false,"error":"ratelimited"}`.
+ * - Rate limits (PROVIDERS.md, v2 facts › Slack), on by default at the documented values:
+ *   per method per workspace (`limits.methods`, calls per rolling minute: conversations.open,
+ *   chat.update and users.lookupByEmail Tier 3 = 50, users.list Tier 2 = 20, views.open Tier 4 =
+ *   100, auth.test "hundreds" = 300); chat.postMessage per workspace (`limits.messagesPerMinute`,
+ *   525: Slack publishes none, this is the figure PROVIDERS.md cites) and per channel
+ *   (`rateLimit.perChannelPerSecond`, 1 per rolling second). Past any of them: HTTP 429 with
+ *   `Retry-After` (seconds until the window has room) and `{"ok":false,"error":"ratelimited"}`.
+ *   `teamLimits[team_id]` overrides `limits` for one workspace (a test scales its own workspace);
+ *   `limits: null` / `rateLimit: null` turn the checks off. 429s are counted per workspace and
+ *   method: `GET /__fake/rate-limited[?team=T…]`.
  *   https://docs.slack.dev/apis/web-api/rate-limits
  */
 import { createHash } from 'node:crypto';
@@ -35,10 +43,42 @@ export interface SlackToken {
   error?: string;
 }
 
+/** Workspace-wide limits: calls per rolling minute. */
+export interface SlackLimits {
+  /** Per method (tiers); a method not listed is not limited. */
+  methods: Record<string, number>;
+  /** chat.postMessage across the workspace. */
+  messagesPerMinute: number;
+  /** Only in `teamLimits`: the workspace's own per-channel limit (0: none), over `rateLimit`. */
+  perChannelPerSecond?: number;
+  /**
+   * The window the per-minute counts apply to (60,000 ms). A test scales a workspace's limits
+   * down in time: 10 per 1,000 ms is Renkei's 600/min, but no burst of 11 gets through.
+   */
+  windowMs?: number;
+}
+
+export const SLACK_DEFAULT_LIMITS = (): SlackLimits => ({
+  methods: {
+    'conversations.open': 50,
+    'chat.update': 50,
+    'users.lookupByEmail': 50,
+    'users.list': 20,
+    'views.open': 100,
+    'auth.test': 300,
+  },
+  messagesPerMinute: 525,
+});
+
 export interface SlackState {
   tokens: Record<string, SlackToken>;
   unknownMembers: string[];
+  /** Per channel; null turns the check off. */
   rateLimit: { perChannelPerSecond: number } | null;
+  /** Per workspace; null turns the checks off. */
+  limits: SlackLimits | null;
+  /** Per-workspace overrides of `limits` (by team_id). */
+  teamLimits: Record<string, Partial<SlackLimits>>;
   /** Channels returned by conversations.open: channel id → { team_id, user }. */
   channels: Record<string, { team_id: string; user: string }>;
 }
@@ -46,7 +86,9 @@ export interface SlackState {
 export const defaultSlackState = (): SlackState => ({
   tokens: {},
   unknownMembers: [],
-  rateLimit: null,
+  rateLimit: { perChannelPerSecond: 1 },
+  limits: SLACK_DEFAULT_LIMITS(),
+  teamLimits: {},
   channels: {},
 });
 
@@ -61,6 +103,40 @@ export const slackDmChannelId = (teamId: string, user: string) =>
 
 export function createSlackFake(initial: Partial<SlackState> = {}): FakeProvider<SlackState> {
   const windows = new SlidingWindow();
+  /** 429s answered because a limit was exceeded: team → method → count. */
+  let limited: Record<string, Record<string, number>> = {};
+  const tooMany = (teamId: string, method: string, retryAfter: number): FakeResponse => {
+    provider.ctx.rateLimited();
+    const team = limited[teamId] ?? {};
+    limited[teamId] = team;
+    team[method] = (team[method] ?? 0) + 1;
+    return json(
+      429,
+      { ok: false, error: 'ratelimited' },
+      { 'retry-after': String(Math.max(1, retryAfter)) },
+    );
+  };
+  /** The workspace's limits: `limits` with the team's overrides, or null when off. */
+  const limitsOf = (teamId: string): SlackLimits | null => {
+    const base = provider.state.limits;
+    if (!base) return null;
+    const own = provider.state.teamLimits[teamId] ?? {};
+    return {
+      methods: { ...base.methods, ...own.methods },
+      messagesPerMinute: own.messagesPerMinute ?? base.messagesPerMinute,
+      windowMs: own.windowMs ?? base.windowMs ?? 60_000,
+    };
+  };
+  /** A 429 when `key` had `perMinute` calls in the rolling minute, else counts this call. */
+  const overMinute = (
+    key: string,
+    perMinute: number | undefined,
+    windowMs = 60_000,
+  ): number | undefined => {
+    if (!perMinute || perMinute <= 0) return undefined;
+    if (windows.hit(key, perMinute, windowMs)) return undefined;
+    return windows.info(key, perMinute, windowMs).resetSeconds;
+  };
   let lastMicros = 0;
   const nextTs = () => {
     lastMicros = Math.max(lastMicros + 1, Date.now() * 1000);
@@ -71,7 +147,22 @@ export function createSlackFake(initial: Partial<SlackState> = {}): FakeProvider
   const spec: FakeProviderSpec<SlackState> = {
     name: 'slack',
     initialState: { ...defaultSlackState(), ...structuredClone(initial) },
-    onReset: () => windows.clear(),
+    onReset: () => {
+      windows.clear();
+      limited = {};
+    },
+    control(req) {
+      if (req.method === 'GET' && req.path === '/__fake/rate-limited') {
+        const team = req.query.team;
+        if (team) return json(200, limited[team] ?? {});
+        const byMethod: Record<string, number> = {};
+        for (const methods of Object.values(limited)) {
+          for (const [m, n] of Object.entries(methods)) byMethod[m] = (byMethod[m] ?? 0) + n;
+        }
+        return json(200, { byMethod, byTeam: limited });
+      }
+      return undefined;
+    },
     faultResponse: (kind, retryAfter) =>
       kind === '429'
         ? json(429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(retryAfter) })
@@ -107,6 +198,11 @@ export function createSlackFake(initial: Partial<SlackState> = {}): FakeProvider
       const t = ctx.state.tokens[token];
       if (!t) return fail('invalid_auth', extra);
       if (t.error) return fail(t.error, extra);
+
+      // Tiers: calls per method per workspace (chat.postMessage is checked in postMessage).
+      const own = limitsOf(t.team_id);
+      const wait = overMinute(`${t.team_id}:${method}`, own?.methods[method], own?.windowMs);
+      if (wait !== undefined) return tooMany(t.team_id, method, wait);
 
       switch (method) {
         case 'auth.test':
@@ -183,11 +279,17 @@ export function createSlackFake(initial: Partial<SlackState> = {}): FakeProvider
     if (text.length > 40_000) return fail('msg_too_long', extra);
     const ch = provider.state.channels[channel];
     if (!ch || ch.team_id !== t.team_id) return fail('channel_not_found', extra);
-    const limit = provider.state.rateLimit?.perChannelPerSecond;
+    // Per channel first (a post refused there does not use the workspace's budget), then the
+    // workspace-wide message budget.
+    const limit =
+      provider.state.teamLimits[t.team_id]?.perChannelPerSecond ??
+      provider.state.rateLimit?.perChannelPerSecond;
     if (limit && limit > 0 && !windows.hit(channel, limit, 1000)) {
-      provider.ctx.rateLimited();
-      return json(429, { ok: false, error: 'ratelimited' }, { 'retry-after': '1' });
+      return tooMany(t.team_id, 'chat.postMessage', 1);
     }
+    const own = limitsOf(t.team_id);
+    const wait = overMinute(`${t.team_id}:chat.postMessage`, own?.messagesPerMinute, own?.windowMs);
+    if (wait !== undefined) return tooMany(t.team_id, 'chat.postMessage', wait);
     const ts = nextTs();
     provider.ctx.accept(channel);
     const message: Record<string, unknown> = {

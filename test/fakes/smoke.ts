@@ -57,6 +57,12 @@ try {
   {
     const token = demoSeed.slack.token;
     const s = b.slackApiBase;
+    // Limits on by default at the documented values; off here until tested below.
+    let st = (await control(s, 'state')).data;
+    assert.deepEqual(st.rateLimit, { perChannelPerSecond: 1 });
+    assert.equal(st.limits.methods['conversations.open'], 50);
+    assert.equal(st.limits.messagesPerMinute, 525);
+    await control(s, 'state', { rateLimit: null });
     let r = await call(`${s}/auth.test`, { method: 'POST', token });
     assert.equal(r.data.ok, true);
     assert.equal(r.data.team_id, 'T0DEMO');
@@ -120,6 +126,35 @@ try {
     let stats = (await control(s, 'stats')).data;
     assert.equal(stats.rateLimited, 1);
     assert.equal(stats.accepted, 3);
+    // Tiers per method per workspace, and the workspace's message budget (scaled to 1 s).
+    await control(s, 'state', {
+      rateLimit: null,
+      teamLimits: {
+        T0DEMO: { windowMs: 1000, methods: { 'conversations.open': 2 }, messagesPerMinute: 3 },
+      },
+    });
+    await new Promise((res) => setTimeout(res, 1100));
+    for (const u of ['U1', 'U2']) {
+      r = await call(`${s}/conversations.open`, { token, json: { users: u } });
+      assert.equal(r.data.ok, true);
+    }
+    r = await call(`${s}/conversations.open`, { token, json: { users: 'U3' } });
+    assert.equal(r.status, 429);
+    assert.equal(r.headers.get('retry-after'), '1');
+    r = await call(`${s}/auth.test`, { method: 'POST', token });
+    assert.equal(r.data.ok, true, 'another method is not limited by conversations.open');
+    for (let i = 0; i < 3; i++) {
+      r = await call(`${s}/chat.postMessage`, { token, json: { channel: dm, text: `w${i}` } });
+      assert.equal(r.status, 200);
+    }
+    r = await call(`${s}/chat.postMessage`, { token, json: { channel: dm, text: 'w3' } });
+    assert.equal(r.status, 429);
+    st = (await control(s, 'rate-limited?team=T0DEMO')).data;
+    assert.deepEqual(st, { 'conversations.open': 1, 'chat.postMessage': 2 });
+    await control(s, 'state?replace=1', { teamLimits: {} });
+    stats = (await control(s, 'stats')).data;
+    assert.equal(stats.rateLimited, 3);
+    assert.equal(stats.accepted, 6);
     // Scripts.
     await control(s, 'state', { rateLimit: null });
     await control(s, 'script', {
@@ -145,7 +180,7 @@ try {
     await control(s, 'script', { match: {}, responses: [{ reset: true }] });
     await assert.rejects(call(`${s}/auth.test`, { method: 'POST', token }));
     const accepted = (await control(s, 'accepted')).data;
-    assert.deepEqual(accepted, [{ key: dm, count: 4 }]);
+    assert.deepEqual(accepted, [{ key: dm, count: 7 }]);
     const reqs = (
       await call(`${controlOrigin(s)}/__fake/requests?path=postMessage&contains=hang-me`)
     ).data;

@@ -184,7 +184,7 @@ async function sendSlack(req: SendRequest<SlackCredentials, SlackTarget>): Promi
   if (!post.ok) {
     const failure =
       post.code === 'channel_not_found' && !learned ? cachedChannelGone(channel) : post.failure;
-    return learned ? { ...failure, learned } : failure;
+    return learned ? { ...failure, learned: { ...failure.learned, ...learned } } : failure;
   }
   const ts = post.data.ts;
   const sent: SendResult = {
@@ -249,6 +249,8 @@ async function callSlack<T extends SlackResponse>(
         kind: 'retry',
         reason: `Slack: rate limited on ${method} (HTTP 429${afterSeconds === undefined ? '' : `, retry after ${afterSeconds} s`})`,
         ...(afterSeconds === undefined ? {} : { afterSeconds }),
+        // Limits are per method and workspace: the caller holds this method, not the others.
+        learned: { rateLimitedMethod: method },
       },
     };
   }
@@ -266,7 +268,11 @@ async function callSlack<T extends SlackResponse>(
     return { ok: true, data: json };
   }
   if (code) {
-    return { ok: false, code, failure: classifySlackError(code, json, response) };
+    const failure = classifySlackError(code, json, response);
+    if (failure.kind === 'retry' && (code === 'ratelimited' || code === 'rate_limited')) {
+      failure.learned = { rateLimitedMethod: method };
+    }
+    return { ok: false, code, failure };
   }
   return {
     ok: false,

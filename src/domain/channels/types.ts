@@ -6,7 +6,7 @@
 import type { Notification, SendResult } from '../../adapters/types.ts';
 import type { Db } from '../../db/client.ts';
 import type { IntegrationCredentials } from '../integrations.ts';
-import type { Gate, PaceLimit } from '../limits.ts';
+import type { Gate, PaceLimit, PaceStep } from '../limits.ts';
 import type { TokenSource } from '../tokens.ts';
 import type { UserRow } from '../users.ts';
 
@@ -38,6 +38,8 @@ export interface SendInput {
   deliveryId: string;
   /** Waits for this delivery's RateGate slot; hand it to the adapter (SendRequest.pace). */
   pace: () => Promise<void>;
+  /** With paceSteps: the reserved time of each step, in order (the last one is `pace`'s). */
+  slots?: number[];
 }
 
 /** What a quota hook may use: a send's context plus D1, where the allowance is kept. */
@@ -80,6 +82,12 @@ export interface ChannelDriver {
   paceLimit?(settings: Record<string, unknown>): PaceLimit | undefined;
   /** The RateGate key for this member (its target), when the limit is per target. */
   paceKey(user: UserRow): string;
+  /**
+   * Instead of one slot on paceKey: the rate-limited calls one send makes, each paced on its
+   * own keys (Slack: conversations.open per workspace, then chat.postMessage per channel and
+   * per workspace). Optional.
+   */
+  paceSteps?(user: UserRow, settings: Record<string, unknown>): PaceStep[];
   send(ctx: SendContext, input: SendInput): Promise<SendResult>;
   /** The channel's shared allowance, when it has one; optional. */
   quota?: ChannelQuota;

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { ensureLineWorksBot } from '../../domain/bot-registration.ts';
 import { lineWorksPerMinute } from '../../domain/channels/line-works.ts';
+import { slackMessagesPerMinute, slackMethodPerMinute } from '../../domain/channels/slack.ts';
 import type { UserError } from '../../domain/errors.ts';
 import {
   checkPrivateKey,
@@ -112,6 +113,18 @@ const SlackRef = integrationType(
   ['teamId', 'teamName', 'botUserId'],
   ['botToken'],
 );
+builder.objectFields(SlackRef, (t) => ({
+  messagesPerMinute: t.int({
+    description:
+      "chat.postMessage calls per minute Renkei allows itself across the workspace (Slack's limit is unpublished; default 525), on top of 1 per second per DM",
+    resolve: (v) => slackMessagesPerMinute(v.settings),
+  }),
+  tier3PerMinute: t.int({
+    description:
+      'Tier 3 calls per minute (conversations.open for first-contact DMs) Renkei allows itself per workspace (default 50, the documented Tier 3 floor)',
+    resolve: (v) => slackMethodPerMinute('conversations.open', v.settings),
+  }),
+}));
 const GoogleChatRef = integrationType(
   'GOOGLE_CHAT',
   "Google Chat: each member's own incoming webhook.",
@@ -309,7 +322,12 @@ const InputSchemas = {
     rateLimitPerMinute: z.number().int().min(1).max(100_000).nullish(),
     locale: z.enum(['JA', 'EN', 'KO']).nullish(),
   }),
-  SLACK: z.object({ enabled: z.boolean(), botToken: clearable(token('botToken', 500)) }),
+  SLACK: z.object({
+    enabled: z.boolean(),
+    botToken: clearable(token('botToken', 500)),
+    messagesPerMinute: z.number().int().min(1).max(100_000).nullish(),
+    tier3PerMinute: z.number().int().min(1).max(100_000).nullish(),
+  }),
   GOOGLE_CHAT: z.object({ enabled: z.boolean() }),
   LINE: z.object({
     enabled: z.boolean(),
@@ -436,7 +454,17 @@ configureMutation(
 configureMutation(
   'configureSlack',
   'SLACK',
-  (t) => ({ enabled: t.boolean({ required: true }), botToken: t.string() }),
+  (t) => ({
+    enabled: t.boolean({ required: true }),
+    botToken: t.string(),
+    messagesPerMinute: t.int({
+      description:
+        'Workspace-wide chat.postMessage budget per minute (default 525); lower it when Slack answers 429',
+    }),
+    tier3PerMinute: t.int({
+      description: 'Tier 3 calls per minute Slack grants the workspace (default 50)',
+    }),
+  }),
   'ConfigureSlackPayload',
 );
 configureMutation(
