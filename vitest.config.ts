@@ -1,9 +1,13 @@
 import path from 'node:path';
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
 import { defineConfig } from 'vitest/config';
+// @ts-expect-error: a plain .mjs build script without type declarations
+import { buildAssets } from './scripts/build-assets.mjs';
 import type { FakeBases } from './test/fakes/index.ts';
 
 export default defineConfig(async () => {
+  // wrangler.toml's [assets] directory must exist before the pool reads the config.
+  buildAssets({ quiet: true });
   const migrations = await readD1Migrations(path.join(import.meta.dirname, 'migrations'));
   return {
     plugins: [
