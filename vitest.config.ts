@@ -4,6 +4,7 @@ import { defineConfig } from 'vitest/config';
 // @ts-expect-error: a plain .mjs build script without type declarations
 import { buildAssets } from './scripts/build-assets.mjs';
 import type { FakeBases } from './test/fakes/index.ts';
+import { quietRuntimeLogs } from './test/quiet-runtime.ts';
 
 export default defineConfig(async () => {
   // wrangler.toml's [assets] directory must exist before the pool reads the config.
@@ -34,6 +35,10 @@ export default defineConfig(async () => {
       }),
     ],
     test: {
+      // Quiet tests: a test's console output (the Worker's JSON logs) shows only if it fails,
+      // and so does workerd's own output (test/quiet-runtime.ts).
+      silent: 'passed-only',
+      reporters: ['default', quietRuntimeLogs()],
       globalSetup: ['./test/global-setup.ts'],
       setupFiles: ['./test/apply-migrations.ts'],
       testTimeout: 30_000,

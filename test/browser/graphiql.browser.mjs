@@ -6,8 +6,8 @@
  * Starts the provider fakes and `wrangler dev` (temporary state), opens /graphql, pastes an admin
  * token into GraphiQL's Headers editor, runs `viewer` and sees it in the result pane, then runs a
  * `deliveryUpdated` subscription (SSE through the tenant's DeliveryHub), sends a test
- * notification over HTTP and sees the delivery's update arrive in the result pane. The
- * screenshot goes to test/browser/output/graphiql.png.
+ * notification over HTTP and sees the delivery's update arrive in the result pane; the token
+ * must not end up in the browser's storage. The screenshot goes to test/browser/output/graphiql.png.
  *
  * Needs /usr/bin/chromium (`apt-get install -y chromium`; .ci/run installs it) or CHROMIUM_PATH.
  */
@@ -211,6 +211,11 @@ async function main() {
     (await paneText(page, RESULT))?.includes('"SENT"'),
   );
   await page.screenshot({ path: SCREENSHOT });
+
+  // The pasted token is not written to the browser's storage: a reload forgets it.
+  const stored = await page.evaluate(() => JSON.stringify({ ...localStorage, ...sessionStorage }));
+  assert.ok(stored.includes('deliveryUpdated'), 'GraphiQL keeps its tabs');
+  assert.ok(!stored.includes(admin), 'the bearer token is not stored');
 
   assert.deepEqual(offsite, [], 'no request left 127.0.0.1');
   assert.deepEqual(problems, [], 'no CSP violation, page error or failed request');
