@@ -38,7 +38,12 @@ const GRAPHIQL_FILES = [
 
 function graphiqlPackage() {
   const require = createRequire(path.join(ROOT, 'package.json'));
-  const manifest = require.resolve('@graphql-yoga/graphiql/package.json');
+  let manifest;
+  try {
+    manifest = require.resolve('@graphql-yoga/graphiql/package.json');
+  } catch {
+    throw new Error('GraphiQL is missing: run `npm install` (dev dependencies included) first');
+  }
   const { version } = JSON.parse(readFileSync(manifest, 'utf8'));
   return { dir: path.dirname(manifest), version };
 }
