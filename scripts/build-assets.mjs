@@ -3,8 +3,8 @@
  * Builds the Worker's static assets (wrangler.toml [assets] → dist/assets): Renkei's own files
  * from public/ plus GraphiQL's prebuilt bundle, styles and editor workers copied from the
  * installed @graphql-yoga/graphiql package, so GET /graphql needs no CDN. Runs on `npm install`
- * (prepare), before `wrangler dev` / `wrangler deploy` ([build] in wrangler.toml) and when
- * vitest loads its config; does nothing when the output is already current.
+ * (prepare) and before `wrangler dev` / `wrangler deploy` ([build] in wrangler.toml); does
+ * nothing when the output is already current.
  */
 import {
   cpSync,
