@@ -161,14 +161,8 @@ export const yoga = createYoga<ServerContext, Context>({
   schema,
   graphqlEndpoint: '/graphql',
   landingPage: false,
-  graphiql: {
-    title: 'Renkei GraphQL',
-    defaultQuery: `# Paste a token from \`npm start\` into Headers: {"Authorization": "Bearer …"}
-query {
-  viewer { tenantId userId role }
-}
-`,
-  },
+  // GraphiQL is served by the Worker from its own assets (src/workers/graphiql-page.ts).
+  graphiql: false,
   context: makeContext as never,
   maskedErrors: {
     // Never dev mode: `wrangler dev` must not put an internal message or a stack in a response.

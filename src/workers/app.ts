@@ -1,4 +1,4 @@
-/** The HTTP surface: /graphql (yoga), /healthz, CORS, body limits, request ids, JSON logs. */
+/** The HTTP surface: /graphql (yoga; GraphiQL for browsers), /healthz, CORS, body limits, logs. */
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
@@ -8,6 +8,7 @@ import { authenticate } from '../domain/auth.ts';
 import { createLogger, type Logger } from '../domain/log.ts';
 import { yoga } from '../graph/yoga.ts';
 import type { DeliveryHub } from './delivery-hub.ts';
+import { graphiqlPage, wantsGraphiQL } from './graphiql-page.ts';
 import { lineRoutes } from './line-routes.ts';
 import { createLineAuthStore, createOutbox, createTokens } from './outbox.ts';
 
@@ -78,6 +79,9 @@ const GRAPHQL_BODY_TYPES = [
   'application/graphql',
   'application/x-www-form-urlencoded',
 ];
+
+// A browser opening /graphql gets GraphiQL (its files are static assets under /graphiql/).
+app.get('/graphql', (c, next) => (wantsGraphiQL(c.req.raw) ? graphiqlPage() : next()));
 
 app.on(['GET', 'POST'], '/graphql', async function graphql(c) {
   const type = c.req.header('content-type')?.split(';')[0]?.trim().toLowerCase();
