@@ -23,6 +23,7 @@ import { InputError } from './errors.ts';
 import { newId } from './ids.ts';
 import { loadCredentials } from './integrations.ts';
 import { type Gate, lineWorksPace } from './limits.ts';
+import type { AbsenceMessage } from './queue-messages.ts';
 import {
   type LineWorksAppCredentials,
   type LineWorksScope,
@@ -33,15 +34,6 @@ import { getUserByUserId, type UserRow } from './users.ts';
 
 export type AbsenceRow = typeof absences.$inferSelect;
 export type AbsenceSyncStatus = 'PENDING' | 'SYNCED' | 'FAILED' | 'CANCELLED' | 'SKIPPED';
-
-/** A calendar job on the delivery queue: the absence row id, never its content. */
-export interface AbsenceMessage {
-  kind: 'absence';
-  tenantId: string;
-  absenceRowId: string;
-  /** Set when the job was deferred for pacing: its slot is already reserved. */
-  slotAt?: number;
-}
 
 /** Validated `AbsenceInput` (the graph checks dates, times and the zone). */
 export interface AbsenceInput {

@@ -9,12 +9,12 @@ import { type Db, inJson } from '../db/client.ts';
 import { deliveries, integrations, users, workflowEvents } from '../db/schema.ts';
 import { auditStatement } from './audit.ts';
 import type { Principal } from './auth.ts';
-import type { AbsenceMessage } from './calendar-sync.ts';
 import { DRIVERS } from './channels/index.ts';
 import { InputError, type UserError } from './errors.ts';
 import { newId } from './ids.ts';
 import type { IntegrationKind, IntegrationStatus } from './integrations.ts';
 import { pageOf } from './pagination.ts';
+import type { DeliveryMessage, QueueMessage } from './queue-messages.ts';
 import { CHANNELS, channelsFor } from './rules.ts';
 import { findUsers, type UserRow } from './users.ts';
 
@@ -24,19 +24,6 @@ export type EventRow = typeof workflowEvents.$inferSelect;
 
 /** A delivery as published to subscribers: the row plus the member's WORKPLACE id. */
 export type DeliveryUpdate = DeliveryRow & { userId: string };
-
-/** What the delivery queue carries: ids, never payloads. */
-export interface DeliveryMessage {
-  tenantId: string;
-  deliveryId: string;
-  /** Set when the message was deferred for pacing: its slot is already reserved. */
-  slotAt?: number;
-  /** With a driver's paceSteps: the reserved time of each step (RateGate.reserveSteps). */
-  slots?: number[];
-}
-
-/** Everything the delivery queue carries: delivery ids, and calendar jobs (`kind: 'absence'`). */
-export type QueueMessage = DeliveryMessage | AbsenceMessage;
 
 /** Where new and re-queued deliveries go, and who hears about status changes. */
 export interface Outbox {

@@ -16,13 +16,7 @@ import {
   type QuotaClaim,
   type QuotaContext,
 } from './channels/index.ts';
-import {
-  type DeliveryMessage,
-  type DeliveryRow,
-  type DeliveryUpdate,
-  type QueueMessage,
-  route,
-} from './deliveries.ts';
+import { type DeliveryRow, type DeliveryUpdate, route } from './deliveries.ts';
 import {
   type IntegrationCredentials,
   loadCredentials,
@@ -30,6 +24,7 @@ import {
 } from './integrations.ts';
 import type { Gate, PaceStep } from './limits.ts';
 import { createLogger } from './log.ts';
+import type { DeliveryMessage, QueueMessage } from './queue-messages.ts';
 import type { TokenSource } from './tokens.ts';
 import type { UserRow } from './users.ts';
 

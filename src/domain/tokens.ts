@@ -3,7 +3,6 @@
  * Durable Object (one per tenant and provider), reached through this interface so the domain
  * never imports a Worker module (ARCHITECTURE.md, "Durable Objects").
  */
-import type { IntegrationCredentials } from './integrations.ts';
 
 /** The service-account credentials a LINE WORKS token is issued for. */
 export interface LineWorksAppCredentials {
@@ -146,7 +145,7 @@ export function lineWorksAppCredentials(
 export async function lineChannelToken(
   tokens: TokenSource,
   tenantId: string,
-  creds: Pick<IntegrationCredentials, 'settings' | 'secrets'>,
+  creds: { settings: Record<string, unknown>; secrets: Record<string, string> },
 ): Promise<(TokenResult & { stateless: boolean }) | null> {
   const longLived = creds.secrets.channelAccessToken;
   if (longLived) return { ok: true, token: longLived, stateless: false };

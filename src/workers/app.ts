@@ -5,14 +5,12 @@ import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
 import { shardBindings } from '../db/shards.ts';
 import { authenticate } from '../domain/auth.ts';
-import { createLogger, type Logger } from '../domain/log.ts';
+import { createLogger } from '../domain/log.ts';
 import { yoga } from '../graph/yoga.ts';
-import type { DeliveryHub } from './delivery-hub.ts';
+import type { AppEnv } from './app-env.ts';
 import { graphiqlPage, wantsGraphiQL } from './graphiql-page.ts';
 import { lineRoutes } from './line-routes.ts';
 import { createLineAuthStore, createOutbox, createTokens } from './outbox.ts';
-
-export type AppEnv = { Bindings: Env; Variables: { requestId: string; log: Logger } };
 
 export const MAX_BODY_BYTES = 2 * 1024 * 1024;
 
@@ -101,9 +99,7 @@ app.on(['GET', 'POST'], '/graphql', async function graphql(c) {
   if (c.req.header('accept')?.includes('text/event-stream')) {
     const principal = await authenticate(c.env, c.req.header('authorization')).catch(() => null);
     if (principal) {
-      const hub = (c.env.DELIVERY_HUB as DurableObjectNamespace<DeliveryHub>).getByName(
-        principal.tenantId,
-      );
+      const hub = c.env.DELIVERY_HUB.getByName(principal.tenantId);
       return hub.subscribe(c.req.raw, principal, ctx.requestId);
     }
   }

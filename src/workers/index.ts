@@ -2,13 +2,12 @@
 import type { Db } from '../db/client.ts';
 import { allShards, groupByShard } from '../db/shards.ts';
 import {
-  type AbsenceMessage,
   markAbsencesGaveUp,
   type QueuedAbsence,
   sweepAbsences,
   syncAbsences,
 } from '../domain/calendar-sync.ts';
-import { type DeliveryMessage, type QueueMessage, sweep } from '../domain/deliveries.ts';
+import { sweep } from '../domain/deliveries.ts';
 import {
   deferSeconds,
   dispatchBatch,
@@ -19,6 +18,7 @@ import {
 } from '../domain/dispatch.ts';
 import { refreshDueLineQuotas } from '../domain/line-quota-sync.ts';
 import { createLogger } from '../domain/log.ts';
+import type { AbsenceMessage, DeliveryMessage, QueueMessage } from '../domain/queue-messages.ts';
 import { pruneExpired } from '../domain/retention.ts';
 import { PROVIDER_TIMEOUT_MS } from '../domain/verify.ts';
 import { app } from './app.ts';

@@ -6,7 +6,7 @@
 import { Hono } from 'hono';
 import { findTenantDb, noTenantDb } from '../db/shards.ts';
 import { completeLineLogin, handleLineWebhook, tenantOfState } from '../domain/line-login.ts';
-import type { AppEnv } from './app.ts';
+import type { AppEnv } from './app-env.ts';
 import { localeFromAcceptLanguage, pageStatus, renderCallbackPage } from './line-page.ts';
 import { createLineAuthStore, createTokens } from './outbox.ts';
 

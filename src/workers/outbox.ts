@@ -1,14 +1,11 @@
 /** The Outbox and Gate over real bindings: the delivery queue, DeliveryHub and RateGate. */
 import type { Channel } from '../adapters/types.ts';
-import type { DeliveryUpdate, Outbox, QueueMessage } from '../domain/deliveries.ts';
+import type { DeliveryUpdate, Outbox } from '../domain/deliveries.ts';
 import { type Gate, PACE_LIMITS } from '../domain/limits.ts';
 import { type LineAuthStore, WEBHOOK_EVENT_TTL_MS } from '../domain/line-login.ts';
 import { createLogger } from '../domain/log.ts';
+import type { QueueMessage } from '../domain/queue-messages.ts';
 import type { TokenSource } from '../domain/tokens.ts';
-import type { DeliveryHub } from './delivery-hub.ts';
-import type { LineAuth } from './line-auth.ts';
-import type { RateGate } from './rate-gate.ts';
-import type { TokenVault } from './token-vault.ts';
 
 const PUBLISH_CHUNK = 1000;
 const log = createLogger({ component: 'outbox' });
@@ -19,7 +16,7 @@ const log = createLogger({ component: 'outbox' });
  */
 export async function publishUpdates(env: Env, tenantId: string, updates: DeliveryUpdate[]) {
   if (updates.length === 0) return;
-  const hub = (env.DELIVERY_HUB as DurableObjectNamespace<DeliveryHub>).getByName(tenantId);
+  const hub = env.DELIVERY_HUB.getByName(tenantId);
   try {
     for (let i = 0; i < updates.length; i += PUBLISH_CHUNK) {
       await hub.publish(updates.slice(i, i + PUBLISH_CHUNK));
@@ -45,29 +42,21 @@ export function createGate(env: Env): Gate {
   return {
     async reserve(channel: Channel, tenantId: string, requests, own) {
       const limit = own ?? PACE_LIMITS[channel];
-      const gate = (env.RATE_GATE as DurableObjectNamespace<RateGate>).getByName(
-        `${tenantId}:${channel}`,
-      );
+      const gate = env.RATE_GATE.getByName(`${tenantId}:${channel}`);
       const keys = requests.map((r) => (limit.scope === 'tenant' ? '*' : r.key));
       return gate.reserve(keys, limit);
     },
     async hold(channel, tenantId, key, untilMs) {
-      const gate = (env.RATE_GATE as DurableObjectNamespace<RateGate>).getByName(
-        `${tenantId}:${channel}`,
-      );
+      const gate = env.RATE_GATE.getByName(`${tenantId}:${channel}`);
       await gate.hold(PACE_LIMITS[channel].scope === 'tenant' ? '*' : key, untilMs);
     },
     async reserveSteps(channel, tenantId, plans) {
       if (plans.length === 0) return [];
-      const gate = (env.RATE_GATE as DurableObjectNamespace<RateGate>).getByName(
-        `${tenantId}:${channel}`,
-      );
+      const gate = env.RATE_GATE.getByName(`${tenantId}:${channel}`);
       return gate.reserveSteps(plans);
     },
     async heldUntil(channel, tenantId, key) {
-      const gate = (env.RATE_GATE as DurableObjectNamespace<RateGate>).getByName(
-        `${tenantId}:${channel}`,
-      );
+      const gate = env.RATE_GATE.getByName(`${tenantId}:${channel}`);
       return gate.heldUntil(key);
     },
   };
@@ -76,9 +65,7 @@ export function createGate(env: Env): Gate {
 /** TokenVault objects keyed by tenant and provider (`${tenant}:LINE_WORKS`, `${tenant}:LINE`). */
 export function createTokens(env: Env): TokenSource {
   const vault = (tenantId: string, provider: 'LINE_WORKS' | 'LINE') =>
-    (env.TOKEN_VAULT as unknown as DurableObjectNamespace<TokenVault>).getByName(
-      `${tenantId}:${provider}`,
-    );
+    env.TOKEN_VAULT.getByName(`${tenantId}:${provider}`);
   return {
     lineWorks: (tenantId, creds, scopes, options) =>
       vault(tenantId, 'LINE_WORKS').lineWorks(creds, scopes, options),
@@ -96,8 +83,7 @@ export function createTokens(env: Env): TokenSource {
 
 /** The tenant's LineAuth object: login states and seen webhook event ids. */
 export function createLineAuthStore(env: Env): LineAuthStore {
-  const auth = (tenantId: string) =>
-    (env.LINE_AUTH as DurableObjectNamespace<LineAuth>).getByName(tenantId);
+  const auth = (tenantId: string) => env.LINE_AUTH.getByName(tenantId);
   return {
     createState: (tenantId, state, pending) => auth(tenantId).createState(state, pending),
     takeState: (tenantId, state) => auth(tenantId).takeState(state),

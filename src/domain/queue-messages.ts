@@ -1,0 +1,27 @@
+/**
+ * The queue contract: what the delivery queue carries (wrangler.toml `renkei-deliveries` and its
+ * dead-letter queue). Ids, never payloads; each message names its tenant, so a consumer batch can
+ * be split by shard.
+ */
+
+/** What the delivery queue carries: ids, never payloads. */
+export interface DeliveryMessage {
+  tenantId: string;
+  deliveryId: string;
+  /** Set when the message was deferred for pacing: its slot is already reserved. */
+  slotAt?: number;
+  /** With a driver's paceSteps: the reserved time of each step (RateGate.reserveSteps). */
+  slots?: number[];
+}
+
+/** A calendar job on the delivery queue: the absence row id, never its content. */
+export interface AbsenceMessage {
+  kind: 'absence';
+  tenantId: string;
+  absenceRowId: string;
+  /** Set when the job was deferred for pacing: its slot is already reserved. */
+  slotAt?: number;
+}
+
+/** Everything the delivery queue carries: delivery ids, and calendar jobs (`kind: 'absence'`). */
+export type QueueMessage = DeliveryMessage | AbsenceMessage;
