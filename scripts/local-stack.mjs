@@ -4,7 +4,10 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { readDevVars } from './local-client.mjs';
 
@@ -171,4 +174,53 @@ export async function startStack({
     stopFakes();
   };
   return { base, fakes, devVars, wrangler: dev.child, stop };
+}
+
+/** A TCP port on 127.0.0.1 that nothing listens on right now. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * A throwaway Renkei for a test script: `wrangler dev` on a free port with its own temporary
+ * state and freshly generated secrets, `PUBLIC_BASE_URL` set to itself, plus `vars`. `stop()`
+ * ends it and removes the state.
+ */
+export async function startScratchWorker({ label, vars = {} }) {
+  const state = mkdtempSync(path.join(tmpdir(), `renkei-${label}-`));
+  const removeState = () => rmSync(state, { recursive: true, force: true });
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const secrets = {
+    AUTH_JWT_SECRET: randomBytes(32).toString('base64url'),
+    SECRETS_KEY: randomBytes(32).toString('base64'),
+  };
+  let dev;
+  try {
+    dev = await startWorker({
+      port,
+      persistTo: state,
+      vars: { ...secrets, PUBLIC_BASE_URL: base, ...vars },
+      capture: true,
+    });
+  } catch (err) {
+    removeState();
+    throw err;
+  }
+  return {
+    base,
+    secrets,
+    output: () => dev.output(),
+    stop() {
+      dev.stop();
+      removeState();
+    },
+  };
 }

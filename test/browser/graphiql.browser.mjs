@@ -12,14 +12,11 @@
  * Needs /usr/bin/chromium (`apt-get install -y chromium`; .ci/run installs it) or CHROMIUM_PATH.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { graphqlClient, mintToken } from '../../scripts/local-client.mjs';
-import { startWorker } from '../../scripts/local-stack.mjs';
+import { startScratchWorker } from '../../scripts/local-stack.mjs';
 import { startFakes } from '../fakes/index.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -28,17 +25,6 @@ const SCREENSHOT = path.join(OUTPUT, 'graphiql.png');
 const TENANT = 'graphiql-test';
 const MEMBER = 'tanaka';
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Waits until `check()` is truthy, polling; fails with `what` after `ms`. */
 async function until(what, check, ms = 30_000) {
@@ -88,21 +74,14 @@ async function main() {
   const fakes = await startFakes();
   cleanup.push(() => fakes.close());
 
-  const state = mkdtempSync(path.join(tmpdir(), 'renkei-graphiql-'));
-  cleanup.push(() => rmSync(state, { recursive: true, force: true }));
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const secrets = {
-    AUTH_JWT_SECRET: randomBytes(32).toString('base64url'),
-    SECRETS_KEY: randomBytes(32).toString('base64'),
-  };
-  const vars = {
-    ...secrets,
-    PUBLIC_BASE_URL: base,
-    GOOGLE_CHAT_WEBHOOK_ORIGIN: fakes.bases.googleChatOrigin,
-  };
-  const dev = await startWorker({ port, persistTo: state, vars, capture: true });
+  const dev = await startScratchWorker({
+    label: 'graphiql',
+    vars: {
+      GOOGLE_CHAT_WEBHOOK_ORIGIN: fakes.bases.googleChatOrigin,
+    },
+  });
   cleanup.push(() => dev.stop());
+  const { base, secrets } = dev;
 
   // A tenant whose member gets Google Chat test messages (the fake on 127.0.0.1).
   const gql = graphqlClient(base);

@@ -10,15 +10,11 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import jsQR from 'jsqr';
 import { chromium } from 'playwright-core';
 import { PNG } from 'pngjs';
 import { graphqlClient, mintToken } from '../../scripts/local-client.mjs';
-import { startWorker } from '../../scripts/local-stack.mjs';
+import { startScratchWorker } from '../../scripts/local-stack.mjs';
 import { startFakes } from '../fakes/index.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -33,17 +29,6 @@ const line = {
   basicId: '@renkei-browser',
 };
 const friendUrl = `https://line.me/R/ti/p/${line.basicId}`;
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 const cleanup = [];
 async function main() {
@@ -65,22 +50,15 @@ async function main() {
   });
   cleanup.push(() => fakes.close());
 
-  const state = mkdtempSync(path.join(tmpdir(), 'renkei-browser-'));
-  cleanup.push(() => rmSync(state, { recursive: true, force: true }));
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const secrets = {
-    AUTH_JWT_SECRET: randomBytes(32).toString('base64url'),
-    SECRETS_KEY: randomBytes(32).toString('base64'),
-  };
-  const vars = {
-    ...secrets,
-    PUBLIC_BASE_URL: base,
-    LINE_API_BASE: fakes.bases.lineApiBase,
-    LINE_ACCESS_BASE: fakes.bases.lineAccessBase,
-  };
-  const dev = await startWorker({ port, persistTo: state, vars, capture: true });
+  const dev = await startScratchWorker({
+    label: 'browser',
+    vars: {
+      LINE_API_BASE: fakes.bases.lineApiBase,
+      LINE_ACCESS_BASE: fakes.bases.lineAccessBase,
+    },
+  });
   cleanup.push(() => dev.stop());
+  const { base, secrets } = dev;
 
   const gql = graphqlClient(base);
   const token = (role, sub) =>

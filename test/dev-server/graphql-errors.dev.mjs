@@ -5,11 +5,7 @@
  * each must get a 4xx or a 200 with a coded GraphQL error, and nothing internal.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { startWorker } from '../../scripts/local-stack.mjs';
+import { startScratchWorker } from '../../scripts/local-stack.mjs';
 
 const LEAK = /originalError|stack|\bat [\w$.<>]+ \(|\.[jt]s:\d+|SQLITE|D1_ERROR/i;
 const DOCUMENTS = [
@@ -20,34 +16,13 @@ const DOCUMENTS = [
   ['unknown field', '{ nope }', 'GRAPHQL_VALIDATION_FAILED'],
 ];
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 async function main() {
-  const port = await freePort();
-  const state = mkdtempSync(path.join(tmpdir(), 'renkei-dev-errors-'));
-  const dev = await startWorker({
-    port,
-    persistTo: state,
-    capture: true,
-    vars: {
-      AUTH_JWT_SECRET: 'dev-errors-secret-0123456789abcdef0123456789',
-      SECRETS_KEY: 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=',
-    },
-  });
+  const dev = await startScratchWorker({ label: 'dev-errors' });
   const problems = [];
   try {
     for (const [name, query, code] of DOCUMENTS) {
       for (const accept of ['application/json', 'application/graphql-response+json']) {
-        const res = await fetch(`http://127.0.0.1:${port}/graphql`, {
+        const res = await fetch(`${dev.base}/graphql`, {
           method: 'POST',
           headers: { 'content-type': 'application/json', accept },
           body: JSON.stringify({ query }),
@@ -61,7 +36,6 @@ async function main() {
     }
   } finally {
     dev.stop();
-    rmSync(state, { recursive: true, force: true });
   }
   assert.deepEqual(problems, []);
   process.stdout.write(`dev-server GraphQL errors: ${DOCUMENTS.length * 2} requests, all coded\n`);
