@@ -24,6 +24,7 @@ import { newId } from './ids.ts';
 import { loadCredentials } from './integrations.ts';
 import { type Gate, lineWorksPace } from './limits.ts';
 import type { AbsenceMessage } from './queue-messages.ts';
+import { sweepInChunks } from './sweep-chunks.ts';
 import {
   type LineWorksAppCredentials,
   type LineWorksScope,
@@ -674,10 +675,6 @@ export async function markAbsencesGaveUp(db: Db, messages: readonly QueuedAbsenc
   }
 }
 
-/** Rows the sweeper reads and re-enqueues per statement, and statements per cron run. */
-export const SWEEP_CHUNK = 500;
-export const SWEEP_MAX_CHUNKS = 20;
-
 /**
  * Cron: re-enqueues calendar jobs still PENDING well past their due time and not held by a job
  * (the worker died between the D1 write and the queue send, or mid-sync), in bounded chunks,
@@ -691,23 +688,20 @@ export async function sweepAbsences(
   const now = options.now ?? Date.now();
   const nowIso = new Date(now).toISOString();
   const overdue = new Date(now - options.stuckSeconds * 1000).toISOString();
-  const chunk = options.chunk ?? SWEEP_CHUNK;
   const stuckWhere = () =>
     and(
       eq(absences.syncStatus, 'PENDING'),
       lt(absences.dueAt, overdue),
       or(isNull(absences.leaseUntil), lt(absences.leaseUntil, nowIso)),
     );
-  let requeued = 0;
-  for (let round = 0; round < SWEEP_MAX_CHUNKS; round++) {
-    const found = await db
-      .select({ id: absences.id, tenantId: absences.tenantId })
-      .from(absences)
-      .where(stuckWhere())
-      .limit(chunk);
-    const byTenant = new Map<string, string[]>();
-    for (const f of found) byTenant.set(f.tenantId, [...(byTenant.get(f.tenantId) ?? []), f.id]);
-    for (const [tenantId, ids] of byTenant) {
+  const requeued = await sweepInChunks(
+    (limit) =>
+      db
+        .select({ id: absences.id, tenantId: absences.tenantId })
+        .from(absences)
+        .where(stuckWhere())
+        .limit(limit),
+    async (tenantId, ids) => {
       const stuck = await db
         .update(absences)
         .set({ dueAt: nowIso })
@@ -720,9 +714,9 @@ export async function sweepAbsences(
           })),
         );
       }
-      requeued += stuck.length;
-    }
-    if (found.length < chunk) break;
-  }
+      return stuck.length;
+    },
+    options.chunk,
+  );
   return { requeuedAbsences: requeued };
 }

@@ -16,6 +16,7 @@ import type { IntegrationKind, IntegrationStatus } from './integrations.ts';
 import { pageOf } from './pagination.ts';
 import type { DeliveryMessage, QueueMessage } from './queue-messages.ts';
 import { CHANNELS, channelsFor } from './rules.ts';
+import { sweepInChunks } from './sweep-chunks.ts';
 import { findUsers, type UserRow } from './users.ts';
 
 export type DeliveryStatus = 'QUEUED' | 'SENDING' | 'RETRYING' | 'SENT' | 'FAILED' | 'SKIPPED';
@@ -417,10 +418,6 @@ export async function retryDelivery(db: Db, outbox: Outbox, actor: Principal, id
   return fresh;
 }
 
-/** Rows the sweeper reads per statement, and statements per cron run (D1: 30 s each). */
-const SWEEP_CHUNK = 500;
-const SWEEP_MAX_CHUNKS = 20;
-
 /**
  * Cron: re-enqueues deliveries whose next step is overdue by `stuckSeconds` (the worker died
  * between the D1 commit and the queue send, or mid-send). Bounded: it reads at most
@@ -433,22 +430,19 @@ export async function sweep(
 ) {
   const now = options.now ?? Date.now();
   const overdue = new Date(now - options.stuckSeconds * 1000).toISOString();
-  const chunk = options.chunk ?? SWEEP_CHUNK;
   const stuckWhere = () =>
     and(
       inArray(deliveries.status, ['QUEUED', 'RETRYING', 'SENDING']),
       lt(deliveries.dueAt, overdue),
     );
-  let requeued = 0;
-  for (let round = 0; round < SWEEP_MAX_CHUNKS; round++) {
-    const found = await db
-      .select({ id: deliveries.id, tenantId: deliveries.tenantId })
-      .from(deliveries)
-      .where(stuckWhere())
-      .limit(chunk);
-    const byTenant = new Map<string, string[]>();
-    for (const f of found) byTenant.set(f.tenantId, [...(byTenant.get(f.tenantId) ?? []), f.id]);
-    for (const [tenantId, ids] of byTenant) {
+  const requeued = await sweepInChunks(
+    (limit) =>
+      db
+        .select({ id: deliveries.id, tenantId: deliveries.tenantId })
+        .from(deliveries)
+        .where(stuckWhere())
+        .limit(limit),
+    async (tenantId, ids) => {
       const stuck = await db
         .update(deliveries)
         .set({
@@ -462,10 +456,10 @@ export async function sweep(
         tenantId,
         stuck.map((r) => r.id),
       );
-      requeued += stuck.length;
-    }
-    if (found.length < chunk) break;
-  }
+      return stuck.length;
+    },
+    options.chunk,
+  );
   return { requeued };
 }
 
