@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { readDevVars } from './local-client.mjs';
+import { graphqlClient, mintToken, readDevVars } from './local-client.mjs';
 
 /** Writes .dev.vars with generated dev secrets when there is none; returns its values. */
 export function ensureDevVars(path = '.dev.vars') {
@@ -190,10 +190,10 @@ export function freePort() {
 
 /**
  * A throwaway Renkei for a test script: `wrangler dev` on a free port with its own temporary
- * state and freshly generated secrets, `PUBLIC_BASE_URL` set to itself, plus `vars`. `stop()`
- * ends it and removes the state.
+ * state and freshly generated secrets, `PUBLIC_BASE_URL` set to itself, plus `vars`; `gql` calls
+ * it, `token(role, sub)` mints a token for `tenant`. `stop()` ends it and removes the state.
  */
-export async function startScratchWorker({ label, vars = {} }) {
+export async function startScratchWorker({ label, vars = {}, tenant = 'scratch' }) {
   const state = mkdtempSync(path.join(tmpdir(), `renkei-${label}-`));
   const removeState = () => rmSync(state, { recursive: true, force: true });
   const port = await freePort();
@@ -217,6 +217,8 @@ export async function startScratchWorker({ label, vars = {} }) {
   return {
     base,
     secrets,
+    gql: graphqlClient(base),
+    token: (role, sub) => mintToken({ secret: secrets.AUTH_JWT_SECRET, role, sub, tenant }),
     output: () => dev.output(),
     stop() {
       dev.stop();

@@ -117,7 +117,8 @@ describe('http surface', () => {
     const admin = await token(tenantId(), 'admin');
     const deep = `{ ${'node(id: "x") { '.repeat(12)}id${' }'.repeat(12)} }`;
     const r = await gql(deep, {}, admin);
-    expect(r.errors?.map((e) => e.message).join('\n')).toMatch(/depth/i);
+    expect(r.errors?.map((e) => e.message).join('\n')).toMatch(/depth limit of 10/i);
+    expect(r.errors?.[0]?.extensions?.code).toBe('QUERY_TOO_DEEP');
     const huge = `{ ${Array.from({ length: 30_000 }, () => 'viewer { role }').join(' ')} }`;
     const r2 = await gql(huge, {}, admin);
     expect(r2.errors?.[0]?.message).toMatch(/token/i);

@@ -183,7 +183,20 @@ export const yoga = createYoga<ServerContext, Context>({
   },
   plugins: [
     invalidJsonParams,
-    maxDepthPlugin({ n: MAX_DEPTH }),
+    maxDepthPlugin({
+      n: MAX_DEPTH,
+      // A coded validation error (GraphQL over HTTP: 400 for graphql-response+json), not the
+      // plugin's "Syntax Error" without a code.
+      propagateOnRejection: false,
+      onReject: [
+        (context, error) =>
+          context?.reportError(
+            new GraphQLError(error.message.replace(/^Syntax Error: /, ''), {
+              extensions: { code: 'QUERY_TOO_DEEP', limit: MAX_DEPTH },
+            }),
+          ),
+      ],
+    }),
     tokenLimit,
     costLimit,
     d1Reporting,

@@ -15,7 +15,6 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { graphqlClient, mintToken } from '../../scripts/local-client.mjs';
 import { startScratchWorker } from '../../scripts/local-stack.mjs';
 import { startFakes } from '../fakes/index.ts';
 
@@ -76,17 +75,15 @@ async function main() {
 
   const dev = await startScratchWorker({
     label: 'graphiql',
+    tenant: TENANT,
     vars: {
       GOOGLE_CHAT_WEBHOOK_ORIGIN: fakes.bases.googleChatOrigin,
     },
   });
   cleanup.push(() => dev.stop());
-  const { base, secrets } = dev;
+  const { base, gql, token } = dev;
 
   // A tenant whose member gets Google Chat test messages (the fake on 127.0.0.1).
-  const gql = graphqlClient(base);
-  const token = (role, sub) =>
-    mintToken({ secret: secrets.AUTH_JWT_SECRET, role, sub, tenant: TENANT });
   const admin = await token('admin', 'admin-1');
   await gql(
     await token('service', 'workplace'),

@@ -13,7 +13,6 @@ import { randomBytes } from 'node:crypto';
 import jsQR from 'jsqr';
 import { chromium } from 'playwright-core';
 import { PNG } from 'pngjs';
-import { graphqlClient, mintToken } from '../../scripts/local-client.mjs';
 import { startScratchWorker } from '../../scripts/local-stack.mjs';
 import { startFakes } from '../fakes/index.ts';
 
@@ -52,17 +51,15 @@ async function main() {
 
   const dev = await startScratchWorker({
     label: 'browser',
+    tenant: TENANT,
     vars: {
       LINE_API_BASE: fakes.bases.lineApiBase,
       LINE_ACCESS_BASE: fakes.bases.lineAccessBase,
     },
   });
   cleanup.push(() => dev.stop());
-  const { base, secrets } = dev;
+  const { base, gql, token } = dev;
 
-  const gql = graphqlClient(base);
-  const token = (role, sub) =>
-    mintToken({ secret: secrets.AUTH_JWT_SECRET, role, sub, tenant: TENANT });
   const admin = await token('admin', 'admin-1');
   const member = await token('user', MEMBER);
   await gql(

@@ -14,6 +14,7 @@ const DOCUMENTS = [
   ['bad string', '{ node(id: "abc) { id } }', 'GRAPHQL_PARSE_FAILED'],
   ['over the token limit', `{ ${'viewer { role } '.repeat(7000)} }`, 'GRAPHQL_PARSE_FAILED'],
   ['unknown field', '{ nope }', 'GRAPHQL_VALIDATION_FAILED'],
+  ['too deep', `{ ${'node(id: "x") { '.repeat(12)}id${' }'.repeat(12)} }`, 'QUERY_TOO_DEEP'],
 ];
 
 async function main() {
