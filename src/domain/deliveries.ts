@@ -3,7 +3,7 @@
  * enqueueing ids, reading deliveries back, retrying and sweeping (ARCHITECTURE.md, "The flow
  * of one notification").
  */
-import { and, asc, count, desc, eq, inArray, lt, or, type SQL, sql } from 'drizzle-orm';
+import { and, count, desc, eq, inArray, lt, or, type SQL, sql } from 'drizzle-orm';
 import type { Channel, NotificationType } from '../adapters/types.ts';
 import { type Db, inJson } from '../db/client.ts';
 import { deliveries, integrations, users, workflowEvents } from '../db/schema.ts';
@@ -307,21 +307,6 @@ export async function getDelivery(db: Db, tenantId: string, id: string) {
   });
 }
 
-/** Counts of an event's deliveries by status. */
-export async function eventSummary(db: Db, tenantId: string, eventId: string) {
-  const rows = await db
-    .select({ status: deliveries.status, n: count() })
-    .from(deliveries)
-    .where(and(eq(deliveries.tenantId, tenantId), eq(deliveries.eventId, eventId)))
-    .groupBy(deliveries.status);
-  const summary = { queued: 0, sending: 0, retrying: 0, sent: 0, failed: 0, skipped: 0 };
-  for (const r of rows) {
-    const key = r.status.toLowerCase() as keyof typeof summary;
-    if (key in summary) summary[key] = r.n;
-  }
-  return summary;
-}
-
 export interface DeliveryFilter {
   eventId?: string | null;
   userRowId?: string | null;
@@ -355,27 +340,6 @@ export async function listDeliveries(
       .from(deliveries)
       .where(cursor ? and(base, cursor) : base)
       .orderBy(desc(deliveries.createdAt), desc(deliveries.id))
-      .limit(first + 1),
-    db.select({ n: count() }).from(deliveries).where(base),
-  ]);
-  return pageOf(rows, first, total);
-}
-
-/** The deliveries of one event in creation order (for WorkflowEvent.deliveries). */
-export async function listEventDeliveries(
-  db: Db,
-  tenantId: string,
-  eventId: string,
-  first: number,
-  afterId: string | null,
-) {
-  const base = and(eq(deliveries.tenantId, tenantId), eq(deliveries.eventId, eventId));
-  const [rows, total] = await db.batch([
-    db
-      .select()
-      .from(deliveries)
-      .where(afterId ? and(base, sql`${deliveries.id} > ${afterId}`) : base)
-      .orderBy(asc(deliveries.id))
       .limit(first + 1),
     db.select({ n: count() }).from(deliveries).where(base),
   ]);
@@ -461,11 +425,4 @@ export async function sweep(
     options.chunk,
   );
   return { requeued };
-}
-
-/** The member a delivery is for, for subscription payloads and the Delivery.user field. */
-export async function recipientOf(db: Db, tenantId: string, userRowId: string) {
-  return db.query.users.findFirst({
-    where: and(eq(users.tenantId, tenantId), eq(users.id, userRowId)),
-  });
 }
