@@ -58,11 +58,9 @@ export async function tenantBinding(env: Env, tenantId: string): Promise<D1Datab
   const known = await lookUp(env, tenantId);
   if (known !== null) return shardBinding(env, known);
   const directory = directoryDb(env);
+  const placed = await usablePlacement(tenantId, (shard) => hasTables(shardBinding(env, shard)));
   const [, rows] = await directory.batch([
-    directory
-      .insert(tenantDirectory)
-      .values({ tenantId, shard: placementOf(tenantId) })
-      .onConflictDoNothing(),
+    directory.insert(tenantDirectory).values({ tenantId, shard: placed }).onConflictDoNothing(),
     directory
       .select({ shard: tenantDirectory.shard })
       .from(tenantDirectory)
@@ -72,6 +70,42 @@ export async function tenantBinding(env: Env, tenantId: string): Promise<D1Datab
   if (shard === undefined) throw new Error('tenant directory: placement was not recorded');
   remember(tenantId, shard);
   return shardBinding(env, shard);
+}
+
+/**
+ * Where a new tenant goes in practice: its hashed shard, unless that database has no tables yet
+ * (its migrations were never applied, e.g. a local setup that migrated only `DB`); then shard 0,
+ * said loudly, so the tenant works instead of failing on every statement. Decided once: the
+ * directory keeps it.
+ */
+export async function usablePlacement(
+  tenantId: string,
+  migrated: (shard: number) => Promise<boolean>,
+  shardCount: number = SHARD_COUNT,
+): Promise<number> {
+  const shard = placementOf(tenantId, shardCount);
+  if (shard === 0 || (await migrated(shard))) return shard;
+  console.error(
+    JSON.stringify({
+      level: 'error',
+      msg: 'shard has no tables (apply the migrations to every shard): new tenant placed on shard 0',
+      shard,
+      tenantId,
+    }),
+  );
+  return 0;
+}
+
+const migratedShards = new WeakSet<D1Database>();
+
+/** Whether Renkei's migrations were applied to `d1` (remembered once true). */
+async function hasTables(d1: D1Database): Promise<boolean> {
+  if (migratedShards.has(d1)) return true;
+  const row = await d1
+    .prepare("select 1 as ok from sqlite_master where type = 'table' and name = 'deliveries'")
+    .first();
+  if (row) migratedShards.add(d1);
+  return row !== null;
 }
 
 /**
