@@ -46,15 +46,6 @@ export async function usersByRowIds(db: Db, tenantId: string, ids: readonly stri
   return new Map<string, UserRow>(rows.map((r) => [r.id, r]));
 }
 
-/** Members of the tenant by WORKPLACE user id. */
-export async function usersByUserIds(db: Db, tenantId: string, userIds: readonly string[]) {
-  const rows = await db
-    .select()
-    .from(users)
-    .where(and(eq(users.tenantId, tenantId), inJson(users.userId, [...userIds])));
-  return new Map<string, UserRow>(rows.map((r) => [r.userId, r]));
-}
-
 /**
  * Counts by status of each event's deliveries; with `userRowId`, of that member's deliveries
  * only (what a `user` may see).

@@ -12,10 +12,9 @@ import {
   type Summary,
   summariesByEvent,
   usersByRowIds,
-  usersByUserIds,
 } from '../domain/batched-reads.ts';
 import type { EventRow } from '../domain/deliveries.ts';
-import type { UserRow } from '../domain/users.ts';
+import { findUsers, type UserRow } from '../domain/users.ts';
 
 export interface EventDeliveriesKey {
   eventId: string;
@@ -67,7 +66,9 @@ export function createLoaders(db: Db, tenantId: string): Loaders {
   return {
     event: byKey((ids) => eventsByIds(db, tenantId, ids)),
     userByRowId: byKey((ids) => usersByRowIds(db, tenantId, ids)),
-    userByUserId: byKey((ids) => usersByUserIds(db, tenantId, ids)),
+    userByUserId: byKey(
+      async (ids) => new Map((await findUsers(db, tenantId, ids)).map((u) => [u.userId, u])),
+    ),
     summary: new DataLoader(
       async (keys) => {
         const out = new Map<string, Summary>();
