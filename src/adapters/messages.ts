@@ -4,15 +4,18 @@
  * and card HTML, LINE flex, ...). Length limits differ per provider, so the adapters cut the
  * comment themselves; this module only bounds the title and actor name.
  */
-import type { Locale, Notification, NotificationType } from './types.ts';
+import type { DigestItem, Locale, Notification, NotificationType } from './types.ts';
 
 /** One labelled value under the heading. */
 export interface RenderedField {
-  kind: 'actor' | 'comment';
+  /** `item`: one notification of a digest (`label` its type, `value` its title, `url` its link). */
+  kind: 'actor' | 'comment' | 'item';
   /** e.g. `申請者`, `Applicant`, `기안자`. */
   label: string;
   /** Plain text; a comment may span several lines (`\n`). */
   value: string;
+  /** An `item`'s link to its document, when it has an http(s) one. */
+  url?: string | null;
 }
 
 export interface RenderedText {
@@ -32,7 +35,14 @@ export interface RenderedText {
   url: string | null;
   /** Everything above as plain text: heading, summary, lines, then `buttonLabel: url`. */
   fallback: string;
+  /** A digest with more items than listed: "and N more" (the link is `url`); else null. */
+  more: string | null;
 }
+
+/** A digest lists this many items in full, newest first; the rest are "and N more". */
+export const DIGEST_ITEMS_IN_FULL = 10;
+/** A digest item's title is cut to this (its heading is one line of a list). */
+const MAX_DIGEST_TITLE = 100;
 
 export interface RenderOptions {
   /** Cut the comment to this many characters (an ellipsis included); default: no cut. */
@@ -58,6 +68,12 @@ interface LocaleCopy {
   source: string;
   /** Between a heading label and the title. */
   separator: string;
+  digest: {
+    heading: (total: number) => string;
+    summary: string;
+    more: (n: number) => string;
+    buttonLabel: string;
+  };
 }
 
 const COPY: Record<Locale, LocaleCopy> = {
@@ -102,6 +118,12 @@ const COPY: Record<Locale, LocaleCopy> = {
     buttonLabel: '文書を開く',
     source: 'WORKPLACE ワークフロー',
     separator: ': ',
+    digest: {
+      heading: (total) => `通知のまとめ（${total}件）`,
+      summary: 'まとめて届いた通知です。新しい順に表示しています。',
+      more: (n) => `ほか${n}件`,
+      buttonLabel: 'すべて表示',
+    },
   },
   EN: {
     types: {
@@ -160,6 +182,12 @@ const COPY: Record<Locale, LocaleCopy> = {
     buttonLabel: 'Open document',
     source: 'WORKPLACE Workflow',
     separator: ': ',
+    digest: {
+      heading: (total) => `Digest: ${total} notification${total === 1 ? '' : 's'}`,
+      summary: 'Your notifications collected into one message, newest first.',
+      more: (n) => `and ${n} more`,
+      buttonLabel: 'View all',
+    },
   },
   KO: {
     types: {
@@ -206,6 +234,12 @@ const COPY: Record<Locale, LocaleCopy> = {
     buttonLabel: '문서 열기',
     source: 'WORKPLACE 워크플로',
     separator: ': ',
+    digest: {
+      heading: (total) => `알림 모음 (${total}건)`,
+      summary: '모아서 보내 드리는 알림입니다. 최신순으로 표시합니다.',
+      more: (n) => `외 ${n}건`,
+      buttonLabel: '모두 보기',
+    },
   },
 };
 
@@ -216,6 +250,7 @@ const COPY: Record<Locale, LocaleCopy> = {
  */
 export function renderText(n: Notification, options: RenderOptions = {}): RenderedText {
   const copy = COPY[n.locale] ?? COPY.EN;
+  if (n.digest) return renderDigestText(copy, n.digest.items, n.digest.total, n.digest.listUrl);
   const kind = n.test ? copy.test : copy.types[n.type];
   const title = truncate(oneLine(n.title), MAX_TITLE_LENGTH);
   const heading = title ? `${kind.heading}${copy.separator}${title}` : kind.heading;
@@ -249,6 +284,47 @@ export function renderText(n: Notification, options: RenderOptions = {}): Render
     buttonLabel: copy.buttonLabel,
     url,
     fallback,
+    more: null,
+  };
+}
+
+/** A digest's words: a heading with the count, one `item` field per listed notification. */
+function renderDigestText(
+  copy: LocaleCopy,
+  items: readonly DigestItem[],
+  total: number,
+  listUrl: string,
+): RenderedText {
+  const heading = copy.digest.heading(total);
+  const fields: RenderedField[] = items.slice(0, DIGEST_ITEMS_IN_FULL).map((item) => ({
+    kind: 'item',
+    label: copy.types[item.type]?.heading ?? item.type,
+    value: truncate(oneLine(item.title), MAX_DIGEST_TITLE),
+    url: linkUrl(item.url),
+  }));
+  const hidden = total - fields.length;
+  const more = hidden > 0 ? copy.digest.more(hidden) : null;
+  const lines = [
+    ...fields.map((f) => `${f.label}${copy.separator}${f.value}`),
+    ...(more ? [more] : []),
+  ];
+  const url = linkUrl(listUrl);
+  const fallback = [
+    heading,
+    copy.digest.summary,
+    ...lines,
+    ...(url ? [`${copy.digest.buttonLabel}${copy.separator}${url}`] : []),
+  ].join('\n');
+  return {
+    heading,
+    summary: copy.digest.summary,
+    source: copy.source,
+    fields,
+    lines,
+    buttonLabel: copy.digest.buttonLabel,
+    url,
+    fallback,
+    more,
   };
 }
 

@@ -28,6 +28,25 @@ export interface Notification {
   comment?: string | null;
   /** A test message sent by sendTestNotification rather than a workflow event. */
   test?: boolean;
+  /** A digest: the notifications folded into this one message (the rest is ignored then). */
+  digest?: DigestContent;
+}
+
+/** One notification listed in a digest. */
+export interface DigestItem {
+  type: NotificationType;
+  title: string;
+  url: string;
+  actorName?: string | null;
+}
+
+/** What a digest message lists: the newest items in full, and how many there are in all. */
+export interface DigestContent {
+  /** Newest first; at most DIGEST_ITEMS_IN_FULL. */
+  items: DigestItem[];
+  total: number;
+  /** A page listing every item (the "and N more" link). */
+  listUrl: string;
 }
 
 /**

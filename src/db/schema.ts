@@ -41,6 +41,10 @@ export const notificationRules = sqliteTable(
     type: text('type').notNull(),
     channel: text('channel').notNull(),
     enabled: integer('enabled', { mode: 'boolean' }).notNull(),
+    /** Members cannot switch this type off on this channel (updateMyPreferences). */
+    required: integer('required', { mode: 'boolean' }).notNull().default(false),
+    /** Ignores members' quiet hours and digests. */
+    urgent: integer('urgent', { mode: 'boolean' }).notNull().default(false),
     updatedAt: text('updated_at').notNull().default(now),
   },
   (t) => [primaryKey({ columns: [t.tenantId, t.type, t.channel] })],
@@ -106,11 +110,14 @@ export const workflowEvents = sqliteTable(
     occurredAt: text('occurred_at'),
     /** A test message from sendTestNotification rather than a WORKPLACE event. */
     isTest: integer('is_test', { mode: 'boolean' }).notNull().default(false),
+    /** The event of a digest delivery (Renkei's own: it lists the deliveries folded into it). */
+    isDigest: integer('is_digest', { mode: 'boolean' }).notNull().default(false),
     createdAt: text('created_at').notNull(),
   },
   (t) => [
     uniqueIndex('events_tenant_key').on(t.tenantId, t.idempotencyKey),
     index('events_tenant_created').on(t.tenantId, t.createdAt),
+    index('events_tenant_document').on(t.tenantId, t.documentId),
   ],
 );
 
@@ -132,8 +139,17 @@ export const deliveries = sqliteTable(
     sentAt: text('sent_at'),
     /** When the next step is expected (enqueue, retry, slot); the sweeper looks past it. */
     dueAt: text('due_at').notNull(),
+    /** HELD: when it goes out (the end of the member's quiet hours, or their digest time). */
+    heldUntil: text('held_until'),
+    /** HELD: what it waits for, `QUIET` (quiet hours) or `DIGEST` (the next digest). */
+    hold: text('hold'),
+    /** DIGESTED: the digest delivery it went out in. */
+    digestId: text('digest_id'),
+    /** How many notifications this delivery carries: 1, or a digest's count. */
+    items: integer('items').notNull().default(1),
   },
   (t) => [
+    index('deliveries_tenant_digest').on(t.tenantId, t.digestId),
     index('deliveries_tenant_created').on(t.tenantId, t.createdAt, t.id),
     index('deliveries_tenant_event').on(t.tenantId, t.eventId, t.status),
     index('deliveries_tenant_user').on(t.tenantId, t.userRowId),
@@ -222,3 +238,23 @@ export const lineQuotas = sqliteTable('line_quotas', {
   error: text('error'),
   updatedAt: text('updated_at').notNull().default(now),
 });
+
+/**
+ * A member's own notification preferences (updateMyPreferences): channel choices, quiet hours
+ * and digest settings as JSON. No row: everything follows the rules.
+ */
+export const memberPreferences = sqliteTable(
+  'member_preferences',
+  {
+    tenantId: text('tenant_id').notNull(),
+    userRowId: text('user_row_id').notNull(),
+    /** `[{ type, channel }]`: the cells the member switched off. */
+    channelsOff: text('channels_off').notNull().default('[]'),
+    /** `{ start, end, days, timeZone }` or null. */
+    quietHours: text('quiet_hours'),
+    /** `{ types, at, timeZone }` or null. */
+    digest: text('digest'),
+    updatedAt: text('updated_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.userRowId] })],
+);

@@ -17,6 +17,8 @@ export type Summary = {
   sent: number;
   failed: number;
   skipped: number;
+  held: number;
+  digested: number;
 };
 
 const emptySummary = (): Summary => ({
@@ -26,6 +28,8 @@ const emptySummary = (): Summary => ({
   sent: 0,
   failed: 0,
   skipped: 0,
+  held: 0,
+  digested: 0,
 });
 
 /** Events of the tenant by id. */

@@ -14,12 +14,28 @@ import { InputError, type UserError } from './errors.ts';
 import { newId } from './ids.ts';
 import type { IntegrationKind, IntegrationStatus } from './integrations.ts';
 import { pageOf } from './pagination.ts';
+import {
+  CLOSING_TYPES,
+  decideHold,
+  enqueueHeld,
+  NO_PREFERENCES,
+  preferencesByUserIds,
+  pruneDigestItems,
+} from './preferences/index.ts';
 import type { DeliveryMessage, QueueMessage } from './queue-messages.ts';
 import { CHANNELS, channelsFor } from './rules.ts';
 import { sweepInChunks } from './sweep-chunks.ts';
 import { findUsers, type UserRow } from './users.ts';
 
-export type DeliveryStatus = 'QUEUED' | 'SENDING' | 'RETRYING' | 'SENT' | 'FAILED' | 'SKIPPED';
+export type DeliveryStatus =
+  | 'QUEUED'
+  | 'SENDING'
+  | 'RETRYING'
+  | 'SENT'
+  | 'FAILED'
+  | 'SKIPPED'
+  | 'HELD'
+  | 'DIGESTED';
 export type DeliveryRow = typeof deliveries.$inferSelect;
 export type EventRow = typeof workflowEvents.$inferSelect;
 
@@ -129,9 +145,10 @@ function insertDeliveries(
   at: string,
 ) {
   const statement = d1.prepare(`insert into deliveries
-    (id, tenant_id, event_id, user_row_id, channel, status, attempts, reason, created_at, updated_at, due_at)
+    (id, tenant_id, event_id, user_row_id, channel, status, attempts, reason, created_at, updated_at, due_at, hold, held_until)
     select json_extract(value, '$.id'), ?1, ?2, json_extract(value, '$.u'), json_extract(value, '$.c'),
-      json_extract(value, '$.s'), 0, json_extract(value, '$.r'), ?3, ?3, ?3
+      json_extract(value, '$.s'), 0, json_extract(value, '$.r'), ?3, ?3,
+      coalesce(json_extract(value, '$.hu'), ?3), json_extract(value, '$.h'), json_extract(value, '$.hu')
     from json_each(?4)`);
   const statements: D1PreparedStatement[] = [];
   for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
@@ -167,8 +184,11 @@ interface NewDelivery {
   id: string;
   u: string;
   c: Channel;
-  s: 'QUEUED' | 'SKIPPED';
+  s: 'QUEUED' | 'SKIPPED' | 'HELD';
   r: string | null;
+  /** HELD: the hold (QUIET / DIGEST) and when it ends, which is also when the row is due. */
+  h?: string;
+  hu?: string;
 }
 
 /**
@@ -180,17 +200,20 @@ export async function emitWorkflowEvent(
   outbox: Outbox,
   principal: Principal,
   input: WorkflowEventInput,
-  options: { channels?: readonly Channel[]; isTest?: boolean } = {},
+  options: { channels?: readonly Channel[]; isTest?: boolean; now?: number } = {},
 ): Promise<{ event: EventRow; duplicate: boolean; deliveries: DeliveryRow[] | null }> {
   const tenantId = principal.tenantId;
   const recipients = [...new Set(input.recipients)];
   // Independent reads go out together; a repeat still answers before anything is written.
-  const [existing, members, ruleChannels, state] = await Promise.all([
+  const [existing, members, ruleChannels, state, preferences] = await Promise.all([
     findEventByKey(db, tenantId, input.idempotencyKey),
     findUsers(db, tenantId, recipients),
     options.channels ? null : channelsFor(db, tenantId, input.type),
     integrationStates(db, tenantId),
+    // A test message is the member's own check of a channel: their preferences do not apply.
+    options.isTest ? new Map() : preferencesByUserIds(db, tenantId, recipients),
   ]);
+  const clock = options.now ?? Date.now();
   if (existing) return { event: existing, duplicate: true, deliveries: null };
 
   if (members.length !== recipients.length) {
@@ -208,7 +231,7 @@ export async function emitWorkflowEvent(
     throw new InputError(errors);
   }
 
-  const channels = options.channels ?? [...(ruleChannels ?? [])];
+  const channels = options.channels ?? [...(ruleChannels?.keys() ?? [])];
   const now = new Date().toISOString();
   const event: EventRow = {
     id: newId(),
@@ -222,6 +245,7 @@ export async function emitWorkflowEvent(
     comment: input.comment ?? null,
     occurredAt: input.occurredAt ?? null,
     isTest: options.isTest ?? false,
+    isDigest: false,
     createdAt: now,
   };
   const rows: NewDelivery[] = [];
@@ -232,7 +256,31 @@ export async function emitWorkflowEvent(
       // No rule or no integration: no row at all, as in the seed's 通知管理.
       if (!integration.enabled && !options.isTest) continue;
       const r = route(member, channel, integration);
-      rows.push({ id: newId(), u: member.id, c: channel, s: r.status, r: r.reason });
+      const rule = ruleChannels?.get(channel);
+      const d =
+        r.status === 'QUEUED' && rule
+          ? decideHold(
+              preferences.get(member.id) ?? NO_PREFERENCES,
+              input.type,
+              channel,
+              rule,
+              clock,
+            )
+          : null;
+      if (d?.status === 'HELD') {
+        const heldUntil = new Date(d.heldUntil).toISOString();
+        rows.push({
+          id: newId(),
+          u: member.id,
+          c: channel,
+          s: 'HELD',
+          r: d.reason,
+          h: d.hold,
+          hu: heldUntil,
+        });
+      } else if (d?.status === 'SKIPPED') {
+        rows.push({ id: newId(), u: member.id, c: channel, s: 'SKIPPED', r: d.reason });
+      } else rows.push({ id: newId(), u: member.id, c: channel, s: r.status, r: r.reason });
     }
   }
   try {
@@ -259,14 +307,33 @@ export async function emitWorkflowEvent(
     createdAt: now,
     updatedAt: now,
     sentAt: null,
-    dueAt: now,
+    dueAt: r.hu ?? now,
+    heldUntil: r.hu ?? null,
+    hold: r.h ?? null,
+    digestId: null,
+    items: 1,
   }));
   const byRow = new Map(members.map((m) => [m.id, m.userId]));
+  if (CLOSING_TYPES.includes(input.type) && !options.isTest) {
+    await pruneDigestItems(
+      { db, publish: outbox.publish },
+      tenantId,
+      input.documentId,
+      input.type,
+      event.id,
+    );
+  }
   await Promise.all([
     enqueue(
       outbox.queue,
       tenantId,
       created.filter((d) => d.status === 'QUEUED').map((d) => d.id),
+    ),
+    enqueueHeld(
+      outbox.queue,
+      tenantId,
+      created.filter((d) => d.status === 'HELD'),
+      clock,
     ),
     outbox.publish(
       tenantId,

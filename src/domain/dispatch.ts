@@ -5,7 +5,7 @@
  * defer.
  */
 import { and, eq, inArray, sql } from 'drizzle-orm';
-import type { Channel, Notification, SendResult } from '../adapters/types.ts';
+import type { Channel, DigestContent, Notification, SendResult } from '../adapters/types.ts';
 import { type Db, inJson } from '../db/client.ts';
 import { deliveries, users, workflowEvents } from '../db/schema.ts';
 import {
@@ -24,6 +24,7 @@ import {
 } from './integrations.ts';
 import type { Gate, PaceStep } from './limits.ts';
 import { createLogger } from './log.ts';
+import { digestContents } from './preferences/index.ts';
 import type { DeliveryMessage, QueueMessage } from './queue-messages.ts';
 import type { TokenSource } from './tokens.ts';
 import type { UserRow } from './users.ts';
@@ -95,6 +96,8 @@ interface Job {
   /** The driver's paced calls (paceSteps) and their reserved times. */
   steps?: PaceStep[];
   slots?: number[];
+  /** A digest delivery: what it lists. */
+  digest?: DigestContent;
 }
 
 type Outcome = { job: Job; result: SendResult };
@@ -197,6 +200,15 @@ async function dispatchTenant(
       liveRows.map((r) => r.eventId),
     ),
   ]);
+  // Digest deliveries list their items (one more read, only when the batch has digests).
+  const digests = await digestContents(
+    db,
+    tenantId,
+    liveRows.flatMap((r) => {
+      const e = events.get(r.eventId);
+      return e?.isDigest ? [{ id: r.id, items: r.items, url: e.url }] : [];
+    }),
+  );
   const userById = new Map(userRows.map((u) => [u.id, u]));
   const credentials = new Map<Channel, IntegrationCredentials | null>(
     channelsHere.map((channel, i) => [channel, credentialList[i] ?? null]),
@@ -247,6 +259,7 @@ async function dispatchTenant(
       driver,
       paceKey: driver.paceKey(user),
       ...(steps ? { steps } : {}),
+      ...(digests.has(row.id) ? { digest: digests.get(row.id) } : {}),
       // A slot the queue delivered us too late for is not ours any more.
       slotAt:
         !steps && msg.body.slotAt !== undefined && msg.body.slotAt + STALE_SLOT_MS >= now
@@ -522,7 +535,10 @@ async function send(
       {
         user: job.user,
         credentials: creds,
-        message: notificationOf(event, job.user),
+        message: {
+          ...notificationOf(event, job.user),
+          ...(job.digest ? { digest: job.digest } : {}),
+        },
         deliveryId: job.row.id,
         pace: () => untilSlot(job.slotAt),
         ...(job.slots ? { slots: job.slots } : {}),

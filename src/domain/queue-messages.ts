@@ -12,6 +12,8 @@ export interface DeliveryMessage {
   slotAt?: number;
   /** With a driver's paceSteps: the reserved time of each step (RateGate.reserveSteps). */
   slots?: number[];
+  /** A wake-up for a HELD delivery whose quiet hours or digest time has come. */
+  held?: true;
 }
 
 /** A calendar job on the delivery queue: the absence row id, never its content. */

@@ -24,6 +24,25 @@ export interface NotificationRule {
   type: NotificationType;
   channel: Channel;
   enabled: boolean;
+  /** Members cannot switch this cell off. */
+  required: boolean;
+  /** Ignores members' quiet hours and digests. */
+  urgent: boolean;
+}
+
+/** A cell as setNotificationRules takes it: `required` / `urgent` left out stay as they are. */
+export interface NotificationRuleInput {
+  type: NotificationType;
+  channel: Channel;
+  enabled: boolean;
+  required?: boolean | null;
+  urgent?: boolean | null;
+}
+
+/** What routing needs of a switched-on cell. */
+export interface RuleFlags {
+  required: boolean;
+  urgent: boolean;
 }
 
 /** The whole type × channel matrix; anything an admin never turned on is off. */
@@ -32,16 +51,33 @@ export async function listRules(db: Db, tenantId: string): Promise<NotificationR
     .select()
     .from(notificationRules)
     .where(eq(notificationRules.tenantId, tenantId));
-  const on = new Set(rows.filter((r) => r.enabled).map((r) => `${r.type}/${r.channel}`));
+  const byCell = new Map(rows.map((r) => [`${r.type}/${r.channel}`, r]));
   return NOTIFICATION_TYPES.flatMap((type) =>
-    CHANNELS.map((channel) => ({ type, channel, enabled: on.has(`${type}/${channel}`) })),
+    CHANNELS.map((channel) => {
+      const r = byCell.get(`${type}/${channel}`);
+      return {
+        type,
+        channel,
+        enabled: r?.enabled ?? false,
+        required: r?.required ?? false,
+        urgent: r?.urgent ?? false,
+      };
+    }),
   );
 }
 
-/** Channels switched on for one notification type. */
-export async function channelsFor(db: Db, tenantId: string, type: NotificationType) {
+/** Channels switched on for one notification type, with their required / urgent flags. */
+export async function channelsFor(
+  db: Db,
+  tenantId: string,
+  type: NotificationType,
+): Promise<Map<Channel, RuleFlags>> {
   const rows = await db
-    .select({ channel: notificationRules.channel })
+    .select({
+      channel: notificationRules.channel,
+      required: notificationRules.required,
+      urgent: notificationRules.urgent,
+    })
     .from(notificationRules)
     .where(
       and(
@@ -50,15 +86,18 @@ export async function channelsFor(db: Db, tenantId: string, type: NotificationTy
         eq(notificationRules.enabled, true),
       ),
     );
-  return new Set(rows.map((r) => r.channel as Channel));
+  return new Map(
+    rows.map((r) => [r.channel as Channel, { required: r.required, urgent: r.urgent }]),
+  );
 }
 
 /** Sets the given cells of the matrix (others unchanged) with one audit entry. */
-export async function setRules(db: Db, actor: Principal, rules: readonly NotificationRule[]) {
-  const seen = new Map<string, boolean>();
+export async function setRules(db: Db, actor: Principal, rules: readonly NotificationRuleInput[]) {
+  const seen = new Map<string, string>();
   rules.forEach((r, i) => {
     const key = `${r.type}/${r.channel}`;
-    if (seen.has(key) && seen.get(key) !== r.enabled) {
+    const value = `${r.enabled}/${r.required ?? '-'}/${r.urgent ?? '-'}`;
+    if (seen.has(key) && seen.get(key) !== value) {
       throw new InputError([
         {
           code: 'INVALID',
@@ -67,7 +106,7 @@ export async function setRules(db: Db, actor: Principal, rules: readonly Notific
         },
       ]);
     }
-    seen.set(key, r.enabled);
+    seen.set(key, value);
   });
   if (rules.length > 0) {
     const now = new Date().toISOString();
@@ -79,11 +118,18 @@ export async function setRules(db: Db, actor: Principal, rules: readonly Notific
           type: r.type,
           channel: r.channel,
           enabled: r.enabled,
+          required: r.required ?? false,
+          urgent: r.urgent ?? false,
           updatedAt: now,
         })
         .onConflictDoUpdate({
           target: [notificationRules.tenantId, notificationRules.type, notificationRules.channel],
-          set: { enabled: r.enabled, updatedAt: now },
+          set: {
+            enabled: r.enabled,
+            ...(r.required != null ? { required: r.required } : {}),
+            ...(r.urgent != null ? { urgent: r.urgent } : {}),
+            updatedAt: now,
+          },
         }),
     );
     const audit = auditStatement(
@@ -92,11 +138,20 @@ export async function setRules(db: Db, actor: Principal, rules: readonly Notific
         tenantId: actor.tenantId,
         actor: actor.subject,
         action: 'rules.set',
-        detail: rules.map((r) => `${r.type}/${r.channel}=${r.enabled ? 'on' : 'off'}`).join(', '),
+        detail: rules.map(ruleDetail).join(', '),
       },
       now,
     );
     await db.batch([audit, ...writes]);
   }
   return listRules(db, actor.tenantId);
+}
+
+/** `TYPE/CHANNEL=on` plus `,required` / `,urgent` (or `,not required` …) when given. */
+function ruleDetail(r: NotificationRuleInput): string {
+  const flags = [
+    r.required == null ? null : r.required ? 'required' : 'not required',
+    r.urgent == null ? null : r.urgent ? 'urgent' : 'not urgent',
+  ].filter(Boolean);
+  return `${r.type}/${r.channel}=${r.enabled ? 'on' : 'off'}${flags.map((f) => `,${f}`).join('')}`;
 }

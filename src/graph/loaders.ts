@@ -14,6 +14,7 @@ import {
   usersByRowIds,
 } from '../domain/batched-reads.ts';
 import type { EventRow } from '../domain/deliveries.ts';
+import { type Preferences, preferencesOf } from '../domain/preferences/index.ts';
 import { findUsers, type UserRow } from '../domain/users.ts';
 
 export interface EventDeliveriesKey {
@@ -30,6 +31,8 @@ export interface Loaders {
   userByUserId: DataLoader<string, UserRow | null>;
   summary: DataLoader<{ eventId: string; userRowId: string | null }, Summary, string>;
   eventDeliveries: DataLoader<EventDeliveriesKey, EventDeliveriesPage, string>;
+  /** A member's preferences by member row id. */
+  preferences: DataLoader<string, Preferences | null>;
 }
 
 /**
@@ -69,6 +72,7 @@ export function createLoaders(db: Db, tenantId: string): Loaders {
     userByUserId: byKey(
       async (ids) => new Map((await findUsers(db, tenantId, ids)).map((u) => [u.userId, u])),
     ),
+    preferences: byKey((ids) => preferencesOf(db, tenantId, ids)),
     summary: new DataLoader(
       async (keys) => {
         const out = new Map<string, Summary>();
@@ -109,4 +113,5 @@ export function forgetReads(loaders: Loaders) {
   loaders.userByRowId.clearAll();
   loaders.summary.clearAll();
   loaders.eventDeliveries.clearAll();
+  loaders.preferences.clearAll();
 }

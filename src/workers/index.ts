@@ -18,11 +18,12 @@ import {
 } from '../domain/dispatch.ts';
 import { refreshDueLineQuotas } from '../domain/line-quota-sync.ts';
 import { createLogger } from '../domain/log.ts';
+import { preferenceNow, sweepHeld, takeHeld } from '../domain/preferences/index.ts';
 import type { AbsenceMessage, DeliveryMessage, QueueMessage } from '../domain/queue-messages.ts';
 import { pruneExpired } from '../domain/retention.ts';
 import { PROVIDER_TIMEOUT_MS } from '../domain/verify.ts';
 import { app } from './app.ts';
-import { createGate, createTokens, publishUpdates } from './outbox.ts';
+import { createGate, createTokens, publishUpdates, releaseDeps } from './outbox.ts';
 
 export { DeliveryHub } from './delivery-hub.ts';
 export { LineAuth } from './line-auth.ts';
@@ -89,6 +90,27 @@ async function consumeOnShard(
     );
   };
   const tokens = createTokens(env);
+  // Wake-ups of HELD deliveries: the due ones join this batch's sends, in arrival order.
+  const heldDone = new Set<string>();
+  const woken = deliveryJobs.filter((j) => j.body.held);
+  if (woken.length > 0) {
+    const now = preferenceNow(env);
+    const byTenant = new Map<string, QueuedMessage[]>();
+    for (const j of woken)
+      byTenant.set(j.body.tenantId, [...(byTenant.get(j.body.tenantId) ?? []), j]);
+    const released: QueuedMessage[] = [];
+    for (const [tenantId, jobs] of byTenant) {
+      const out = await takeHeld(releaseDeps(env, db), tenantId, jobs, now);
+      released.push(...out.release);
+      for (const id of out.done) heldDone.add(id);
+    }
+    deliveryJobs.splice(
+      0,
+      deliveryJobs.length,
+      ...deliveryJobs.filter((j) => !j.body.held),
+      ...released,
+    );
+  }
   const [deliveryVerdicts, absenceVerdicts] = await Promise.all([
     deliveryJobs.length > 0
       ? dispatchBatch(
@@ -118,7 +140,10 @@ async function consumeOnShard(
         )
       : new Map<string, Verdict>(),
   ]);
-  const verdictOf = (id: string) => deliveryVerdicts.get(id) ?? absenceVerdicts.get(id);
+  const verdictOf = (id: string) =>
+    heldDone.has(id)
+      ? ({ action: 'ack' } as const)
+      : (deliveryVerdicts.get(id) ?? absenceVerdicts.get(id));
   for (const m of messages) {
     const v = verdictOf(m.id) ?? { action: 'retry' as const, delaySeconds: 5 };
     if (v.action === 'ack') m.ack();
@@ -131,7 +156,7 @@ async function consumeOnShard(
  * prune what is past the retention, and read the LINE monthly quota of the tenants that are due
  * (daily each, a bounded chunk per run).
  */
-async function scheduled(_controller: ScheduledController, env: Env) {
+async function scheduled(controller: ScheduledController, env: Env) {
   const queue = env.DELIVERY_QUEUE as Queue<QueueMessage>;
   const stuckSeconds = Number(env.STUCK_AFTER_SECONDS) || 300;
   const log = createLogger({ job: 'sweep' });
@@ -140,6 +165,11 @@ async function scheduled(_controller: ScheduledController, env: Env) {
     // One shard failing must not leave the others unswept.
     try {
       const result = await sweep(db, queue, { stuckSeconds });
+      const held = await sweepHeld(
+        releaseDeps(env, db),
+        // The cron's own time, or later when the preferences clock runs ahead (CLOCK_OFFSET_MS).
+        Math.max(preferenceNow(env), controller.scheduledTime),
+      );
       const calendar = await sweepAbsences(db, queue, { stuckSeconds });
       const pruned = await pruneExpired(db, { retentionDays: Number(env.RETENTION_DAYS) || 90 });
       const lineQuota = await refreshDueLineQuotas({
@@ -148,7 +178,7 @@ async function scheduled(_controller: ScheduledController, env: Env) {
         tokens: createTokens(env),
         timeoutMs: Number(env.PROVIDER_TIMEOUT_MS) || PROVIDER_TIMEOUT_MS,
       });
-      log.info('sweep done', { shard, ...result, ...calendar, pruned, lineQuota });
+      log.info('sweep done', { shard, ...result, ...held, ...calendar, pruned, lineQuota });
     } catch (err) {
       log.error('sweep failed', { shard, error: err instanceof Error ? err.message : String(err) });
       firstFailure ??= err;

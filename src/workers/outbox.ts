@@ -1,9 +1,11 @@
 /** The Outbox and Gate over real bindings: the delivery queue, DeliveryHub and RateGate. */
 import type { Channel } from '../adapters/types.ts';
+import type { Db } from '../db/client.ts';
 import type { DeliveryUpdate, Outbox } from '../domain/deliveries.ts';
 import { type Gate, PACE_LIMITS } from '../domain/limits.ts';
 import { type LineAuthStore, WEBHOOK_EVENT_TTL_MS } from '../domain/line-login.ts';
 import { createLogger } from '../domain/log.ts';
+import { digestListUrl, type ReleaseDeps } from '../domain/preferences/index.ts';
 import type { QueueMessage } from '../domain/queue-messages.ts';
 import type { TokenSource } from '../domain/tokens.ts';
 
@@ -90,5 +92,16 @@ export function createLineAuthStore(env: Env): LineAuthStore {
     seenWebhookEvent: (tenantId, eventId) =>
       auth(tenantId).seenWebhookEvent(eventId, WEBHOOK_EVENT_TTL_MS),
     forgetWebhookEvent: (tenantId, eventId) => auth(tenantId).forgetWebhookEvent(eventId),
+  };
+}
+
+/** What releasing HELD deliveries needs on one shard: its D1, the queue, the hub, digest links. */
+export function releaseDeps(env: Env, db: Db): ReleaseDeps {
+  return {
+    db,
+    queue: env.DELIVERY_QUEUE as Queue<QueueMessage>,
+    publish: (tenantId, updates) => publishUpdates(env, tenantId, updates),
+    listUrl: (tenantId, digestId) =>
+      digestListUrl(env.PUBLIC_BASE_URL, env.SECRETS_KEY, tenantId, digestId),
   };
 }

@@ -63,6 +63,7 @@ function buildBody(r: RenderedText, threadKey: string): GoogleChatMessageBody {
       },
     });
   }
+  if (r.more) widgets.push({ textParagraph: { text: cardHtml(r.more) } });
   if (r.url) {
     widgets.push({
       buttonList: { buttons: [{ text: r.buttonLabel, onClick: { openLink: { url: r.url } } }] },
@@ -73,6 +74,7 @@ function buildBody(r: RenderedText, threadKey: string): GoogleChatMessageBody {
     `*${chatText(r.heading)}*`,
     chatText(r.summary),
     ...r.fields.map((f) => `${chatText(f.label)}: ${chatText(f.value)}`),
+    ...(r.more ? [chatText(r.more)] : []),
     ...(r.url ? [`<${chatLinkUrl(r.url)}|${chatText(r.buttonLabel)}>`] : []),
   ].join('\n');
 

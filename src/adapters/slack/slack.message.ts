@@ -4,7 +4,13 @@
  * https://docs.slack.dev/reference/block-kit/blocks
  * https://docs.slack.dev/messaging/formatting-message-text
  */
-import { type RenderedField, renderText, truncate, truncateEscaped } from '../messages.ts';
+import {
+  type RenderedField,
+  type RenderedText,
+  renderText,
+  truncate,
+  truncateEscaped,
+} from '../messages.ts';
 import type { Notification } from '../types.ts';
 import type { SlackBlock } from './slack.types.ts';
 
@@ -27,6 +33,7 @@ export const SLACK_OPEN_DOCUMENT_ACTION_ID = 'open_document';
  */
 export function renderSlackMessage(n: Notification): { text: string; blocks: SlackBlock[] } {
   const r = renderText(n);
+  if (n.digest) return renderSlackDigest(r);
   const blocks: SlackBlock[] = [
     {
       type: 'header',
@@ -58,6 +65,53 @@ export function renderSlackMessage(n: Notification): { text: string; blocks: Sla
   const budget = SLACK_LIMITS.fallbackText - head.length - link.length - 2;
   const body = r.lines.length > 0 ? truncateEscaped(r.lines.join('\n'), budget, escapeSlack) : '';
   const text = [head, body, link].filter((part) => part !== '').join('\n');
+  return { text: truncate(text, SLACK_LIMITS.fallbackText), blocks };
+}
+
+/**
+ * A digest: the header with the count, the summary, one section per listed notification (its
+ * type in bold, its title linked to the document), "and N more" linked to the full list, and
+ * the list's button.
+ */
+function renderSlackDigest(r: RenderedText): { text: string; blocks: SlackBlock[] } {
+  const link = (url: string | null | undefined, label: string) =>
+    url && url.length <= SLACK_LIMITS.buttonUrl
+      ? `<${slackLinkUrl(url)}|${escapeSlack(label)}>`
+      : escapeSlack(label);
+  const blocks: SlackBlock[] = [
+    {
+      type: 'header',
+      text: { type: 'plain_text', text: truncate(r.heading, SLACK_LIMITS.headerText), emoji: true },
+    },
+    { type: 'section', text: { type: 'mrkdwn', text: escapeSlack(r.summary) } },
+    ...r.fields.map(
+      (f): SlackBlock => ({
+        type: 'section',
+        text: { type: 'mrkdwn', text: `*${escapeSlack(f.label)}*  ${link(f.url, f.value)}` },
+      }),
+    ),
+  ];
+  if (r.more) {
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: link(r.url, r.more) } });
+  }
+  if (r.url && r.url.length <= SLACK_LIMITS.buttonUrl) {
+    blocks.push({
+      type: 'actions',
+      elements: [
+        {
+          type: 'button',
+          text: {
+            type: 'plain_text',
+            text: truncate(r.buttonLabel, SLACK_LIMITS.buttonText),
+            emoji: true,
+          },
+          url: r.url,
+          action_id: SLACK_OPEN_DOCUMENT_ACTION_ID,
+        },
+      ],
+    });
+  }
+  const text = [escapeSlack(r.heading), ...r.lines.map(escapeSlack)].join('\n');
   return { text: truncate(text, SLACK_LIMITS.fallbackText), blocks };
 }
 

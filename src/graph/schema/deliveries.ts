@@ -23,6 +23,7 @@ import {
   nestedPageSize,
   pageSize,
 } from '../../domain/pagination.ts';
+import { preferenceNow } from '../../domain/preferences/index.ts';
 import { reserveTestNotification } from '../../domain/test-notifications.ts';
 import { ensureSelf } from '../../domain/users.ts';
 import { builder, memberRow } from '../builder.ts';
@@ -41,7 +42,16 @@ import { registerNodeLoader } from './node.ts';
 import { UserRef } from './users.ts';
 
 const DeliveryStatusEnum = builder.enumType('DeliveryStatus', {
-  values: ['QUEUED', 'SENDING', 'RETRYING', 'SENT', 'FAILED', 'SKIPPED'] as const,
+  values: {
+    QUEUED: {},
+    SENDING: {},
+    RETRYING: {},
+    SENT: {},
+    FAILED: {},
+    SKIPPED: {},
+    HELD: { description: "Waiting for the member's quiet hours to end or their digest time" },
+    DIGESTED: { description: 'Folded into a digest delivery (see Delivery.digest)' },
+  } as const,
 });
 
 const SummaryRef = builder.objectRef<Summary>('DeliverySummary').implement({
@@ -54,6 +64,8 @@ const SummaryRef = builder.objectRef<Summary>('DeliverySummary').implement({
     sent: t.exposeInt('sent'),
     failed: t.exposeInt('failed'),
     skipped: t.exposeInt('skipped'),
+    held: t.exposeInt('held', { description: "Waiting for quiet hours' end or a digest" }),
+    digested: t.exposeInt('digested', { description: 'Folded into a digest delivery' }),
   }),
 });
 
@@ -131,6 +143,22 @@ DeliveryRef.implement({
     createdAt: t.field({ type: 'DateTime', resolve: (d) => d.createdAt }),
     updatedAt: t.field({ type: 'DateTime', resolve: (d) => d.updatedAt }),
     sentAt: t.field({ type: 'DateTime', nullable: true, resolve: (d) => d.sentAt }),
+    heldUntil: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'When a HELD delivery goes out',
+      resolve: (d) => (d.status === 'HELD' ? d.heldUntil : null),
+    }),
+    digest: t.field({
+      type: DeliveryRef,
+      nullable: true,
+      description: 'The digest delivery a DIGESTED one went out in',
+      resolve: async (d, _a, ctx) =>
+        d.digestId ? ((await getDelivery(ctx.db, d.tenantId, d.digestId)) ?? null) : null,
+    }),
+    items: t.exposeInt('items', {
+      description: "How many notifications this delivery carries (1, or a digest's count)",
+    }),
   }),
 });
 
@@ -283,10 +311,13 @@ builder.mutationField('emitWorkflowEvent', (t) =>
       return withUserErrors(
         async () => {
           const input = await validate(EventSchema, args.input, ['input']);
-          const r = await emitWorkflowEvent(ctx.db, ctx.outbox, service, {
-            ...input,
-            type: args.input.type,
-          });
+          const r = await emitWorkflowEvent(
+            ctx.db,
+            ctx.outbox,
+            service,
+            { ...input, type: args.input.type },
+            { now: preferenceNow(ctx.env) },
+          );
           return { event: r.event, duplicate: r.duplicate };
         },
         { event: null, duplicate: false },

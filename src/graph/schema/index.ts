@@ -2,6 +2,7 @@ import './common.ts';
 import './integrations.ts';
 import './rules.ts';
 import './users.ts';
+import './preferences.ts';
 import './line.ts';
 import './audit.ts';
 import './node.ts';

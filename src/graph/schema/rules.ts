@@ -17,6 +17,10 @@ const RuleRef = builder.objectRef<NotificationRule>('NotificationRule').implemen
     type: t.field({ type: NotificationTypeEnum, resolve: (r) => r.type }),
     channel: t.field({ type: ChannelEnum, resolve: (r) => r.channel }),
     enabled: t.exposeBoolean('enabled'),
+    required: t.exposeBoolean('required', {
+      description: 'Members cannot switch this type off on this channel',
+    }),
+    urgent: t.exposeBoolean('urgent', { description: "Ignores members' quiet hours and digests" }),
   }),
 });
 
@@ -25,6 +29,10 @@ const RuleInput = builder.inputType('NotificationRuleInput', {
     type: t.field({ type: NotificationTypeEnum, required: true }),
     channel: t.field({ type: ChannelEnum, required: true }),
     enabled: t.boolean({ required: true }),
+    required: t.boolean({
+      description: 'Default false; left out, an existing cell keeps its value',
+    }),
+    urgent: t.boolean({ description: 'Default false; left out, an existing cell keeps its value' }),
   }),
 });
 

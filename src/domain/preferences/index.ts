@@ -1,0 +1,27 @@
+export { preferenceNow } from './clock.ts';
+export { digestListUrl, verifyDigestLink } from './digest-link.ts';
+export { type DigestSettings, nextDigestAt } from './digest-schedule.ts';
+export { decideHold, type Hold, type HoldDecision, TURNED_OFF } from './hold.ts';
+export { type QuietHours, quietUntil } from './quiet-hours.ts';
+export {
+  buildDigest,
+  CLOSING_TYPES,
+  digestContents,
+  enqueueHeld,
+  MAX_QUEUE_DELAY_S,
+  pruneDigestItems,
+  type ReleaseDeps,
+  sweepHeld,
+  takeHeld,
+} from './release.ts';
+export {
+  type ChannelChoice,
+  LOCALE_TIME_ZONES,
+  NO_PREFERENCES,
+  type Preferences,
+  type PreferencesInput,
+  preferencesByUserIds,
+  preferencesOf,
+  updatePreferences,
+} from './store.ts';
+export { HH_MM, isTimeZone, WEEKDAYS, type Weekday } from './zoned-time.ts';
