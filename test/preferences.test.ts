@@ -1,68 +1,24 @@
 // Integration: members' preferences (issue 16) through the Worker's fetch, queue and cron, with
 // the preferences clock moved by CLOCK_OFFSET_MS: channel opt-outs vs required rules, quiet
 // hours across midnight in Asia/Tokyo, urgent bypass, restart while HELD, bad input.
-import { createScheduledController } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it } from 'vitest';
-import worker from '../src/workers/index.ts';
 import { fake, gql, tenantD1, token } from './helpers.ts';
-import { byUser, EMIT, type Setup, setup, waitFor } from './pipeline.ts';
+import { byUser, setup, waitFor } from './pipeline.ts';
+import {
+  cron,
+  deliveriesOf,
+  emitType,
+  ME,
+  PREFS,
+  resetClock,
+  SUB,
+  setClock,
+  UPDATE,
+} from './preferences-helpers.ts';
 import { openSse } from './sse.ts';
 
-const PREFS = `preferences { channels { type channel enabled } quietHours { start end days timeZone }
-  digest { types at timeZone } }`;
-const UPDATE = `mutation ($i: UpdateMyPreferencesInput!) { updateMyPreferences(input: $i) {
-  user { userId ${PREFS} } errors { code message field } } }`;
-const ME = `{ me { ${PREFS} } }`;
-const SUB = `subscription ($userId: String) { deliveryUpdated(userId: $userId) {
-  id status channel heldUntil items digest { id } user { userId } } }`;
-
-/** Puts the preferences clock at `iso` (real time keeps running from there). */
-export function setClock(iso: string) {
-  (env as { CLOCK_OFFSET_MS?: string }).CLOCK_OFFSET_MS = String(Date.parse(iso) - Date.now());
-}
-
-export async function cron(at: string) {
-  setClock(at);
-  await worker.scheduled(createScheduledController({ cron: '*/5 * * * *' }), env);
-}
-
-afterEach(() => {
-  (env as { CLOCK_OFFSET_MS?: string }).CLOCK_OFFSET_MS = '0';
-});
-
-export async function emitType(
-  s: Setup,
-  recipients: string[],
-  type: string,
-  documentId: string,
-  title = `Document ${documentId}`,
-) {
-  const r = await gql(
-    EMIT,
-    {
-      input: {
-        idempotencyKey: crypto.randomUUID(),
-        type,
-        documentId,
-        title,
-        url: `https://workplace.example/wf/${documentId}`,
-        recipients,
-      },
-    },
-    s.service,
-  );
-  expect(r.data?.emitWorkflowEvent.errors).toEqual([]);
-  return r.data?.emitWorkflowEvent.event.id as string;
-}
-
-const EVENT_DELIVERIES = `query ($id: ID!) { workflowEvent(id: $id) { deliveries(first: 20) { edges { node {
-  id channel status reason heldUntil items user { userId } } } } } }`;
-
-async function deliveriesOf(s: Setup, eventId: string) {
-  const r = await gql(EVENT_DELIVERIES, { id: eventId }, s.admin);
-  return r.data?.workflowEvent.deliveries.edges.map((e: any) => e.node) as any[];
-}
+afterEach(resetClock);
 
 describe('updateMyPreferences', () => {
   it('refuses bad input with the field and stores nothing', async () => {
