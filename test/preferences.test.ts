@@ -292,4 +292,36 @@ describe('routing with preferences', () => {
     const sent = await waitFor(s, id, (e) => e.summary.sent === 2, 20_000);
     expect(sent.summary.sent).toBe(2);
   });
+
+  it('re-decides held deliveries when the member changes their preferences', async () => {
+    const s = await setup(1);
+    const [m0] = s.members as [string];
+    const member = await token(s.tenant, 'user', m0);
+    setClock('2026-12-04T14:30:00Z');
+    await gql(
+      UPDATE,
+      { i: { quietHours: { start: '22:00', end: '07:00', days: ['FRI'] } } },
+      member,
+    );
+    const id = await emitType(s, [m0], 'APPROVAL_REQUESTED', 'DOC-R');
+    expect((await deliveriesOf(s, id)).map((d) => d.status)).toEqual(['HELD', 'HELD']);
+    // Google Chat switched off, quiet hours cleared: Slack goes out now, Google Chat is skipped.
+    const r = await gql(
+      UPDATE,
+      {
+        i: {
+          quietHours: null,
+          channels: [{ type: 'APPROVAL_REQUESTED', channel: 'GOOGLE_CHAT', enabled: false }],
+        },
+      },
+      member,
+    );
+    expect(r.data?.updateMyPreferences.errors).toEqual([]);
+    const e = await waitFor(s, id, (x) => x.summary.sent === 1 && x.summary.skipped === 1);
+    expect(byUser(e, m0, 'SLACK')).toMatchObject({ status: 'SENT' });
+    expect(byUser(e, m0, 'GOOGLE_CHAT')).toMatchObject({
+      status: 'SKIPPED',
+      reason: 'turned off by the member',
+    });
+  });
 });

@@ -3,6 +3,7 @@ export { digestListUrl, verifyDigestLink } from './digest-link.ts';
 export { type DigestSettings, nextDigestAt } from './digest-schedule.ts';
 export { decideHold, type Hold, type HoldDecision, TURNED_OFF } from './hold.ts';
 export { type QuietHours, quietUntil } from './quiet-hours.ts';
+export { reholdMember } from './rehold.ts';
 export {
   buildDigest,
   CLOSING_TYPES,
