@@ -18,7 +18,7 @@ import {
 } from '../domain/dispatch.ts';
 import { refreshDueLineQuotas } from '../domain/line-quota-sync.ts';
 import { createLogger } from '../domain/log.ts';
-import { preferenceNow, sweepHeld, takeHeld } from '../domain/preferences/index.ts';
+import { preferenceNow, sweepHeld, wakeHeld } from '../domain/preferences/index.ts';
 import type { AbsenceMessage, DeliveryMessage, QueueMessage } from '../domain/queue-messages.ts';
 import { pruneExpired } from '../domain/retention.ts';
 import { PROVIDER_TIMEOUT_MS } from '../domain/verify.ts';
@@ -91,28 +91,9 @@ async function consumeOnShard(
   };
   const tokens = createTokens(env);
   // Wake-ups of HELD deliveries: the due ones join this batch's sends, in arrival order.
-  const heldDone = new Set<string>();
-  const woken = deliveryJobs.filter((j) => j.body.held);
-  if (woken.length > 0) {
-    const now = preferenceNow(env);
-    const byTenant = new Map<string, QueuedMessage[]>();
-    for (const j of woken)
-      byTenant.set(j.body.tenantId, [...(byTenant.get(j.body.tenantId) ?? []), j]);
-    const released: QueuedMessage[] = [];
-    for (const [tenantId, jobs] of byTenant) {
-      const out = await takeHeld(releaseDeps(env, db), tenantId, jobs, now);
-      released.push(...out.release);
-      for (const id of out.done) heldDone.add(id);
-    }
-    deliveryJobs.splice(
-      0,
-      deliveryJobs.length,
-      ...deliveryJobs.filter((j) => !j.body.held),
-      ...released,
-    );
-  }
+  const woken = await wakeHeld(releaseDeps(env, db), deliveryJobs, preferenceNow(env));
   const [deliveryVerdicts, absenceVerdicts] = await Promise.all([
-    deliveryJobs.length > 0
+    woken.dispatch.length > 0
       ? dispatchBatch(
           {
             db,
@@ -123,7 +104,7 @@ async function consumeOnShard(
             requeue,
             timeoutMs: Number(env.PROVIDER_TIMEOUT_MS) || PROVIDER_TIMEOUT_MS,
           },
-          deliveryJobs,
+          woken.dispatch,
         )
       : new Map<string, Verdict>(),
     absenceJobs.length > 0
@@ -141,7 +122,7 @@ async function consumeOnShard(
       : new Map<string, Verdict>(),
   ]);
   const verdictOf = (id: string) =>
-    heldDone.has(id)
+    woken.done.has(id)
       ? ({ action: 'ack' } as const)
       : (deliveryVerdicts.get(id) ?? absenceVerdicts.get(id));
   for (const m of messages) {
@@ -168,7 +149,7 @@ async function scheduled(controller: ScheduledController, env: Env) {
       const held = await sweepHeld(
         releaseDeps(env, db),
         // The cron's own time, or later when the preferences clock runs ahead (CLOCK_OFFSET_MS).
-        Math.max(preferenceNow(env), controller.scheduledTime),
+        Math.max(preferenceNow(env), controller.scheduledTime || 0),
       );
       const calendar = await sweepAbsences(db, queue, { stuckSeconds });
       const pruned = await pruneExpired(db, { retentionDays: Number(env.RETENTION_DAYS) || 90 });

@@ -14,6 +14,7 @@ export {
   type ReleaseDeps,
   sweepHeld,
   takeHeld,
+  wakeHeld,
 } from './release.ts';
 export {
   type ChannelChoice,

@@ -322,6 +322,31 @@ export async function takeHeld(
 }
 
 /**
+ * The consumer's entry for a batch: wake-up messages are taken out (each tenant's through
+ * `takeHeld`); what comes back is the batch to dispatch (the other messages, then the released
+ * ones in arrival order) and the ids of the wake-ups handled here, to ack.
+ */
+export async function wakeHeld(
+  deps: ReleaseDeps,
+  messages: readonly HeldMessage[],
+  now: number,
+): Promise<{ dispatch: HeldMessage[]; done: Set<string> }> {
+  const woken = messages.filter((m) => m.body.held);
+  const done = new Set<string>();
+  if (woken.length === 0) return { dispatch: [...messages], done };
+  const byTenant = new Map<string, HeldMessage[]>();
+  for (const m of woken)
+    byTenant.set(m.body.tenantId, [...(byTenant.get(m.body.tenantId) ?? []), m]);
+  const released: HeldMessage[] = [];
+  for (const [tenantId, items] of byTenant) {
+    const out = await takeHeld(deps, tenantId, items, now);
+    released.push(...out.release);
+    for (const id of out.done) done.add(id);
+  }
+  return { dispatch: [...messages.filter((m) => !m.body.held), ...released], done };
+}
+
+/**
  * Cron: releases every HELD delivery whose hold has ended, on this shard, in chunks; the ones
  * released are enqueued in the order they arrived. Returns how many rows went out.
  */

@@ -9,7 +9,9 @@ import {
   isTimeZone,
   NO_PREFERENCES,
   type Preferences,
+  preferenceNow,
   type QuietHours,
+  reholdMember,
   updatePreferences,
   WEEKDAYS,
 } from '../../domain/preferences/index.ts';
@@ -200,13 +202,21 @@ builder.mutationField('updateMyPreferences', (t) =>
         async () => {
           const input = await validate(PreferencesSchema, args.input, ['input']);
           const member = await ensureSelf(ctx.db, caller);
-          await updatePreferences(ctx.db, caller, member, {
+          const prefs = await updatePreferences(ctx.db, caller, member, {
             ...(input.channels !== undefined
               ? { channels: input.channels as ChannelChoice[] | null }
               : {}),
             ...(input.quietHours !== undefined ? { quietHours: input.quietHours } : {}),
             ...(input.digest !== undefined ? { digest: input.digest } : {}),
           });
+          // Held deliveries follow the new settings at once.
+          await reholdMember(
+            { db: ctx.db, queue: ctx.outbox.queue, publish: ctx.outbox.publish },
+            caller.tenantId,
+            member,
+            prefs,
+            preferenceNow(ctx.env),
+          );
           ctx.loaders.preferences.clear(member.id);
           ctx.loaders.userByUserId.clear(member.userId).prime(member.userId, member);
           return { user: member };
