@@ -18,12 +18,12 @@ import { absences, users } from '../db/schema.ts';
 import { auditStatement } from './audit.ts';
 import type { Principal } from './auth.ts';
 import { lineWorksPerMinute, lineWorksUserIdOf } from './channels/line-works.ts';
-import { backoffSeconds, MAX_INLINE_WAIT_MS, type Requeue, type Verdict } from './dispatch.ts';
 import { InputError } from './errors.ts';
 import { newId } from './ids.ts';
 import { loadCredentials } from './integrations.ts';
 import { type Gate, lineWorksPace } from './limits.ts';
 import type { AbsenceMessage } from './queue-messages.ts';
+import { backoffSeconds, MAX_INLINE_WAIT_MS, type Requeue, type Verdict } from './retry-policy.ts';
 import { sweepInChunks } from './sweep-chunks.ts';
 import {
   type LineWorksAppCredentials,

@@ -7,8 +7,9 @@ import { Hono } from 'hono';
 import { findTenantDb, noTenantDb } from '../db/shards.ts';
 import { completeLineLogin, handleLineWebhook, tenantOfState } from '../domain/line-login.ts';
 import type { AppEnv } from './app-env.ts';
+import { createLineAuthStore } from './clients/line-auth-store.ts';
+import { createTokens } from './clients/tokens.ts';
 import { localeFromAcceptLanguage, pageStatus, renderCallbackPage } from './line-page.ts';
-import { createLineAuthStore, createTokens } from './outbox.ts';
 
 /** Mounted at `/line` by app.ts. */
 export const lineRoutes = new Hono<AppEnv>();

@@ -8,9 +8,7 @@ import {
   type DeliveryRow,
   type DeliveryUpdate,
   type EventRow,
-  emitWorkflowEvent,
   getDelivery,
-  getEvent,
   listDeliveries,
   retryDelivery,
 } from '../../domain/deliveries.ts';
@@ -25,6 +23,7 @@ import {
 } from '../../domain/pagination.ts';
 import { reserveTestNotification } from '../../domain/test-notifications.ts';
 import { ensureSelf } from '../../domain/users.ts';
+import { emitWorkflowEvent, getEvent } from '../../domain/workflow-events.ts';
 import { builder, memberRow } from '../builder.ts';
 import { type Context, readerRowId } from '../context.ts';
 import { forgetReads } from '../loaders.ts';
