@@ -5,7 +5,7 @@
  */
 import QRCode from 'qrcode';
 import type { Locale } from '../adapters/types.ts';
-import type { CallbackOutcome } from '../domain/line-login.ts';
+import type { CallbackOutcome } from '../domain/line-link/login.ts';
 
 interface PageCopy {
   title: string;

@@ -2,7 +2,7 @@
 import type { Channel } from '../adapters/types.ts';
 import type { DeliveryUpdate, Outbox } from '../domain/deliveries.ts';
 import { type Gate, PACE_LIMITS } from '../domain/limits.ts';
-import { type LineAuthStore, WEBHOOK_EVENT_TTL_MS } from '../domain/line-login.ts';
+import { type LineAuthStore, WEBHOOK_EVENT_TTL_MS } from '../domain/line-link/types.ts';
 import { createLogger } from '../domain/log.ts';
 import type { QueueMessage } from '../domain/queue-messages.ts';
 import type { TokenSource } from '../domain/tokens.ts';

@@ -1,7 +1,7 @@
 /**
- * LINE member linking (PROVIDERS.md, LINE; seed step 6): LINE Login with state, nonce and PKCE
- * held by the tenant's LineAuth object, the callback that stores the member's LINE userId and
- * checks the friendship, the signed webhook (follow / unfollow) and unlinking.
+ * LINE member linking, the login half (PROVIDERS.md, LINE; seed step 6): LINE Login with state,
+ * nonce and PKCE held by the tenant's LineAuth object, the callback that stores the member's
+ * LINE userId and checks the friendship, and unlinking.
  */
 import { and, eq, ne } from 'drizzle-orm';
 import { base64url } from 'jose';
@@ -9,66 +9,27 @@ import {
   buildAuthorizeUrl,
   exchangeLoginCode,
   getFriendship,
-  lineRetryKey,
   pkcePair,
-  pushText,
-  replyMessage,
   verifyLineIdToken,
-  verifyLineSignature,
-} from '../adapters/line/index.ts';
-import type { Locale } from '../adapters/types.ts';
-import type { Db } from '../db/client.ts';
-import { users } from '../db/schema.ts';
-import { auditStatement } from './audit.ts';
-import type { Principal } from './auth.ts';
-import { lineChannelToken } from './channels/line.ts';
-import { InputError } from './errors.ts';
-import { type IntegrationCredentials, loadCredentials } from './integrations.ts';
-import type { Logger } from './log.ts';
-import type { TokenSource } from './tokens.ts';
-import { ensureSelf, getUserByRowId, type UserRow } from './users.ts';
+} from '../../adapters/line/index.ts';
+import type { Locale } from '../../adapters/types.ts';
+import type { Db } from '../../db/client.ts';
+import { users } from '../../db/schema.ts';
+import { auditStatement } from '../audit.ts';
+import type { Principal } from '../auth.ts';
+import { InputError } from '../errors.ts';
+import { type IntegrationCredentials, loadCredentials } from '../integrations.ts';
+import type { Logger } from '../log.ts';
+import { ensureSelf, getUserByRowId, type UserRow } from '../users.ts';
+import {
+  LINE_LINK_TIMEOUT_MS,
+  LINE_USER_ID,
+  type LineAuthStore,
+  type LineEnv,
+  LOGIN_STATE_TTL_MS,
+} from './types.ts';
 
-/** How long a login state may wait for its callback. */
-export const LOGIN_STATE_TTL_MS = 10 * 60_000;
-/** How long a webhook event id is remembered for deduplication. */
-export const WEBHOOK_EVENT_TTL_MS = 24 * 60 * 60_000;
 const RANDOM_BYTES = 32;
-const LINE_USER_ID = /^U[0-9a-f]{32}$/;
-const TIMEOUT_MS = 10_000;
-
-/** A login started by `startLineLogin`, waiting for LINE's redirect. */
-export interface PendingLogin {
-  nonce: string;
-  /** The PKCE code verifier (never leaves the service). */
-  verifier: string;
-  /** The member's row id and WORKPLACE user id. */
-  userRowId: string;
-  userId: string;
-  /** Milliseconds since the epoch. */
-  expiresAt: number;
-}
-
-/**
- * Single-use login states and webhook event ids, per tenant (the LineAuth Durable Object in
- * production; see src/workers/line-auth.ts).
- */
-export interface LineAuthStore {
-  createState(tenantId: string, state: string, pending: PendingLogin): Promise<void>;
-  /** The pending login under `state`, deleted in the same step; null when unknown or expired. */
-  takeState(tenantId: string, state: string): Promise<PendingLogin | null>;
-  /** Records a webhook event id; true when it had been recorded before (a redelivery). */
-  seenWebhookEvent(tenantId: string, eventId: string): Promise<boolean>;
-  /** Forgets a webhook event id whose handling failed, so LINE's redelivery is processed. */
-  forgetWebhookEvent(tenantId: string, eventId: string): Promise<void>;
-}
-
-/** What the LINE routes and resolvers need from the environment. */
-export interface LineEnv {
-  SECRETS_KEY: string;
-  PUBLIC_BASE_URL: string;
-  LINE_API_BASE: string;
-  LINE_ACCESS_BASE: string;
-}
 
 /**
  * The LINE Login redirect URI (the admin pastes it into LINE Login > Web app > Callback URL).
@@ -226,7 +187,7 @@ export async function completeLineLogin(
     channelId: line.loginChannelId,
     channelSecret: line.loginChannelSecret,
     codeVerifier: pending.verifier,
-    timeoutMs: TIMEOUT_MS,
+    timeoutMs: LINE_LINK_TIMEOUT_MS,
     now,
   });
   if (!tokens.ok) {
@@ -262,7 +223,7 @@ export async function completeLineLogin(
   const friendship = await getFriendship({
     apiBase: env.LINE_API_BASE,
     accessToken: tokens.accessToken,
-    timeoutMs: TIMEOUT_MS,
+    timeoutMs: LINE_LINK_TIMEOUT_MS,
   });
   if (!friendship.ok) {
     // The follow webhook completes the link later; the member sees the add-friend step.
@@ -334,185 +295,4 @@ export async function unbindLine(db: Db, principal: Principal): Promise<UserRow>
     ),
   ]);
   return (await getUserByRowId(db, principal.tenantId, self.id)) ?? self;
-}
-
-const LINKED_TEXT: Record<Locale, string> = {
-  JA: '友だち追加が完了しました。WORKPLACEのワークフロー通知をこのアカウントでお届けします。',
-  EN: 'You have added us as a friend. WORKPLACE workflow notifications will now arrive here.',
-  KO: '친구 추가가 완료되었습니다. WORKPLACE 워크플로 알림을 이 계정으로 보내 드립니다.',
-};
-
-/** The completion message a member receives after adding the official account. */
-export function linkCompletedText(locale: Locale): string {
-  return LINKED_TEXT[locale] ?? LINKED_TEXT.JA;
-}
-
-/** How the webhook route answers LINE. */
-export type WebhookOutcome = { status: 200 | 400 | 401; handled: number };
-
-interface WebhookEvent {
-  type?: unknown;
-  webhookEventId?: unknown;
-  replyToken?: unknown;
-  source?: { type?: unknown; userId?: unknown };
-}
-
-/**
- * The Messaging API webhook of one tenant: `x-line-signature` is checked over the raw body
- * with the Messaging channel secret before anything is parsed; `follow` links a member whose
- * LINE userId is pending (and answers with the completion message, by reply, else push);
- * `unfollow` marks them BLOCKED; events are deduplicated on `webhookEventId`.
- * https://developers.line.biz/en/reference/messaging-api/#webhooks
- */
-export async function handleLineWebhook(
-  db: Db,
-  env: LineEnv,
-  store: LineAuthStore,
-  tokens: TokenSource,
-  log: Logger,
-  tenantId: string,
-  rawBody: ArrayBuffer,
-  signature: string | null | undefined,
-): Promise<WebhookOutcome> {
-  if (!signature) return { status: 401, handled: 0 };
-  const creds = await loadCredentials(db, env.SECRETS_KEY, tenantId, 'LINE');
-  const secret = creds?.secrets.messagingChannelSecret;
-  if (!secret || !(await verifyLineSignature(secret, rawBody, signature))) {
-    return { status: 401, handled: 0 };
-  }
-  let body: { events?: unknown };
-  try {
-    body = JSON.parse(new TextDecoder().decode(rawBody)) as { events?: unknown };
-  } catch {
-    return { status: 400, handled: 0 };
-  }
-  if (!Array.isArray(body?.events)) return { status: 400, handled: 0 };
-  let handled = 0;
-  for (const event of body.events as unknown[]) {
-    // Only follow / unfollow from a LINE user are acted on (or remembered); anything else, null
-    // and scalars included, is skipped: LINE expects unknown events to be ignored.
-    if (!isMemberEvent(event)) continue;
-    const eventId = typeof event?.webhookEventId === 'string' ? event.webhookEventId : null;
-    if (eventId && (await store.seenWebhookEvent(tenantId, eventId))) continue;
-    try {
-      const ctx = { db, env, creds, tokens, log, tenantId };
-      if (await handleEvent(ctx, event, eventId)) handled++;
-    } catch (err) {
-      if (eventId) await store.forgetWebhookEvent(tenantId, eventId);
-      throw err;
-    }
-  }
-  return { status: 200, handled };
-}
-
-function isMemberEvent(event: unknown): event is WebhookEvent {
-  if (!event || typeof event !== 'object') return false;
-  const { type, source } = event as WebhookEvent;
-  if (type !== 'follow' && type !== 'unfollow') return false;
-  const lineUserId = source && typeof source === 'object' ? source.userId : undefined;
-  return typeof lineUserId === 'string' && LINE_USER_ID.test(lineUserId);
-}
-
-interface WebhookContext {
-  db: Db;
-  env: LineEnv;
-  creds: IntegrationCredentials | null;
-  tokens: TokenSource;
-  log: Logger;
-  tenantId: string;
-}
-
-async function handleEvent(
-  ctx: WebhookContext,
-  event: WebhookEvent,
-  eventId: string | null,
-): Promise<boolean> {
-  const { db, log, tenantId } = ctx;
-  const lineUserId = event.source?.userId;
-  if (event.type !== 'follow' && event.type !== 'unfollow') return false;
-  if (typeof lineUserId !== 'string' || !LINE_USER_ID.test(lineUserId)) return false;
-  const members = await db
-    .select()
-    .from(users)
-    .where(and(eq(users.tenantId, tenantId), eq(users.lineUserId, lineUserId)));
-  if (members.length === 0) {
-    // A friend who never logged in through WORKPLACE: nothing to link.
-    log.info('line webhook: event from an unknown LINE user', {
-      tenant: tenantId,
-      type: event.type,
-    });
-    return false;
-  }
-  const at = new Date().toISOString();
-  const status = event.type === 'follow' ? 'LINKED' : 'BLOCKED';
-  await db.batch([
-    db
-      .update(users)
-      .set(
-        status === 'LINKED'
-          ? { lineStatus: status, lineLinkedAt: at, updatedAt: at }
-          : { lineStatus: status, updatedAt: at },
-      )
-      .where(and(eq(users.tenantId, tenantId), eq(users.lineUserId, lineUserId))),
-    ...members.map((m) =>
-      auditStatement(
-        db,
-        {
-          tenantId,
-          actor: 'line',
-          action: event.type === 'follow' ? 'binding.line.follow' : 'binding.line.unfollow',
-          target: m.userId,
-          detail: { was: m.lineStatus, status },
-        },
-        at,
-      ),
-    ),
-  ]);
-  if (status === 'LINKED') {
-    const member = members[0] as UserRow;
-    await sendLinkCompleted(ctx, member, event, eventId);
-  }
-  return true;
-}
-
-async function sendLinkCompleted(
-  ctx: WebhookContext,
-  member: UserRow,
-  event: WebhookEvent,
-  eventId: string | null,
-) {
-  const { env, creds, log, tenantId } = ctx;
-  if (!creds || !member.lineUserId) return;
-  const token = await lineChannelToken(ctx.tokens, tenantId, creds);
-  if (!token?.ok) {
-    log.warn('line webhook: no channel token for the completion message', { tenant: tenantId });
-    return;
-  }
-  const channelAccessToken = token.token;
-  const text = linkCompletedText(member.locale as Locale);
-  if (typeof event.replyToken === 'string' && event.replyToken !== '') {
-    const r = await replyMessage({
-      apiBase: env.LINE_API_BASE,
-      channelAccessToken,
-      replyToken: event.replyToken,
-      messages: [{ type: 'text', text }],
-      timeoutMs: TIMEOUT_MS,
-    });
-    if (r.ok) return;
-    log.warn('line webhook: reply failed, pushing instead', { tenant: tenantId, reason: r.reason });
-  }
-  const pushed = await pushText({
-    apiBase: env.LINE_API_BASE,
-    channelAccessToken,
-    to: member.lineUserId,
-    text,
-    retryKey: await lineRetryKey(`link-completed:${tenantId}:${eventId ?? member.id}`),
-    timeoutMs: TIMEOUT_MS,
-  });
-  if (!pushed.ok) {
-    log.warn('line webhook: completion message not sent', {
-      tenant: tenantId,
-      reason: pushed.reason,
-    });
-  }
 }
