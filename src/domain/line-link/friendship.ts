@@ -9,6 +9,7 @@ import { and, eq } from 'drizzle-orm';
 import { lineRetryKey, pushText, replyMessage } from '../../adapters/line/index.ts';
 import type { Locale } from '../../adapters/types.ts';
 import { users } from '../../db/schema.ts';
+import { catalog } from '../../i18n/catalogs.ts';
 import { auditStatement } from '../audit.ts';
 import { lineChannelToken } from '../channels/line.ts';
 import type { UserRow } from '../users.ts';
@@ -19,15 +20,9 @@ import {
   type WebhookEventHandler,
 } from './types.ts';
 
-const LINKED_TEXT: Record<Locale, string> = {
-  JA: '友だち追加が完了しました。WORKPLACEのワークフロー通知をこのアカウントでお届けします。',
-  EN: 'You have added us as a friend. WORKPLACE workflow notifications will now arrive here.',
-  KO: '친구 추가가 완료되었습니다. WORKPLACE 워크플로 알림을 이 계정으로 보내 드립니다.',
-};
-
 /** The completion message a member receives after adding the official account. */
 export function linkCompletedText(locale: Locale): string {
-  return LINKED_TEXT[locale] ?? LINKED_TEXT.JA;
+  return catalog(locale).lineLinkCompleted;
 }
 
 /** `follow`: the member's binding becomes LINKED and they are told so. */
