@@ -7,6 +7,7 @@ import QRCode from 'qrcode';
 import type { Locale } from '../adapters/types.ts';
 import type { CallbackOutcome } from '../domain/line-link/login.ts';
 import { catalog } from '../i18n/catalogs.ts';
+import { textToBase64 } from '../lib/base64.ts';
 
 /** The page's locale when the member is not known: the browser's first ja/en/ko preference. */
 export function localeFromAcceptLanguage(header: string | null | undefined): Locale {
@@ -29,12 +30,6 @@ function escapeHtml(text: string): string {
 /** The add-friend link as an SVG QR code (qrcode's pure-JS SVG renderer, no canvas). */
 export async function friendQrSvg(friendUrl: string): Promise<string> {
   return QRCode.toString(friendUrl, { type: 'svg', errorCorrectionLevel: 'M', margin: 4 });
-}
-
-function toBase64(text: string): string {
-  let s = '';
-  for (const b of new TextEncoder().encode(text)) s += String.fromCharCode(b);
-  return btoa(s);
 }
 
 /** The HTTP status that goes with an outcome. */
@@ -69,7 +64,7 @@ export async function renderCallbackPage(
     const state = outcome.kind === 'linked' ? t.linked : t.pendingFriend;
     body = `<p class="state" id="state" data-status="${outcome.kind === 'linked' ? 'LINKED' : 'PENDING_FRIEND'}">${escapeHtml(state)}</p>
 <p>${escapeHtml(t.scan)}</p>
-<img id="friend-qr" width="240" height="240" alt="${escapeHtml(t.qrAlt)}" src="data:image/svg+xml;base64,${toBase64(svg)}">
+<img id="friend-qr" width="240" height="240" alt="${escapeHtml(t.qrAlt)}" src="data:image/svg+xml;base64,${textToBase64(svg)}">
 <p>${escapeHtml(t.openOnPhone)}: <a id="friend-url" href="${escapeHtml(outcome.friendUrl)}">${escapeHtml(outcome.friendUrl)}</a></p>`;
   } else {
     const message = {

@@ -4,7 +4,6 @@
  * LINE userId and checks the friendship, and unlinking.
  */
 import { and, eq, ne } from 'drizzle-orm';
-import { base64url } from 'jose';
 import {
   buildAuthorizeUrl,
   exchangeLoginCode,
@@ -15,6 +14,7 @@ import {
 import type { Locale } from '../../adapters/types.ts';
 import type { Db } from '../../db/client.ts';
 import { users } from '../../db/schema.ts';
+import { base64UrlToBytes, bytesToBase64Url, textToBase64Url } from '../../lib/base64.ts';
 import { auditStatement } from '../audit.ts';
 import type { Principal } from '../auth.ts';
 import { InputError } from '../errors.ts';
@@ -40,7 +40,7 @@ export function lineCallbackUrl(env: Pick<LineEnv, 'PUBLIC_BASE_URL'>): string {
 }
 
 function randomToken(): string {
-  return base64url.encode(crypto.getRandomValues(new Uint8Array(RANDOM_BYTES)));
+  return bytesToBase64Url(crypto.getRandomValues(new Uint8Array(RANDOM_BYTES)));
 }
 
 /**
@@ -48,7 +48,7 @@ function randomToken(): string {
  * LineAuth object to ask; only the random part is secret.
  */
 export function encodeState(tenantId: string): string {
-  return `${base64url.encode(new TextEncoder().encode(tenantId))}.${randomToken()}`;
+  return `${textToBase64Url(tenantId)}.${randomToken()}`;
 }
 
 /** The tenant named by a callback `state`, or null when it is not one of ours. */
@@ -57,7 +57,7 @@ export function tenantOfState(state: string | null | undefined): string | null {
   const m = /^([A-Za-z0-9_-]{1,200})\.([A-Za-z0-9_-]{43})$/.exec(state);
   if (!m?.[1]) return null;
   try {
-    const tenant = new TextDecoder('utf-8', { fatal: true }).decode(base64url.decode(m[1]));
+    const tenant = new TextDecoder('utf-8', { fatal: true }).decode(base64UrlToBytes(m[1]));
     return tenant === '' ? null : tenant;
   } catch {
     return null;
