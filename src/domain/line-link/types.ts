@@ -3,7 +3,6 @@
  * logins and seen webhook event ids of the tenant's LineAuth object, and what a webhook event
  * handler is given. Shared by login.ts, webhook.ts and the event handlers.
  */
-
 import type { Db } from '../../db/client.ts';
 import type { IntegrationCredentials } from '../integrations.ts';
 import type { Logger } from '../log.ts';
