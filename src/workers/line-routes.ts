@@ -5,7 +5,8 @@
  */
 import { Hono } from 'hono';
 import { findTenantDb, noTenantDb } from '../db/shards.ts';
-import { completeLineLogin, handleLineWebhook, tenantOfState } from '../domain/line-login.ts';
+import { completeLineLogin, tenantOfState } from '../domain/line-link/login.ts';
+import { handleLineWebhook } from '../domain/line-link/webhook.ts';
 import type { AppEnv } from './app-env.ts';
 import { createLineAuthStore } from './clients/line-auth-store.ts';
 import { createTokens } from './clients/tokens.ts';

@@ -9,7 +9,7 @@ import {
   listAbsences,
   MAX_ABSENCES_LISTED,
   upsertAbsence,
-} from '../../domain/calendar-sync.ts';
+} from '../../domain/absences.ts';
 import type { UserError } from '../../domain/errors.ts';
 import { InputError } from '../../domain/errors.ts';
 import { toGlobalId } from '../../domain/ids.ts';

@@ -1,4 +1,4 @@
-import { type LineAuthStore, WEBHOOK_EVENT_TTL_MS } from '../../domain/line-login.ts';
+import { type LineAuthStore, WEBHOOK_EVENT_TTL_MS } from '../../domain/line-link/types.ts';
 
 /** The tenant's LineAuth object: login states and seen webhook event ids. */
 export function createLineAuthStore(env: Env): LineAuthStore {
