@@ -17,12 +17,12 @@ import { type Db, inJson } from '../db/client.ts';
 import { absences, users } from '../db/schema.ts';
 import { auditStatement } from './audit.ts';
 import type { Principal } from './auth.ts';
-import { lineWorksPerMinute, lineWorksUserIdOf } from './channels/line-works.ts';
+import { lineWorksUserIdOf } from './channels/line-works.ts';
 import { backoffSeconds, MAX_INLINE_WAIT_MS, type Requeue, type Verdict } from './dispatch.ts';
 import { InputError } from './errors.ts';
 import { newId } from './ids.ts';
 import { loadCredentials } from './integrations.ts';
-import { type Gate, lineWorksPace } from './limits.ts';
+import { type Gate, lineWorksPace, lineWorksPerMinute } from './limits.ts';
 import type { AbsenceMessage } from './queue-messages.ts';
 import { sweepInChunks } from './sweep-chunks.ts';
 import {
