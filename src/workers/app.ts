@@ -1,5 +1,5 @@
 /** The HTTP surface: /graphql (yoga; GraphiQL for browsers), /healthz, CORS, body limits, logs. */
-import { Hono } from 'hono';
+import { Hono } from 'hono/tiny';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
