@@ -34,7 +34,7 @@ const SecretRef = builder.objectRef<SecretView>('Secret').implement({
 // サービス連携設定 is for admins only: every type here says so.
 const IntegrationRef = builder.interfaceRef<IntegrationView>('Integration').implement({
   authScopes: { admin: true },
-  resolveType: (v) => NAMES[v.kind].type,
+  resolveType: (v) => TYPE_NAMES[v.kind],
   fields: (t) => ({
     kind: t.field({ type: IntegrationKindEnum, resolve: (v) => v.kind }),
     enabled: t.exposeBoolean('enabled'),
@@ -45,22 +45,18 @@ const IntegrationRef = builder.interfaceRef<IntegrationView>('Integration').impl
   }),
 });
 
-/** The GraphQL names of each kind: its type, its field on Integrations, its mutation. */
-const NAMES: Record<IntegrationKind, { type: string; field: string; mutation: string }> = {
-  LINE_WORKS: { type: 'LineWorksMessenger', field: 'lineWorks', mutation: 'configureLineWorks' },
-  SLACK: { type: 'SlackMessenger', field: 'slack', mutation: 'configureSlack' },
-  GOOGLE_CHAT: {
-    type: 'GoogleChatMessenger',
-    field: 'googleChat',
-    mutation: 'configureGoogleChat',
-  },
-  LINE: { type: 'LineMessenger', field: 'line', mutation: 'configureLine' },
-  LINE_WORKS_CALENDAR: {
-    type: 'LineWorksCalendar',
-    field: 'lineWorksCalendar',
-    mutation: 'configureLineWorksCalendar',
-  },
+/** Each kind's GraphQL type (contract.graphql). */
+const TYPE_NAMES: Record<IntegrationKind, string> = {
+  LINE_WORKS: 'LineWorksMessenger',
+  SLACK: 'SlackMessenger',
+  GOOGLE_CHAT: 'GoogleChatMessenger',
+  LINE: 'LineMessenger',
+  LINE_WORKS_CALENDAR: 'LineWorksCalendar',
 };
+
+/** The kind's field on Integrations: LINE_WORKS_CALENDAR → lineWorksCalendar. */
+const fieldName = (kind: IntegrationKind) =>
+  kind.toLowerCase().replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
 
 const secretOf = (v: IntegrationView, name: string): SecretView =>
   v.secrets[name] ?? { configured: false, hint: null, updatedAt: null };
@@ -96,7 +92,7 @@ function outputField(t: ObjectFieldBuilder, name: string, field: KindField) {
 /** A kind's GraphQL type: the Integration fields and the kind's own, from its definition. */
 function integrationType(kind: IntegrationKind) {
   const def = KINDS[kind];
-  return builder.objectRef<IntegrationView>(NAMES[kind].type).implement({
+  return builder.objectRef<IntegrationView>(TYPE_NAMES[kind]).implement({
     description: def.description,
     interfaces: [IntegrationRef],
     authScopes: { admin: true },
@@ -154,7 +150,7 @@ const IntegrationsRef = builder
     fields: (t) =>
       Object.fromEntries(
         INTEGRATION_KINDS.map((kind) => [
-          NAMES[kind].field,
+          fieldName(kind),
           t.field({ type: REFS[kind], resolve: (i) => i[kind] }),
         ]),
       ),
@@ -189,17 +185,18 @@ const AFTER_SAVE: Partial<Record<IntegrationKind, AfterSave>> = {
 /** `configure<Kind>(input)`: the input type and validation both come from the kind's fields. */
 function configureMutation(kind: IntegrationKind) {
   const def = KINDS[kind];
-  const name = NAMES[kind].mutation;
+  const field = fieldName(kind);
+  const name = `configure${field[0]?.toUpperCase()}${field.slice(1)}`;
   const pascal = `${name[0]?.toUpperCase()}${name.slice(1)}`;
   const Input = builder.inputType(`${pascal}Input`, {
     fields: (t) => ({
       enabled: t.boolean({ required: true }),
       ...Object.fromEntries(
-        Object.entries(def.fields as Record<string, KindField>).flatMap(([field, { input }]) =>
+        Object.entries(def.fields as Record<string, KindField>).flatMap(([inputName, { input }]) =>
           input
             ? [
                 [
-                  field,
+                  inputName,
                   t.field({
                     type: INPUT_TYPES[input.type] as never,
                     description: input.description,
