@@ -4,8 +4,8 @@
  * https://developers.worksmobile.com/en/docs/calendar-default-event-user-create
  */
 import type { Db } from '../db/client.ts';
-import { lineWorksPerMinute } from './channels/line-works.ts';
 import { loadCredentials } from './integrations.ts';
+import { lineWorksPerMinute } from './limits.ts';
 import { type LineWorksAppCredentials, lineWorksAppCredentials } from './tokens.ts';
 
 export interface CalendarState {

@@ -3,7 +3,7 @@
  * Login returns the member, and `POST /line/webhook/:tenant`, the Messaging API webhook. Neither
  * carries a Renkei token: the callback is state-checked, the webhook signature-checked.
  */
-import { Hono } from 'hono';
+import { Hono } from 'hono/tiny';
 import { findTenantDb, noTenantDb } from '../db/shards.ts';
 import { completeLineLogin, tenantOfState } from '../domain/line-link/login.ts';
 import { handleLineWebhook } from '../domain/line-link/webhook.ts';
