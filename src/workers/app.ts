@@ -1,8 +1,9 @@
 /** The HTTP surface: /graphql (yoga; GraphiQL for browsers), /healthz, CORS, body limits, logs. */
-import { Hono } from 'hono/tiny';
+
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
+import { Hono } from 'hono/tiny';
 import { shardBindings } from '../db/shards.ts';
 import { authenticate } from '../domain/auth.ts';
 import { createLogger } from '../domain/log.ts';
