@@ -8,6 +8,7 @@ import { linkUrl, renderText } from '../adapters/messages.ts';
 import { findTenantDb } from '../db/shards.ts';
 import { verifyDigestLink } from '../domain/preferences/digest-link.ts';
 import { type DigestListing, digestListing } from '../domain/preferences/digest-list.ts';
+import { catalog } from '../i18n/catalogs.ts';
 import type { AppEnv } from './app-env.ts';
 
 export const digestRoutes = new Hono<AppEnv>();
@@ -22,8 +23,6 @@ const PAGE_HEADERS = {
     "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
 };
 
-const TITLES = { JA: '通知のまとめ', EN: 'Digest', KO: '알림 모음' } as const;
-
 function escapeHtml(text: string): string {
   return text.replace(
     /[&<>"']/g,
@@ -33,7 +32,7 @@ function escapeHtml(text: string): string {
 
 /** The list page: one entry per notification, newest first, each linked to its document. */
 export function renderDigestPage(listing: DigestListing): string {
-  const title = `${TITLES[listing.locale] ?? TITLES.EN} (${listing.total})`;
+  const title = `${catalog(listing.locale, 'EN').digest.pageTitle} (${listing.total})`;
   const entries = listing.items
     .map((item) => {
       const heading = renderText({

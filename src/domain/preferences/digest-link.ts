@@ -3,7 +3,7 @@
  * into it. The URL carries an HMAC (a key derived from SECRETS_KEY) over the tenant and the
  * digest id, so it can be opened from the chat without a token and names nothing else.
  */
-import { base64ToBytes, base64Url, fromBase64Url } from '../crypto.ts';
+import { base64ToBytes, base64UrlToBytes, bytesToBase64Url } from '../../lib/base64.ts';
 
 const keys = new Map<string, Promise<CryptoKey>>();
 
@@ -49,7 +49,7 @@ export async function digestListUrl(
   );
   const url = new URL(`/digests/${digestId}`, baseUrl);
   url.searchParams.set('t', tenantId);
-  url.searchParams.set('s', base64Url(sig));
+  url.searchParams.set('s', bytesToBase64Url(sig));
   return url.toString();
 }
 
@@ -62,7 +62,7 @@ export async function verifyDigestLink(
 ): Promise<boolean> {
   let sig: Uint8Array<ArrayBuffer>;
   try {
-    sig = fromBase64Url(signature);
+    sig = base64UrlToBytes(signature);
   } catch {
     return false;
   }

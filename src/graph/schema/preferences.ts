@@ -1,5 +1,5 @@
 /** Members' preferences: channel choices, quiet hours and digest (User.preferences, updateMyPreferences). */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { Channel, NotificationType } from '../../adapters/types.ts';
 import type { UserError } from '../../domain/errors.ts';
 import {
@@ -137,46 +137,54 @@ const UpdateMyPreferencesInput = builder.inputType('UpdateMyPreferencesInput', {
 });
 
 const time = (what: string) =>
-  z.string().regex(HH_MM, `${what} must be a time of day as HH:mm (00:00–23:59)`);
-const timeZone = z
-  .string()
-  .refine(isTimeZone, 'timeZone must be an IANA time zone such as Asia/Tokyo')
-  .nullish();
+  z.string().check(z.regex(HH_MM, `${what} must be a time of day as HH:mm (00:00–23:59)`));
+const timeZone = z.nullish(
+  z.string().check(z.refine(isTimeZone, 'timeZone must be an IANA time zone such as Asia/Tokyo')),
+);
+const notificationType = z.enum(NOTIFICATION_TYPES as [NotificationType, ...NotificationType[]]);
 const PreferencesSchema = z.object({
-  channels: z
-    .array(
-      z.object({
-        type: z.enum(NOTIFICATION_TYPES as [NotificationType, ...NotificationType[]]),
-        channel: z.enum(CHANNELS as [Channel, ...Channel[]]),
-        enabled: z.boolean(),
-      }),
-    )
-    .max(NOTIFICATION_TYPES.length * CHANNELS.length * 2, 'Too many channel choices')
-    .nullish(),
-  quietHours: z
-    .object({
-      start: time('start'),
-      end: time('end'),
-      days: z.array(z.enum(WEEKDAYS)).min(1, 'days must name at least one day'),
-      timeZone,
-    })
-    .refine((q) => q.start !== q.end, {
-      message: 'end must differ from start (quiet hours are shorter than a day)',
-      path: ['end'],
-    })
-    .nullish(),
-  digest: z
-    .object({
+  channels: z.nullish(
+    z
+      .array(
+        z.object({
+          type: notificationType,
+          channel: z.enum(CHANNELS as [Channel, ...Channel[]]),
+          enabled: z.boolean(),
+        }),
+      )
+      .check(
+        z.maxLength(NOTIFICATION_TYPES.length * CHANNELS.length * 2, 'Too many channel choices'),
+      ),
+  ),
+  quietHours: z.nullish(
+    z
+      .object({
+        start: time('start'),
+        end: time('end'),
+        days: z.array(z.enum(WEEKDAYS)).check(z.minLength(1, 'days must name at least one day')),
+        timeZone,
+      })
+      .check(
+        z.refine((q) => q.start !== q.end, {
+          message: 'end must differ from start (quiet hours are shorter than a day)',
+          path: ['end'],
+        }),
+      ),
+  ),
+  digest: z.nullish(
+    z.object({
       types: z
-        .array(z.enum(NOTIFICATION_TYPES as [NotificationType, ...NotificationType[]]))
-        .min(1, 'types must name at least one notification type'),
+        .array(notificationType)
+        .check(z.minLength(1, 'types must name at least one notification type')),
       at: z
         .array(time('each time in at'))
-        .min(1, 'at must name at least one time of day')
-        .max(24, 'at most 24 digest times a day'),
+        .check(
+          z.minLength(1, 'at must name at least one time of day'),
+          z.maxLength(24, 'at most 24 digest times a day'),
+        ),
       timeZone,
-    })
-    .nullish(),
+    }),
+  ),
 });
 
 const UpdateMyPreferencesPayload = builder
