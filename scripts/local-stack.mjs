@@ -129,7 +129,8 @@ export async function startWorker({ port, persistTo, vars = {}, quiet = false, c
 
 /**
  * Starts fakes + wrangler dev on `port`. `persistTo` (a fresh directory when `fresh`) keeps
- * this stack's D1, queues and Durable Objects apart from others; `vars` are extra --var pairs.
+ * this stack's D1, queues and Durable Objects apart from others; `vars` are extra --var pairs;
+ * with `capture`, the Worker's output is kept for `output()` instead of shown.
  */
 export async function startStack({
   port = 8787,
@@ -139,6 +140,7 @@ export async function startStack({
   realProviders = false,
   vars = {},
   quiet = false,
+  capture = false,
 } = {}) {
   const devVars = ensureDevVars();
   if (fresh && persistTo) rmSync(persistTo, { recursive: true, force: true });
@@ -164,7 +166,7 @@ export async function startStack({
   };
   let dev;
   try {
-    dev = await startWorker({ port, persistTo, vars: overrides, quiet });
+    dev = await startWorker({ port, persistTo, vars: overrides, quiet, capture });
   } catch (err) {
     stopFakes();
     throw err;
@@ -173,7 +175,15 @@ export async function startStack({
     dev.stop();
     stopFakes();
   };
-  return { base, fakes, devVars, wrangler: dev.child, stop };
+  return {
+    base,
+    fakes,
+    devVars,
+    wrangler: dev.child,
+    fakesPid: fakesChild?.pid ?? null,
+    output: () => dev.output(),
+    stop,
+  };
 }
 
 /** A TCP port on 127.0.0.1 that nothing listens on right now. */

@@ -5,7 +5,7 @@
  */
 import { and, type Column, eq, getTableColumns, type SQL, sql } from 'drizzle-orm';
 import type { SQLiteColumn, SQLiteTable } from 'drizzle-orm/sqlite-core';
-import type { Db } from './client.ts';
+import { type Db, sameTenant } from './client.ts';
 
 /** Rows per statement; the JSON parameter then stays well under D1's 2 MB per value. */
 export const ROWS_PER_UPDATE = 500;
@@ -54,8 +54,13 @@ export function updateEach<T extends TenantTable>(
         .update(table)
         .set({ ...shared, ...set } as never)
         .from(sql`json_each(${JSON.stringify(rows)}) as changes`)
+        // sameTenant keeps SQLite off the tenant indexes: it walks the JSON rows and finds each
+        // by primary key, instead of reading all the tenant's rows for every JSON row.
         .where(
-          and(eq(table.tenantId, tenantId), eq(table.id, sql`json_extract(changes.value, '$.id')`)),
+          and(
+            sameTenant(table.tenantId, tenantId),
+            eq(table.id, sql`json_extract(changes.value, '$.id')`),
+          ),
         ),
     );
   }

@@ -5,7 +5,7 @@
  */
 import { and, asc, count, eq, getTableColumns, gt, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
-import { inJson } from '../db/client.ts';
+import { inJson, sameTenant } from '../db/client.ts';
 import { deliveries, users, workflowEvents } from '../db/schema.ts';
 import type { DeliveryRow, EventRow } from './deliveries.ts';
 import type { UserRow } from './users.ts';
@@ -37,7 +37,7 @@ export async function eventsByIds(db: Db, tenantId: string, ids: readonly string
   const rows = await db
     .select()
     .from(workflowEvents)
-    .where(and(eq(workflowEvents.tenantId, tenantId), inJson(workflowEvents.id, [...ids])));
+    .where(and(sameTenant(workflowEvents.tenantId, tenantId), inJson(workflowEvents.id, [...ids])));
   return new Map<string, EventRow>(rows.map((r) => [r.id, r]));
 }
 
@@ -46,7 +46,7 @@ export async function usersByRowIds(db: Db, tenantId: string, ids: readonly stri
   const rows = await db
     .select()
     .from(users)
-    .where(and(eq(users.tenantId, tenantId), inJson(users.id, [...ids])));
+    .where(and(sameTenant(users.tenantId, tenantId), inJson(users.id, [...ids])));
   return new Map<string, UserRow>(rows.map((r) => [r.id, r]));
 }
 

@@ -14,7 +14,7 @@ import {
   type LineWorksCalendarFailure,
   updateCalendarEvent,
 } from '../adapters/line-works/index.ts';
-import { type Db, inJson } from '../db/client.ts';
+import { type Db, inJson, sameTenant } from '../db/client.ts';
 import { absences, users } from '../db/schema.ts';
 import type { AbsenceRow } from './absences.ts';
 import {
@@ -100,7 +100,7 @@ async function claimAbsences(db: Db, tenantId: string, ids: string[], claimId: s
     })
     .where(
       and(
-        eq(absences.tenantId, tenantId),
+        sameTenant(absences.tenantId, tenantId),
         inJson(absences.id, ids),
         pendingWork(),
         or(isNull(absences.leaseUntil), lt(absences.leaseUntil, at)),
@@ -151,7 +151,7 @@ async function syncTenant(
     .from(users)
     .where(
       and(
-        eq(users.tenantId, tenantId),
+        sameTenant(users.tenantId, tenantId),
         inJson(users.id, [...new Set(jobs.map((j) => j.row.userRowId))]),
       ),
     );
@@ -429,7 +429,7 @@ export async function markAbsencesGaveUp(db: Db, messages: readonly QueuedAbsenc
       })
       .where(
         and(
-          eq(absences.tenantId, tenantId),
+          sameTenant(absences.tenantId, tenantId),
           inJson(absences.id, ids),
           eq(absences.syncStatus, 'PENDING'),
           // A job holding the absence is still at work on it.
@@ -469,7 +469,7 @@ export async function sweepAbsences(
       const stuck = await db
         .update(absences)
         .set({ dueAt: nowIso })
-        .where(and(eq(absences.tenantId, tenantId), inJson(absences.id, ids), stuckWhere()))
+        .where(and(sameTenant(absences.tenantId, tenantId), inJson(absences.id, ids), stuckWhere()))
         .returning({ id: absences.id });
       for (let i = 0; i < stuck.length; i += 100) {
         await queue.sendBatch(

@@ -2,8 +2,8 @@
  * Maintenance of the delivery ledger, run by the cron: re-enqueueing deliveries whose next step
  * is overdue (the worker died between the D1 commit and the queue send, or mid-send).
  */
-import { and, eq, inArray, lt, sql } from 'drizzle-orm';
-import { type Db, inJson } from '../db/client.ts';
+import { and, inArray, lt, sql } from 'drizzle-orm';
+import { type Db, inJson, sameTenant } from '../db/client.ts';
 import { deliveries } from '../db/schema.ts';
 import { enqueue } from './enqueue.ts';
 import { sweepInChunks } from './sweep-chunks.ts';
@@ -39,7 +39,9 @@ export async function sweep(
           status: sql`case when ${deliveries.status} = 'SENDING' then 'RETRYING' else ${deliveries.status} end`,
           dueAt: new Date(now).toISOString(),
         })
-        .where(and(eq(deliveries.tenantId, tenantId), inJson(deliveries.id, ids), stuckWhere()))
+        .where(
+          and(sameTenant(deliveries.tenantId, tenantId), inJson(deliveries.id, ids), stuckWhere()),
+        )
         .returning({ id: deliveries.id });
       await enqueue(
         queue,

@@ -4,9 +4,9 @@
  * tenant, found by a bounded read first, so no statement comes near D1's 30-second limit;
  * a run stops after PRUNE_MAX_CHUNKS reads per table and the next run carries on.
  */
-import { and, eq, lt } from 'drizzle-orm';
+import { and, lt } from 'drizzle-orm';
 import type { SQLiteColumn, SQLiteTable } from 'drizzle-orm/sqlite-core';
-import { type Db, inJson } from '../db/client.ts';
+import { type Db, inJson, sameTenant } from '../db/client.ts';
 import { auditLog, deliveries, workflowEvents } from '../db/schema.ts';
 
 export const PRUNE_CHUNK = 500;
@@ -60,7 +60,7 @@ export async function pruneExpired(
       for (const [tenantId, ids] of byTenant) {
         const r = await db
           .delete(t.table)
-          .where(and(eq(t.tenantId, tenantId), inJson(t.id, ids), lt(t.at, cutoff)));
+          .where(and(sameTenant(t.tenantId, tenantId), inJson(t.id, ids), lt(t.at, cutoff)));
         pruned[kind] += r.meta.changes;
       }
       if (found.length < chunk) break;

@@ -62,7 +62,9 @@ async function makeContext(init: YogaInitialContext & ServerContext): Promise<Co
   const usage: D1Usage = { statements: 0, roundTrips: 0 };
   d1Usage.set(request, usage);
   const db = principal
-    ? openDb(countingD1(await tenantBinding(env, principal.tenantId), usage))
+    ? openDb(
+        countingD1(await tenantBinding(env, principal.tenantId), usage, env.D1_METER === 'rows'),
+      )
     : noTenantDb();
   return {
     env,
@@ -111,16 +113,21 @@ const tokenLimit: Plugin = {
 };
 
 /**
- * Every response says how many D1 statements it took (`Server-Timing: d1;desc="…"`), and the
- * request log line records it: D1 allows 1,000 per invocation.
+ * Every response says how many D1 statements it took (`Server-Timing: d1;desc="…"`, with the
+ * rows D1 reported reading and writing), and the request log line records it: D1 allows 1,000
+ * statements per invocation.
  */
 const d1Reporting: Plugin = {
   onResponse({ request, response, serverContext }) {
     const usage = d1Usage.get(request);
     if (!usage) return;
+    const rows =
+      usage.rowsRead === undefined
+        ? ''
+        : `, ${usage.rowsRead} rows read, ${usage.rowsWritten ?? 0} rows written`;
     response.headers.append(
       'server-timing',
-      `d1;desc="${usage.statements} statements in ${usage.roundTrips} round trips"`,
+      `d1;desc="${usage.statements} statements in ${usage.roundTrips} round trips${rows}"`,
     );
     (serverContext as Partial<ServerContext> | undefined)?.log?.info('graphql d1', { ...usage });
   },

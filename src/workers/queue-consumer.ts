@@ -3,8 +3,8 @@
  * its tenant, so a batch is split by shard and each part runs on its own; within a part, each
  * kind of message (kindOf) goes to its handler in HANDLERS, the one place that knows them all.
  */
-import type { Db } from '../db/client.ts';
-import { groupByShard } from '../db/shards.ts';
+import { countingD1, type D1Usage, openDb } from '../db/client.ts';
+import { groupByShard, shardBindings } from '../db/shards.ts';
 import { markAbsencesGaveUp, syncAbsences } from '../domain/calendar-sync.ts';
 import type { DispatchDeps } from '../domain/dispatch/index.ts';
 import { dispatchBatch, markGaveUp } from '../domain/dispatch/index.ts';
@@ -69,31 +69,94 @@ export async function queue(batch: MessageBatch<QueueMessage>, env: Env) {
     for (const m of unknown) m.ack();
   }
   const results = await Promise.allSettled(
-    groups.map(({ db, items }) => consumeOnShard(db, env, batch.queue, items)),
+    groups.map(({ shard, items }) => consumeOnShard(shard, env, batch.queue, items)),
   );
   // Parts that finished keep their acks; a failed part's messages are retried.
   const failed = results.find((r) => r.status === 'rejected');
   if (failed) throw failed.reason;
 }
 
-/** One shard's part of a batch: each kind to its handler, then ack or retry each message. */
+/** What one shard's part of a batch cost: D1 work and queue operations (see BENCHMARKS.md). */
+interface PartUsage extends D1Usage {
+  messages: number;
+  acked: number;
+  retried: number;
+  requeued: number;
+  /** Calls into Durable Objects (RateGate, TokenVault, DeliveryHub), each one DO request. */
+  objectCalls: number;
+}
+
+/** `client` with every method call counted as one Durable Object request. */
+function countingCalls<T extends object>(client: T, usage: PartUsage): T {
+  return new Proxy(client, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        usage.objectCalls += 1;
+        return value.apply(target, args);
+      };
+    },
+  });
+}
+
+/**
+ * One shard's part of a batch: each kind to its handler, then ack or retry each message. Ends
+ * with one `queue part` log line of what it cost (D1 statements and rows, queue operations, time).
+ */
 async function consumeOnShard(
-  db: Db,
+  shard: number,
   env: Env,
   queueName: string,
   messages: readonly Message<QueueMessage>[],
 ) {
+  const started = Date.now();
+  const usage: PartUsage = {
+    statements: 0,
+    roundTrips: 0,
+    messages: messages.length,
+    acked: 0,
+    retried: 0,
+    requeued: 0,
+    objectCalls: 0,
+  };
+  const binding = shardBindings(env)[shard] as D1Database;
+  const requeue = createRequeue(env);
   const deps: ShardDeps = {
-    db,
+    db: openDb(countingD1(binding, usage, env.D1_METER === 'rows')),
     env,
-    gate: createGate(env),
-    tokens: createTokens(env),
-    publish: (tenantId, updates) => publishUpdates(env, tenantId, updates),
-    requeue: createRequeue(env),
+    gate: countingCalls(createGate(env), usage),
+    tokens: countingCalls(createTokens(env), usage),
+    publish: (tenantId, updates) => {
+      if (updates.length > 0) usage.objectCalls += 1;
+      return publishUpdates(env, tenantId, updates);
+    },
+    requeue: (items) => {
+      usage.requeued += items.length;
+      return requeue(items);
+    },
     timeoutMs: Number(env.PROVIDER_TIMEOUT_MS) || PROVIDER_TIMEOUT_MS,
     release: releaseDeps(env, db),
     preferenceNow: () => preferenceNow(env),
   };
+  try {
+    await runPart(deps, queueName, messages, usage);
+  } finally {
+    createLogger({ job: 'queue' }).info('queue part', {
+      queue: queueName,
+      shard,
+      ...usage,
+      ms: Date.now() - started,
+    });
+  }
+}
+
+async function runPart(
+  deps: ShardDeps,
+  queueName: string,
+  messages: readonly Message<QueueMessage>[],
+  usage: PartUsage,
+) {
   const byKind = new Map<QueueMessageKind, Job<QueueMessage>[]>();
   for (const m of messages) {
     const kind = kindOf(m.body);
@@ -105,6 +168,7 @@ async function consumeOnShard(
   if (queueName === DEAD_LETTER_QUEUE || queueName.endsWith('-dlq')) {
     for (const [kind, jobs] of byKind) await handlerOf(kind).giveUp(deps, jobs);
     for (const m of messages) m.ack();
+    usage.acked += messages.length;
     return;
   }
   const verdicts = await Promise.all(
@@ -115,7 +179,12 @@ async function consumeOnShard(
       action: 'retry' as const,
       delaySeconds: 5,
     };
-    if (v.action === 'ack') m.ack();
-    else m.retry({ delaySeconds: v.delaySeconds });
+    if (v.action === 'ack') {
+      m.ack();
+      usage.acked += 1;
+    } else {
+      m.retry({ delaySeconds: v.delaySeconds });
+      usage.retried += 1;
+    }
   }
 }

@@ -1,6 +1,6 @@
 /** Step 1, claim: only deliveries still QUEUED/RETRYING move to SENDING, one attempt more. */
-import { and, eq, inArray, sql } from 'drizzle-orm';
-import { type Db, inJson } from '../../db/client.ts';
+import { and, inArray, sql } from 'drizzle-orm';
+import { type Db, inJson, sameTenant } from '../../db/client.ts';
 import { deliveries } from '../../db/schema.ts';
 import type { DeliveryRow } from '../deliveries.ts';
 import type { Claimed, QueuedMessage, Verdicts } from './types.ts';
@@ -28,7 +28,7 @@ export async function claim(
     db
       .select()
       .from(deliveries)
-      .where(and(eq(deliveries.tenantId, tenantId), inJson(deliveries.id, ids))),
+      .where(and(sameTenant(deliveries.tenantId, tenantId), inJson(deliveries.id, ids))),
     db
       .update(deliveries)
       .set({
@@ -39,7 +39,7 @@ export async function claim(
       })
       .where(
         and(
-          eq(deliveries.tenantId, tenantId),
+          sameTenant(deliveries.tenantId, tenantId),
           inJson(deliveries.id, ids),
           inArray(deliveries.status, ['QUEUED', 'RETRYING']),
         ),

@@ -2,8 +2,8 @@
  * The dead-letter consumer: a delivery out of retries (the queue's `max_retries`) ends FAILED
  * with its last reason, and subscribers hear of it.
  */
-import { and, eq, inArray, sql } from 'drizzle-orm';
-import { inJson } from '../../db/client.ts';
+import { and, inArray, sql } from 'drizzle-orm';
+import { inJson, sameTenant } from '../../db/client.ts';
 import { deliveries, users } from '../../db/schema.ts';
 import type { DispatchDeps, QueuedMessage } from './types.ts';
 
@@ -27,7 +27,7 @@ export async function markGaveUp(
       })
       .where(
         and(
-          eq(deliveries.tenantId, tenantId),
+          sameTenant(deliveries.tenantId, tenantId),
           inJson(deliveries.id, ids),
           inArray(deliveries.status, ['QUEUED', 'RETRYING', 'SENDING']),
         ),
@@ -39,7 +39,7 @@ export async function markGaveUp(
       .from(users)
       .where(
         and(
-          eq(users.tenantId, tenantId),
+          sameTenant(users.tenantId, tenantId),
           inJson(users.id, [...new Set(failed.map((f) => f.userRowId))]),
         ),
       );

@@ -3,9 +3,9 @@
  * read in one round; each delivery is routed again (settings or bindings may have changed since
  * emit time) into a job to send, or a final outcome without a send.
  */
-import { and, eq } from 'drizzle-orm';
+import { and } from 'drizzle-orm';
 import type { Channel } from '../../adapters/types.ts';
-import { type Db, inJson } from '../../db/client.ts';
+import { type Db, inJson, sameTenant } from '../../db/client.ts';
 import { users, workflowEvents } from '../../db/schema.ts';
 import { type ChannelDriver, DRIVERS } from '../channels/index.ts';
 import type { EventRow } from '../deliveries.ts';
@@ -37,7 +37,7 @@ export async function plan(
       .from(users)
       .where(
         and(
-          eq(users.tenantId, tenantId),
+          sameTenant(users.tenantId, tenantId),
           inJson(users.id, [...new Set(claimed.map((c) => c.row.userRowId))]),
         ),
       ),
@@ -124,7 +124,9 @@ async function loadEvents(db: Db, tenantId: string, ids: string[]) {
     ? await db
         .select()
         .from(workflowEvents)
-        .where(and(eq(workflowEvents.tenantId, tenantId), inJson(workflowEvents.id, unique)))
+        .where(
+          and(sameTenant(workflowEvents.tenantId, tenantId), inJson(workflowEvents.id, unique)),
+        )
     : [];
   return new Map(rows.map((r) => [r.id, r]));
 }
