@@ -122,8 +122,9 @@ async function consumeOnShard(
   };
   const binding = shardBindings(env)[shard] as D1Database;
   const requeue = createRequeue(env);
+  const db = openDb(countingD1(binding, usage, env.D1_METER === 'rows'));
   const deps: ShardDeps = {
-    db: openDb(countingD1(binding, usage, env.D1_METER === 'rows')),
+    db,
     env,
     gate: countingCalls(createGate(env), usage),
     tokens: countingCalls(createTokens(env), usage),
