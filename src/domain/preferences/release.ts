@@ -9,7 +9,7 @@
 import { and, asc, desc, eq, inArray, lte, sql } from 'drizzle-orm';
 import { DIGEST_ITEMS_IN_FULL } from '../../adapters/messages.ts';
 import type { Channel, DigestContent, NotificationType } from '../../adapters/types.ts';
-import { type Db, inJson } from '../../db/client.ts';
+import { type Db, inJson, sameTenant } from '../../db/client.ts';
 import { deliveries, users, workflowEvents } from '../../db/schema.ts';
 import { newId } from '../ids.ts';
 import type { DeliveryMessage, QueueMessage } from '../queue-messages.ts';
@@ -79,7 +79,7 @@ async function userIdsOf(db: Db, tenantId: string, rowIds: readonly string[]) {
     ? await db
         .select({ id: users.id, userId: users.userId })
         .from(users)
-        .where(and(eq(users.tenantId, tenantId), inJson(users.id, unique)))
+        .where(and(sameTenant(users.tenantId, tenantId), inJson(users.id, unique)))
     : [];
   return new Map(rows.map((r) => [r.id, r.userId]));
 }
@@ -113,7 +113,7 @@ async function toQueued(db: Db, tenantId: string, ids: readonly string[]) {
     .set({ status: 'QUEUED', reason: null, updatedAt: at, dueAt: at })
     .where(
       and(
-        eq(deliveries.tenantId, tenantId),
+        sameTenant(deliveries.tenantId, tenantId),
         inJson(deliveries.id, [...ids]),
         eq(deliveries.status, 'HELD'),
       ),
@@ -285,7 +285,7 @@ export async function takeHeld(
   const rows = await deps.db
     .select()
     .from(deliveries)
-    .where(and(eq(deliveries.tenantId, tenantId), inJson(deliveries.id, ids)));
+    .where(and(sameTenant(deliveries.tenantId, tenantId), inJson(deliveries.id, ids)));
   const held = new Map(rows.filter((r) => r.status === 'HELD').map((r) => [r.id, r]));
   const nowIso = iso(now);
   const due = [...held.values()].filter((r) => r.dueAt <= nowIso);
