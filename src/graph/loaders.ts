@@ -13,6 +13,7 @@ import {
   summariesByEvent,
   usersByRowIds,
 } from '../domain/batched-reads.ts';
+import { proposedByUserRows, type SuggestionRow } from '../domain/binding-suggestions.ts';
 import type { EventRow } from '../domain/deliveries.ts';
 import { findUsers, type UserRow } from '../domain/users.ts';
 
@@ -30,6 +31,8 @@ export interface Loaders {
   userByUserId: DataLoader<string, UserRow | null>;
   summary: DataLoader<{ eventId: string; userRowId: string | null }, Summary, string>;
   eventDeliveries: DataLoader<EventDeliveriesKey, EventDeliveriesPage, string>;
+  /** A member's PROPOSED binding suggestions, by member row id. */
+  suggestionsByUserRow: DataLoader<string, SuggestionRow[]>;
 }
 
 /**
@@ -100,6 +103,13 @@ export function createLoaders(db: Db, tenantId: string): Loaders {
       },
       { batchScheduleFn, maxBatchSize: 500, cacheKeyFn: pageKey },
     ),
+    suggestionsByUserRow: new DataLoader(
+      async (ids) => {
+        const found = await proposedByUserRows(db, tenantId, ids);
+        return ids.map((id) => found.get(id) ?? []);
+      },
+      { batchScheduleFn, maxBatchSize: 500 },
+    ),
   };
 }
 
@@ -109,4 +119,5 @@ export function forgetReads(loaders: Loaders) {
   loaders.userByRowId.clearAll();
   loaders.summary.clearAll();
   loaders.eventDeliveries.clearAll();
+  loaders.suggestionsByUserRow.clearAll();
 }

@@ -1,6 +1,8 @@
 /** Worker entry: HTTP (hono), queue consumers, cron sweeper and the Durable Object classes. */
 import type { Db } from '../db/client.ts';
 import { allShards, groupByShard } from '../db/shards.ts';
+import { runDiscoverySteps } from '../domain/binding-discovery.ts';
+import { markDiscoveriesGaveUp, sweepDiscoveries } from '../domain/binding-discovery-sweep.ts';
 import {
   markAbsencesGaveUp,
   type QueuedAbsence,
@@ -18,7 +20,12 @@ import {
 } from '../domain/dispatch.ts';
 import { refreshDueLineQuotas } from '../domain/line-quota-sync.ts';
 import { createLogger } from '../domain/log.ts';
-import type { AbsenceMessage, DeliveryMessage, QueueMessage } from '../domain/queue-messages.ts';
+import type {
+  AbsenceMessage,
+  DeliveryMessage,
+  DiscoveryMessage,
+  QueueMessage,
+} from '../domain/queue-messages.ts';
 import { pruneExpired } from '../domain/retention.ts';
 import { PROVIDER_TIMEOUT_MS } from '../domain/verify.ts';
 import { app } from './app.ts';
@@ -68,13 +75,22 @@ async function consumeOnShard(
     publishUpdates(env, tenantId, updates);
   const deliveryJobs: QueuedMessage[] = [];
   const absenceJobs: QueuedAbsence[] = [];
+  const discoveryJobs: { id: string; body: DiscoveryMessage }[] = [];
   for (const m of messages) {
     if (isAbsence(m.body)) absenceJobs.push({ id: m.id, body: m.body });
-    else deliveryJobs.push({ id: m.id, body: m.body as DeliveryMessage });
+    else if ((m.body as DiscoveryMessage).kind === 'discovery') {
+      discoveryJobs.push({ id: m.id, body: m.body as DiscoveryMessage });
+    } else deliveryJobs.push({ id: m.id, body: m.body as DeliveryMessage });
   }
   if (queueName === DEAD_LETTER_QUEUE || queueName.endsWith('-dlq')) {
     if (deliveryJobs.length > 0) await markGaveUp({ db, publish }, deliveryJobs);
     if (absenceJobs.length > 0) await markAbsencesGaveUp(db, absenceJobs);
+    if (discoveryJobs.length > 0) {
+      await markDiscoveriesGaveUp(
+        db,
+        discoveryJobs.map((j) => j.body),
+      );
+    }
     for (const m of messages) m.ack();
     return;
   }
@@ -89,7 +105,7 @@ async function consumeOnShard(
     );
   };
   const tokens = createTokens(env);
-  const [deliveryVerdicts, absenceVerdicts] = await Promise.all([
+  const [deliveryVerdicts, absenceVerdicts, discoveryVerdicts] = await Promise.all([
     deliveryJobs.length > 0
       ? dispatchBatch(
           {
@@ -117,8 +133,22 @@ async function consumeOnShard(
           absenceJobs,
         )
       : new Map<string, Verdict>(),
+    discoveryJobs.length > 0
+      ? runDiscoverySteps(
+          {
+            db,
+            env,
+            gate,
+            tokens,
+            queue: env.DELIVERY_QUEUE as Queue<QueueMessage>,
+            timeoutMs: Number(env.PROVIDER_TIMEOUT_MS) || PROVIDER_TIMEOUT_MS,
+          },
+          discoveryJobs,
+        )
+      : new Map<string, Verdict>(),
   ]);
-  const verdictOf = (id: string) => deliveryVerdicts.get(id) ?? absenceVerdicts.get(id);
+  const verdictOf = (id: string) =>
+    deliveryVerdicts.get(id) ?? absenceVerdicts.get(id) ?? discoveryVerdicts.get(id);
   for (const m of messages) {
     const v = verdictOf(m.id) ?? { action: 'retry' as const, delaySeconds: 5 };
     if (v.action === 'ack') m.ack();
@@ -141,6 +171,7 @@ async function scheduled(_controller: ScheduledController, env: Env) {
     try {
       const result = await sweep(db, queue, { stuckSeconds });
       const calendar = await sweepAbsences(db, queue, { stuckSeconds });
+      const discoveries = await sweepDiscoveries(db, queue, { stuckSeconds });
       const pruned = await pruneExpired(db, { retentionDays: Number(env.RETENTION_DAYS) || 90 });
       const lineQuota = await refreshDueLineQuotas({
         db,
@@ -148,7 +179,7 @@ async function scheduled(_controller: ScheduledController, env: Env) {
         tokens: createTokens(env),
         timeoutMs: Number(env.PROVIDER_TIMEOUT_MS) || PROVIDER_TIMEOUT_MS,
       });
-      log.info('sweep done', { shard, ...result, ...calendar, pruned, lineQuota });
+      log.info('sweep done', { shard, ...result, ...calendar, ...discoveries, pruned, lineQuota });
     } catch (err) {
       log.error('sweep failed', { shard, error: err instanceof Error ? err.message : String(err) });
       firstFailure ??= err;
