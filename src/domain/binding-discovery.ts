@@ -76,7 +76,7 @@ export const STEP_BUDGET_MS = 20_000;
 /** Members a LOOKUP step reads (and at most looks up). */
 export const LOOKUP_CHUNK = 50;
 /** Pages a DIRECTORY step reads at most. */
-const PAGES_PER_STEP = 5;
+const PAGES_PER_STEP = 2;
 /** A slot further away than this is waited for on the queue, not in the consumer. */
 const MAX_INLINE_WAIT_MS = 5_000;
 /** How long a step holds its claim: the budget plus a provider call's timeout, with room. */
@@ -337,7 +337,9 @@ async function claim(db: Db, m: DiscoveryMessage): Promise<DiscoveryRow | null> 
     )
     .first<{ id: string }>();
   if (!row) return null;
-  return readDiscovery(db, m.tenantId, m.discoveryId);
+  // Read after the claim: the run may have moved on meanwhile; then this message is stale.
+  const run = await readDiscovery(db, m.tenantId, m.discoveryId);
+  return run && run.step === m.step && run.status === 'RUNNING' ? run : null;
 }
 
 async function release(db: Db, run: DiscoveryRow) {
@@ -699,6 +701,15 @@ async function directoryStep(
         timeoutMs: deps.timeoutMs,
       });
       if (!r.ok) return { ...outcome, ...(await onFailure(deps, run, api, r)) };
+      const people = r.members.filter(isProposableSlackMember);
+      if (people.length > 0 && people.every((m) => !m.profile?.email)) {
+        // users.list leaves emails out when the token lacks users:read.email.
+        return {
+          ...outcome,
+          error:
+            'Slack: users.list shows no emails (the app lacks the users:read.email scope; add it under OAuth & Permissions and reinstall the app). Members are not searched until the scope users:read.email is added',
+        };
+      }
       accounts = r.members.flatMap((m) =>
         m.id && m.profile?.email && isProposableSlackMember(m) && SLACK_MEMBER_ID.test(m.id)
           ? [{ email: m.profile.email, id: m.id, name: slackMemberName(m) }]

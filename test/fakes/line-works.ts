@@ -72,6 +72,8 @@ export interface LineWorksState {
   users: string[] | null;
   /** Per domain and API; `windowMs` (60,000) scales the minute down for a test. */
   rateLimit: { perMinute: number; windowMs?: number } | null;
+  /** Per-domain overrides of `rateLimit` (by domainId): a test limits its own domain. */
+  domainLimits: Record<string, { perMinute: number; windowMs?: number }>;
   /** Artificial processing time of bot-management calls (ms). */
   botManagementDelayMs: number;
   /** When true, an overlapping bot-management call is answered 409 CONFLICT (else only counted). */
@@ -115,6 +117,7 @@ export const defaultLineWorksState = (): LineWorksState => ({
   refreshTokens: {},
   events: {},
   directory: {},
+  domainLimits: {},
 });
 
 export const lwError = (status: number, code: string, description: string): FakeResponse =>
@@ -270,11 +273,12 @@ export function createLineWorksFake(
     }
 
     // Rate limit: per domain, per API, rolling minute.
-    const limit = st.rateLimit?.perMinute;
+    const own = st.domainLimits[tok.domainId] ?? st.rateLimit;
+    const limit = own?.perMinute;
     let rlHeaders: Record<string, string> | undefined;
     if (limit && limit > 0) {
       const key = `${tok.domainId} ${route.template}`;
-      const windowMs = st.rateLimit?.windowMs ?? 60_000;
+      const windowMs = own?.windowMs ?? 60_000;
       const allowed = windows.hit(key, limit, windowMs);
       const info = windows.info(key, limit, windowMs);
       rlHeaders = {
