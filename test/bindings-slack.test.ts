@@ -307,6 +307,25 @@ describe('findBindings on Slack', () => {
     }
   }, 90_000);
 
+  it('a 429 holds users.list for its Retry-After, then the run goes on', async () => {
+    const { members, directory } = company(6, 400);
+    const w = await workspace({ members, directory });
+    expect((await verify(w))?.ok).toBe(true);
+    await fake(env.SLACK_API_BASE, '/__fake/script', {
+      match: { path: 'users.list', contains: w.slackToken },
+      responses: [
+        { status: 429, headers: { 'Retry-After': '4' }, json: { ok: false, error: 'ratelimited' } },
+      ],
+    });
+    await gql(FIND, { c: 'SLACK' }, w.admin);
+    expect(await finished(w)).toMatchObject({ status: 'DONE', found: 6, notFound: 0 });
+    const pages = await requests(w, 'users.list');
+    expect(pages.map((r) => r.status)).toEqual([429, 200, 200, 200]);
+    // The page refused is asked again, and nothing before Retry-After.
+    expect(pages[1]?.form?.cursor).toBeUndefined();
+    expect((pages[1]?.at ?? 0) - (pages[0]?.at ?? 0)).toBeGreaterThanOrEqual(4_000);
+  }, 60_000);
+
   it('resumes a run whose queue message was lost from its cursor, with no duplicates', async () => {
     const { members, directory } = company(300, 700);
     const w = await workspace({
