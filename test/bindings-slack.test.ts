@@ -375,6 +375,37 @@ describe('findBindings on Slack', () => {
     expect(await rateLimited(w)).toEqual({});
   }, 180_000);
 
+  it('calling findBindings again resumes a stalled run without waiting for the cron', async () => {
+    const { members, directory } = company(300, 700);
+    const w = await workspace({ members, directory });
+    expect((await verify(w))?.ok).toBe(true);
+    const first = await gql(FIND, { c: 'SLACK' }, w.admin);
+    const d1 = await tenantD1(w.tenant);
+    const step = async () =>
+      (
+        await d1
+          .prepare('select step from binding_discoveries where tenant_id = ?')
+          .bind(w.tenant)
+          .first<{ step: number }>()
+      )?.step ?? 0;
+    const end = Date.now() + 30_000;
+    while ((await step()) < 1 && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+    // The consumer died with the step: no message, the lease gone, no progress for minutes.
+    await d1
+      .prepare(
+        'update binding_discoveries set step = step + 1, lease_until = null, updated_at = ? where tenant_id = ?',
+      )
+      .bind(new Date(Date.now() - 180_000).toISOString(), w.tenant)
+      .run();
+    await new Promise((r) => setTimeout(r, 5_000));
+    const again = await gql(FIND, { c: 'SLACK' }, w.admin);
+    expect(again.data?.findBindings.discovery.startedAt).toBe(
+      first.data?.findBindings.discovery.startedAt,
+    );
+    expect(await finished(w, 90_000)).toMatchObject({ status: 'DONE', found: 300 });
+    expect(await allSuggestions(w)).toHaveLength(300);
+  }, 120_000);
+
   it('confirm and reject: an admin for anyone, a member only their own; a confirmed id delivers', async () => {
     const directory = [
       person(1, 'alice@acme.example'),

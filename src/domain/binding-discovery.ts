@@ -72,7 +72,7 @@ export interface DiscoveryDeps {
 export type DiscoveryVerdict = { action: 'ack' } | { action: 'retry'; delaySeconds: number };
 
 /** A step stops making calls after this long, commits, and leaves the rest to the next step. */
-export const STEP_BUDGET_MS = 20_000;
+export const STEP_BUDGET_MS = 8_000;
 /** Members a LOOKUP step reads (and at most looks up). */
 export const LOOKUP_CHUNK = 50;
 /** Pages a DIRECTORY step reads at most. */
@@ -178,7 +178,7 @@ export async function startDiscovery(
   }
   const ch = channel as DiscoveryChannel;
   const running = await runningDiscovery(db, tenantId, ch);
-  if (running) return running;
+  if (running) return resumeIfStalled(deps, running);
   const creds = await loadCredentials(db, deps.env.SECRETS_KEY, tenantId, ch);
   const problem = integrationProblem(ch, creds);
   if (problem || !creds) {
@@ -233,6 +233,43 @@ export async function startDiscovery(
   const row = await readDiscovery(db, tenantId, id);
   if (!row) throw new Error('discovery run vanished after insert');
   return row;
+}
+
+/** A run with no step claimed and no progress for this long is resumed by findBindings. */
+const STALLED_MS = 2 * LEASE_MS;
+
+/**
+ * findBindings called while a run is going: a run that made no progress for STALLED_MS and whose
+ * lease ran out (its consumer died, its message was lost) gets a message for its current step
+ * right away rather than at the next cron sweep. A duplicate message is harmless: the step is
+ * claimed once and the other message finds the run on a later step.
+ */
+async function resumeIfStalled(
+  deps: Pick<DiscoveryDeps, 'db' | 'queue'>,
+  run: DiscoveryRow,
+): Promise<DiscoveryRow> {
+  const now = Date.now();
+  const stalled =
+    Date.parse(run.updatedAt) < now - STALLED_MS &&
+    (run.leaseUntil === null || Date.parse(run.leaseUntil) < now);
+  if (!stalled) return run;
+  const touched = await deps.db.$client
+    .prepare(
+      `update binding_discoveries set updated_at = ? where tenant_id = ? and id = ? and step = ?
+         and status = 'RUNNING' and updated_at = ? returning id`,
+    )
+    .bind(new Date(now).toISOString(), run.tenantId, run.id, run.step, run.updatedAt)
+    .first<{ id: string }>();
+  if (touched) {
+    const message: DiscoveryMessage = {
+      kind: 'discovery',
+      tenantId: run.tenantId,
+      discoveryId: run.id,
+      step: run.step,
+    };
+    await deps.queue.send(message);
+  }
+  return run;
 }
 
 /** A suggestion a step found, written when the step commits. */
