@@ -43,12 +43,18 @@ import {
   readDiscovery,
   runningDiscovery,
 } from './binding-discovery-store.ts';
-import { lineWorksPerMinute } from './channels/line-works.ts';
-import { slackMethodKey, slackMethodPerMinute } from './channels/slack.ts';
+import { slackMethodKey } from './channels/slack.ts';
 import { InputError } from './errors.ts';
 import { newId } from './ids.ts';
 import { type IntegrationCredentials, loadCredentials } from './integrations.ts';
-import { type Gate, lineWorksPace, type PaceStep, slackPerMinutePace } from './limits.ts';
+import {
+  type Gate,
+  lineWorksPace,
+  lineWorksPerMinute,
+  type PaceStep,
+  slackMethodPerMinute,
+  slackPerMinutePace,
+} from './limits.ts';
 import { createLogger } from './log.ts';
 import type { DiscoveryMessage, QueueMessage } from './queue-messages.ts';
 import { lineWorksAppCredentials, type TokenSource } from './tokens.ts';

@@ -2,7 +2,7 @@
  * Bindings without copy-paste (contract.graphql "v2 — bindings without copy-paste"): findBindings
  * runs, their progress, and the suggestions an admin or the member confirms or rejects.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { type DiscoveryRow, startDiscovery } from '../../domain/binding-discovery.ts';
 import { latestDiscovery } from '../../domain/binding-discovery-store.ts';
 import {
@@ -191,9 +191,11 @@ const ResolvePayload = builder
   });
 
 const IdsSchema = z
-  .array(z.string().max(200, 'id is too long'))
-  .min(1, 'Give at least one suggestion id')
-  .max(MAX_RESOLVE_IDS, `At most ${MAX_RESOLVE_IDS} ids per call`);
+  .array(z.string().check(z.maxLength(200, 'id is too long')))
+  .check(
+    z.minLength(1, 'Give at least one suggestion id'),
+    z.maxLength(MAX_RESOLVE_IDS, `At most ${MAX_RESOLVE_IDS} ids per call`),
+  );
 
 for (const [name, action] of [
   ['confirmBindingSuggestions', 'confirm'],
