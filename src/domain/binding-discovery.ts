@@ -644,7 +644,6 @@ async function lookupStep(
   const started = Date.now();
   const api = pacedApi(run.channel, creds.settings, 'lookup');
   const members = await nextCandidates(deps.db, run, LOOKUP_CHUNK);
-  let tokenDropped = false;
   for (const m of members) {
     if (Date.now() - started > STEP_BUDGET_MS) return outcome;
     if (m.shared > 1) {
@@ -679,11 +678,9 @@ async function lookupStep(
         timeoutMs: deps.timeoutMs,
       });
       if (!r.ok) {
-        if (r.kind === 'retry' && r.tokenRejected && !tokenDropped) {
-          tokenDropped = true;
-          await token.drop();
-          return { ...outcome, deferSeconds: 1 };
-        }
+        // A refused token is dropped (the next step asks TokenVault for a new one) and counts
+        // as a transient failure, so a token refused every time ends the run.
+        if (r.kind === 'retry' && r.tokenRejected) await token.drop();
         return { ...outcome, ...(await onFailure(deps, run, api, r)) };
       }
       const u = r.user;
@@ -769,10 +766,9 @@ async function directoryStep(
         timeoutMs: deps.timeoutMs,
       });
       if (!r.ok) {
-        if (r.kind === 'retry' && r.tokenRejected) {
-          await token.drop();
-          return { ...outcome, deferSeconds: 1 };
-        }
+        // A refused token is dropped (the next step asks TokenVault for a new one) and counts
+        // as a transient failure, so a token refused every time ends the run.
+        if (r.kind === 'retry' && r.tokenRejected) await token.drop();
         return { ...outcome, ...(await onFailure(deps, run, api, r)) };
       }
       accounts = r.users.flatMap((u) =>
