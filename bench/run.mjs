@@ -7,6 +7,7 @@
  *   npm run bench -- --skip-apprise-default --fanout 1000
  *   npm run bench -- --only pacing          # fanout, ingestion, pacing, slack-tiers, subscription, baselines
  *   npm run bench -- --only slack-tiers --tiers-dms 1000 --tiers-scale 2
+ *   npm run bench -- --only discovery       # findBindings, 1,000 members per provider (issue 15)
  *
  * Slack's workspace limits (Tier 3 conversations.open, the workspace message budget) are set
  * high in the fake and in Renkei for every scenario but slack-tiers, which measures them.
@@ -16,6 +17,7 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { graphqlClient } from '../scripts/local-client.mjs';
 import { spawnWrangler, startStack } from '../scripts/local-stack.mjs';
+import { benchDiscovery } from './discovery.mjs';
 import {
   control,
   countDeliveries,
@@ -563,6 +565,8 @@ try {
       ]);
     table('Goals', ['goal', 'measured', 'verdict'], goals);
   }
+  // ---- findBindings (bench/discovery.mjs) ----
+  if (want('discovery')) await benchDiscovery(stack, gql);
 } finally {
   stack.stop();
 }

@@ -258,3 +258,75 @@ export const memberPreferences = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.tenantId, t.userRowId] })],
 );
+
+/**
+ * A provider account found for a member by their email (issue 15): PROPOSED until an admin or
+ * the member confirms (the binding is written) or rejects it. One row per (member, channel,
+ * account), so a re-run never duplicates a proposal nor revives a REJECTED one.
+ */
+export const bindingSuggestions = sqliteTable(
+  'binding_suggestions',
+  {
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id').notNull(),
+    userRowId: text('user_row_id').notNull(),
+    channel: text('channel').notNull(),
+    /** Slack member id / LINE WORKS user id (resource id). */
+    externalId: text('external_id').notNull(),
+    externalName: text('external_name'),
+    status: text('status').notNull().default('PROPOSED'),
+    /** The discovery run that found it. */
+    discoveryId: text('discovery_id'),
+    resolvedBy: text('resolved_by'),
+    resolvedAt: text('resolved_at'),
+    createdAt: text('created_at').notNull(),
+    updatedAt: text('updated_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('suggestions_tenant_user_account').on(
+      t.tenantId,
+      t.userRowId,
+      t.channel,
+      t.externalId,
+    ),
+    index('suggestions_tenant_status').on(t.tenantId, t.status, t.createdAt, t.id),
+  ],
+);
+
+/**
+ * One findBindings run (issue 15): progress, the provider cursor and the chain's step, so a
+ * run survives restarts. `step` orders the run's queue messages (a message for another step is
+ * stale and dropped); `leaseUntil` says a consumer is working on the current step.
+ */
+export const bindingDiscoveries = sqliteTable(
+  'binding_discoveries',
+  {
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id').notNull(),
+    channel: text('channel').notNull(),
+    status: text('status').notNull(),
+    /** LOOKUP (one call per member) or DIRECTORY (paging the provider's whole directory). */
+    strategy: text('strategy').notNull(),
+    total: integer('total').notNull().default(0),
+    checked: integer('checked').notNull().default(0),
+    found: integer('found').notNull().default(0),
+    notFound: integer('not_found').notNull().default(0),
+    error: text('error'),
+    /** LOOKUP: the last WORKPLACE user id checked; DIRECTORY: the provider's next-page cursor. */
+    cursor: text('cursor'),
+    step: integer('step').notNull().default(0),
+    /** Transient failures in a row on the current step. */
+    attempts: integer('attempts').notNull().default(0),
+    leaseUntil: text('lease_until'),
+    startedBy: text('started_by').notNull(),
+    startedAt: text('started_at').notNull(),
+    finishedAt: text('finished_at'),
+    updatedAt: text('updated_at').notNull(),
+  },
+  (t) => [
+    index('discoveries_tenant_channel').on(t.tenantId, t.channel, t.startedAt),
+    index('discoveries_status_updated').on(t.status, t.updatedAt),
+    // No parallel runs per tenant and channel: a second start finds the running one.
+    uniqueIndex('discoveries_one_running').on(t.tenantId, t.channel).where(sql`status = 'RUNNING'`),
+  ],
+);

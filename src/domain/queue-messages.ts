@@ -27,8 +27,20 @@ export interface AbsenceMessage {
   slotAt?: number;
 }
 
-/** Everything the delivery queue carries: delivery ids, and calendar jobs (`kind: 'absence'`). */
-export type QueueMessage = DeliveryMessage | AbsenceMessage;
+/** One step of a findBindings run (`binding_discoveries`): its id and step, never members. */
+export interface DiscoveryMessage {
+  kind: 'discovery';
+  tenantId: string;
+  discoveryId: string;
+  /** The run's step this message is for; a message for another step is stale and dropped. */
+  step: number;
+}
+
+/**
+ * Everything the delivery queue carries: delivery ids, calendar jobs (`kind: 'absence'`) and
+ * binding discovery steps (`kind: 'discovery'`).
+ */
+export type QueueMessage = DeliveryMessage | AbsenceMessage | DiscoveryMessage;
 
 /** Which kind of job a message is: the consumer hands each kind to its own handler. */
 export type QueueMessageKind = NonNullable<QueueMessage['kind']>;

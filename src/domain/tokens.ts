@@ -16,8 +16,8 @@ export type TokenResult =
   | { ok: true; token: string }
   | { ok: false; reason: string; retryable: boolean };
 
-/** LINE WORKS scopes Renkei asks for: messenger (`bot`) or calendar (`calendar`). */
-export type LineWorksScope = 'bot' | 'calendar';
+/** LINE WORKS scopes Renkei asks for: messenger (`bot`), calendar (`calendar`), directory (`user.read`). */
+export type LineWorksScope = 'bot' | 'calendar' | 'user.read';
 
 /** What `POST /bots` and `POST /bots/{botId}/domains/{domainId}` are sent. */
 export interface BotRegistration {

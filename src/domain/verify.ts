@@ -4,6 +4,7 @@ import { getBot } from '../adapters/line-works/index.ts';
 import { slackAuthTest } from '../adapters/slack/index.ts';
 import type { Db } from '../db/client.ts';
 import { calendarCredentials } from './calendar-integration.ts';
+import { lineWorksDirectoryWarning, slackDirectoryWarning } from './directory-scope.ts';
 import type { UserError } from './errors.ts';
 import { type IntegrationKind, loadCredentials, recordIntegrationHealth } from './integrations.ts';
 import { refreshLineQuota } from './line-quota-sync.ts';
@@ -59,7 +60,8 @@ export async function verifyIntegration(
           verified: true,
           facts: { teamId: r.teamId, teamName: r.teamName, botUserId: r.botUserId },
         });
-        return { ok: true, errors: [] };
+        const scope = await slackDirectoryWarning(env.SLACK_API_BASE, token, PROVIDER_TIMEOUT_MS);
+        return { ok: true, errors: scope ? [scope] : [] };
       }
       return rejected(db, tenantId, kind, `Slack: ${r.error}`, r.retryable);
     }
@@ -144,7 +146,17 @@ export async function verifyIntegration(
           verified: true,
           facts: bot.botName ? { botName: bot.botName } : {},
         });
-        return { ok: true, errors: [] };
+        const adminEmail =
+          typeof creds.settings.adminEmail === 'string' ? creds.settings.adminEmail : '';
+        const scope = await lineWorksDirectoryWarning(
+          tokens,
+          tenantId,
+          app,
+          env.LINE_WORKS_API_BASE,
+          adminEmail,
+          PROVIDER_TIMEOUT_MS,
+        );
+        return { ok: true, errors: scope ? [scope] : [] };
       }
       // A token issued a moment ago and refused: nothing a second try would change.
       if (bot.tokenRejected) await tokens.dropLineWorks(tenantId, app, ['bot'], token.token);

@@ -13,6 +13,7 @@ import {
   summariesByEvent,
   usersByRowIds,
 } from '../domain/batched-reads.ts';
+import { proposedByUserRows, type SuggestionRow } from '../domain/binding-suggestions.ts';
 import type { EventRow } from '../domain/deliveries.ts';
 import { type Preferences, preferencesOf } from '../domain/preferences/index.ts';
 import { findUsers, type UserRow } from '../domain/users.ts';
@@ -33,6 +34,8 @@ export interface Loaders {
   eventDeliveries: DataLoader<EventDeliveriesKey, EventDeliveriesPage, string>;
   /** A member's preferences by member row id. */
   preferences: DataLoader<string, Preferences | null>;
+  /** A member's PROPOSED binding suggestions, by member row id. */
+  suggestionsByUserRow: DataLoader<string, SuggestionRow[]>;
 }
 
 /**
@@ -104,6 +107,13 @@ export function createLoaders(db: Db, tenantId: string): Loaders {
       },
       { batchScheduleFn, maxBatchSize: 500, cacheKeyFn: pageKey },
     ),
+    suggestionsByUserRow: new DataLoader(
+      async (ids) => {
+        const found = await proposedByUserRows(db, tenantId, ids);
+        return ids.map((id) => found.get(id) ?? []);
+      },
+      { batchScheduleFn, maxBatchSize: 500 },
+    ),
   };
 }
 
@@ -114,4 +124,5 @@ export function forgetReads(loaders: Loaders) {
   loaders.summary.clearAll();
   loaders.eventDeliveries.clearAll();
   loaders.preferences.clearAll();
+  loaders.suggestionsByUserRow.clearAll();
 }

@@ -5,6 +5,8 @@
  */
 import { countingD1, type D1Usage, openDb } from '../db/client.ts';
 import { groupByShard, shardBindings } from '../db/shards.ts';
+import { runDiscoverySteps } from '../domain/binding-discovery.ts';
+import { markDiscoveriesGaveUp } from '../domain/binding-discovery-sweep.ts';
 import { markAbsencesGaveUp, syncAbsences } from '../domain/calendar-sync.ts';
 import type { DispatchDeps } from '../domain/dispatch/index.ts';
 import { dispatchBatch, markGaveUp } from '../domain/dispatch/index.ts';
@@ -26,6 +28,7 @@ type ShardDeps = DispatchDeps & {
   /** Releasing HELD deliveries (wake-up messages), on the preferences clock. */
   release: ReleaseDeps;
   preferenceNow: () => number;
+  queue: Queue<QueueMessage>;
 };
 
 type MessageOf<K extends QueueMessageKind> = Extract<QueueMessage, { kind?: K }>;
@@ -54,6 +57,14 @@ const HANDLERS: { [K in QueueMessageKind]: KindHandler<MessageOf<K>> } = {
   absence: {
     consume: (deps, jobs) => syncAbsences(deps, jobs),
     giveUp: (deps, jobs) => markAbsencesGaveUp(deps.db, jobs),
+  },
+  discovery: {
+    consume: (deps, jobs) => runDiscoverySteps(deps, jobs),
+    giveUp: (deps, jobs) =>
+      markDiscoveriesGaveUp(
+        deps.db,
+        jobs.map((j) => j.body),
+      ),
   },
 };
 
@@ -139,6 +150,7 @@ async function consumeOnShard(
     timeoutMs: Number(env.PROVIDER_TIMEOUT_MS) || PROVIDER_TIMEOUT_MS,
     release: releaseDeps(env, db),
     preferenceNow: () => preferenceNow(env),
+    queue: env.DELIVERY_QUEUE,
   };
   try {
     await runPart(deps, queueName, messages, usage);

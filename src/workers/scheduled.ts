@@ -1,9 +1,11 @@
 /**
- * The cron (every 5 minutes), on every shard in turn: re-enqueue stuck deliveries and calendar
- * jobs, release HELD deliveries whose quiet hours or digest time came, prune what is past the retention, and read the LINE monthly quota of the tenants that are
+ * The cron (every 5 minutes), on every shard in turn: re-enqueue stuck deliveries, calendar jobs
+ * and stalled findBindings runs, release HELD deliveries whose quiet hours or digest time came,
+ * prune what is past the retention, and read the LINE monthly quota of the tenants that are
  * due (daily each, a bounded chunk per run).
  */
 import { allShards } from '../db/shards.ts';
+import { sweepDiscoveries } from '../domain/binding-discovery-sweep.ts';
 import { sweepAbsences } from '../domain/calendar-sync.ts';
 import { refreshDueLineQuotas } from '../domain/line-quota-sync.ts';
 import { createLogger } from '../domain/log.ts';
@@ -29,6 +31,7 @@ export async function scheduled(controller: ScheduledController, env: Env) {
         Math.max(preferenceNow(env), controller.scheduledTime || 0),
       );
       const calendar = await sweepAbsences(db, queue, { stuckSeconds });
+      const discoveries = await sweepDiscoveries(db, queue, { stuckSeconds });
       const pruned = await pruneExpired(db, { retentionDays: Number(env.RETENTION_DAYS) || 90 });
       const lineQuota = await refreshDueLineQuotas({
         db,
@@ -36,7 +39,15 @@ export async function scheduled(controller: ScheduledController, env: Env) {
         tokens: createTokens(env),
         timeoutMs: Number(env.PROVIDER_TIMEOUT_MS) || PROVIDER_TIMEOUT_MS,
       });
-      log.info('sweep done', { shard, ...result, ...held, ...calendar, pruned, lineQuota });
+      log.info('sweep done', {
+        shard,
+        ...result,
+        ...held,
+        ...calendar,
+        ...discoveries,
+        pruned,
+        lineQuota,
+      });
     } catch (err) {
       log.error('sweep failed', { shard, error: err instanceof Error ? err.message : String(err) });
       firstFailure ??= err;

@@ -70,7 +70,10 @@ export interface LineWorksState {
   bots: Record<string, LineWorksBot>;
   /** Known user ids (user id or login id / email); null accepts any. */
   users: string[] | null;
-  rateLimit: { perMinute: number } | null;
+  /** Per domain and API; `windowMs` (60,000) scales the minute down for a test. */
+  rateLimit: { perMinute: number; windowMs?: number } | null;
+  /** Per-domain overrides of `rateLimit` (by domainId): a test limits its own domain. */
+  domainLimits: Record<string, { perMinute: number; windowMs?: number }>;
   /** Artificial processing time of bot-management calls (ms). */
   botManagementDelayMs: number;
   /** When true, an overlapping bot-management call is answered 409 CONFLICT (else only counted). */
@@ -84,6 +87,21 @@ export interface LineWorksState {
   refreshTokens: Record<string, { clientId: string; scope: string }>;
   /** Calendar events: userId → eventId → event. */
   events: Record<string, Record<string, LineWorksEvent>>;
+  /** Each domain's members (by domainId), for `GET /users` and `GET /users/{userId}`. */
+  directory: Record<string, LineWorksDirectoryUser[]>;
+}
+
+/** A member as `GET /users/{userId}` describes them. */
+export interface LineWorksDirectoryUser {
+  /** The permanent resource id (a UUID). */
+  userId: string;
+  /** The login id. */
+  email: string;
+  userExternalKey?: string;
+  userName?: { lastName?: string; firstName?: string };
+  isSuspended?: boolean;
+  isDeleted?: boolean;
+  isPending?: boolean;
 }
 
 export const defaultLineWorksState = (): LineWorksState => ({
@@ -98,6 +116,8 @@ export const defaultLineWorksState = (): LineWorksState => ({
   tokens: {},
   refreshTokens: {},
   events: {},
+  directory: {},
+  domainLimits: {},
 });
 
 export const lwError = (status: number, code: string, description: string): FakeResponse =>
@@ -253,12 +273,14 @@ export function createLineWorksFake(
     }
 
     // Rate limit: per domain, per API, rolling minute.
-    const limit = st.rateLimit?.perMinute;
+    const own = st.domainLimits[tok.domainId] ?? st.rateLimit;
+    const limit = own?.perMinute;
     let rlHeaders: Record<string, string> | undefined;
     if (limit && limit > 0) {
       const key = `${tok.domainId} ${route.template}`;
-      const allowed = windows.hit(key, limit, 60_000);
-      const info = windows.info(key, limit, 60_000);
+      const windowMs = own?.windowMs ?? 60_000;
+      const allowed = windows.hit(key, limit, windowMs);
+      const info = windows.info(key, limit, windowMs);
       rlHeaders = {
         'rateLimit-limit': String(limit),
         'rateLimit-remaining': String(info.remaining),
@@ -274,6 +296,8 @@ export function createLineWorksFake(
       res = lwError(400, 'INVALID_PARAMETER', 'Request body is not valid JSON');
     } else if (route.botManagement) {
       res = await botManagement(req, ctx, tok.domainId, route);
+    } else if (route.template === 'GET /users' || route.template === 'GET /users/{userId}') {
+      res = directory(req, ctx, route, tok.domainId);
     } else {
       res = handleRoute(req, ctx, route);
     }
@@ -427,7 +451,63 @@ export function createLineWorksFake(
     return lwError(404, 'NOT_FOUND', 'Not found');
   }
 
+  // ---- Directory (issue 15): GET /users/{userId}, GET /users -----------------------------------
+  // https://developers.worksmobile.com/jp/docs/user-get-profile : the id is the resource id, the
+  // login id (email) or `externalKey:{key}` (URL-encoded); 404 when no member matches.
+  // https://developers.worksmobile.com/jp/docs/user-list : `domainId`, `count` (≤ 100), `cursor`
+  // (URL-encoded); `responseMetaData.nextCursor` is null on the last page. Scope `user.read`.
+  function directory(
+    req: FakeRequest,
+    ctx: FakeContext<LineWorksState>,
+    route: Route,
+    domainId: string,
+  ): FakeResponse {
+    const members = ctx.state.directory[domainId] ?? [];
+    if (route.template === 'GET /users/{userId}') {
+      const id = route.params.userId as string;
+      const key = id.startsWith('externalKey:') ? id.slice('externalKey:'.length) : null;
+      const lower = id.toLowerCase();
+      const user = members.find((u) =>
+        key !== null
+          ? u.userExternalKey === key
+          : u.userId === id || u.email.toLowerCase() === lower,
+      );
+      if (!user) return notFound('user');
+      return json(200, userView(domainId, user));
+    }
+    const q = req.query;
+    if (!q.domainId) return invalid('domainId is required');
+    if (q.domainId !== domainId) return lwError(403, 'FORBIDDEN', 'No access to this domain');
+    const count = q.count === undefined ? 100 : Number(q.count);
+    if (!Number.isInteger(count) || count < 1 || count > 100) {
+      return invalid('count must be between 1 and 100');
+    }
+    let offset = 0;
+    if (q.cursor) {
+      const m = /^c-(\d+)$/.exec(q.cursor);
+      if (!m) return invalid('cursor is invalid');
+      offset = Number(m[1]);
+    }
+    const page = members.slice(offset, offset + count).map((u) => userView(domainId, u));
+    const next = offset + count < members.length ? `c-${offset + count}` : null;
+    return json(200, { users: page, responseMetaData: { nextCursor: next } });
+  }
+  // ---- end of directory ----------------------------------------------------------------------
+
   return new FakeProvider(spec);
+}
+
+function userView(domainId: string, u: LineWorksDirectoryUser) {
+  return {
+    domainId: Number(domainId) || domainId,
+    userId: u.userId,
+    email: u.email,
+    userExternalKey: u.userExternalKey ?? null,
+    userName: { lastName: u.userName?.lastName ?? '', firstName: u.userName?.firstName ?? '' },
+    isSuspended: u.isSuspended ?? false,
+    isDeleted: u.isDeleted ?? false,
+    isPending: u.isPending ?? false,
+  };
 }
 
 interface Route {
@@ -447,6 +527,8 @@ const ROUTES: { method: string; re: RegExp; template: string; names: string[] }[
   ['GET', '/users/{userId}/calendar/events/{eventId}'],
   ['PUT', '/users/{userId}/calendar/events/{eventId}'],
   ['DELETE', '/users/{userId}/calendar/events/{eventId}'],
+  ['GET', '/users'],
+  ['GET', '/users/{userId}'],
 ].map(([method, path]) => {
   const names: string[] = [];
   const re = new RegExp(
@@ -473,10 +555,17 @@ function matchRoute(method: string, path: string): Route | undefined {
     }
     const isBots = r.template.includes(' /bots');
     const isMessage = r.template.endsWith('/messages');
+    const isDirectory = r.template === 'GET /users' || r.template === 'GET /users/{userId}';
     return {
       template: r.template,
       params,
-      scope: isBots ? (isMessage ? ['bot', 'bot.message'] : ['bot']) : ['calendar'],
+      scope: isDirectory
+        ? ['user']
+        : isBots
+          ? isMessage
+            ? ['bot', 'bot.message']
+            : ['bot']
+          : ['calendar'],
       botManagement: isBots && !isMessage && method !== 'GET',
     };
   }

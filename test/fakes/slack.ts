@@ -41,6 +41,24 @@ export interface SlackToken {
   url?: string;
   /** When set, every call with this token fails with this error (e.g. 'token_revoked'). */
   error?: string;
+  /**
+   * The token's OAuth scopes; unset grants all. The directory methods check theirs
+   * (`missing_scope` with `needed`), users.list leaves out emails without `users:read.email`.
+   */
+  scopes?: string[];
+}
+
+/** A workspace account as users.list / users.lookupByEmail describe it. */
+export interface SlackDirectoryMember {
+  id: string;
+  name?: string;
+  real_name?: string;
+  deleted?: boolean;
+  is_bot?: boolean;
+  is_app_user?: boolean;
+  is_restricted?: boolean;
+  is_ultra_restricted?: boolean;
+  profile?: { email?: string; display_name?: string; real_name?: string };
 }
 
 /** Workspace-wide limits: calls per rolling minute. */
@@ -81,6 +99,8 @@ export interface SlackState {
   teamLimits: Record<string, Partial<SlackLimits>>;
   /** Channels returned by conversations.open: channel id → { team_id, user }. */
   channels: Record<string, { team_id: string; user: string }>;
+  /** Each workspace's accounts (by team_id), for users.list and users.lookupByEmail. */
+  directory: Record<string, SlackDirectoryMember[]>;
 }
 
 export const defaultSlackState = (): SlackState => ({
@@ -90,6 +110,7 @@ export const defaultSlackState = (): SlackState => ({
   limits: SLACK_DEFAULT_LIMITS(),
   teamLimits: {},
   channels: {},
+  directory: {},
 });
 
 const ok = (body: Record<string, unknown>, extra?: Record<string, unknown>) =>
@@ -222,6 +243,10 @@ export function createSlackFake(initial: Partial<SlackState> = {}): FakeProvider
           return conversationsOpen(args, t, extra);
         case 'chat.postMessage':
           return postMessage(req, args, t, extra);
+        case 'users.lookupByEmail':
+          return lookupByEmail(args, t, extra);
+        case 'users.list':
+          return listUsers(args, t, extra);
         default:
           return fail('unknown_method', extra);
       }
@@ -304,6 +329,81 @@ export function createSlackFake(initial: Partial<SlackState> = {}): FakeProvider
     if (attachments) message.attachments = attachments;
     return ok({ channel, ts, message }, extra);
   }
+
+  // ---- Directory (issue 15): users.lookupByEmail, users.list ----------------------------------
+  // https://docs.slack.dev/reference/methods/users.lookupByEmail (scopes users:read +
+  // users:read.email; `users_not_found` for no match and for deactivated members),
+  // https://docs.slack.dev/reference/methods/users.list (scope users:read; `limit`, `cursor` =
+  // `response_metadata.next_cursor`, "" on the last page; everyone incl. deleted, bots, guests).
+
+  /** `missing_scope` unless the token has every scope in `needed`. */
+  function missingScope(t: SlackToken, needed: string[], extra?: Record<string, unknown>) {
+    if (!t.scopes) return undefined;
+    const lacking = needed.filter((s) => !t.scopes?.includes(s));
+    if (lacking.length === 0) return undefined;
+    return fail('missing_scope', {
+      ...extra,
+      needed: lacking.join(','),
+      provided: t.scopes.join(','),
+    });
+  }
+
+  function lookupByEmail(
+    args: Record<string, unknown>,
+    t: SlackToken,
+    extra?: Record<string, unknown>,
+  ): FakeResponse {
+    const refused = missingScope(t, ['users:read', 'users:read.email'], extra);
+    if (refused) return refused;
+    const email = typeof args.email === 'string' ? args.email.trim().toLowerCase() : '';
+    if (!email) return fail('invalid_arguments', extra);
+    const member = (provider.state.directory[t.team_id] ?? []).find(
+      (m) => !m.deleted && m.profile?.email?.toLowerCase() === email,
+    );
+    if (!member) return fail('users_not_found', extra);
+    return ok({ user: { ...structuredClone(member), team_id: t.team_id } }, extra);
+  }
+
+  function listUsers(
+    args: Record<string, unknown>,
+    t: SlackToken,
+    extra?: Record<string, unknown>,
+  ): FakeResponse {
+    const refused = missingScope(t, ['users:read'], extra);
+    if (refused) return refused;
+    const all = provider.state.directory[t.team_id] ?? [];
+    const limit = Math.min(1000, Math.max(1, Number(args.limit) || 0 || all.length || 1));
+    let offset = 0;
+    if (typeof args.cursor === 'string' && args.cursor !== '') {
+      const m = /^dXNlcjo(.+)$/.exec(args.cursor);
+      const decoded = m
+        ? Number(Buffer.from(args.cursor, 'base64').toString('utf8').slice(5))
+        : NaN;
+      if (!Number.isInteger(decoded) || decoded < 0) return fail('invalid_cursor', extra);
+      offset = decoded;
+    }
+    const withEmail = !t.scopes || t.scopes.includes('users:read.email');
+    const members = all.slice(offset, offset + limit).map((m) => {
+      const copy: SlackDirectoryMember & { team_id: string } = {
+        ...structuredClone(m),
+        team_id: t.team_id,
+      };
+      if (!withEmail && copy.profile) delete copy.profile.email;
+      return copy;
+    });
+    const next = offset + limit < all.length ? offset + limit : null;
+    return ok(
+      {
+        members,
+        cache_ts: Math.floor(Date.now() / 1000),
+        response_metadata: {
+          next_cursor: next === null ? '' : Buffer.from(`user:${next}`).toString('base64'),
+        },
+      },
+      extra,
+    );
+  }
+  // ---- end of directory ----------------------------------------------------------------------
 
   const provider = new FakeProvider(spec);
   return provider;

@@ -15,6 +15,19 @@ export {
   deleteCalendarEvent,
   updateCalendarEvent,
 } from './line-works.calendar.ts';
+export type {
+  LineWorksDirectoryFailure,
+  LineWorksUser,
+  LineWorksUserPage,
+  LineWorksUserResult,
+} from './line-works.directory.ts';
+export {
+  getLineWorksUser,
+  isProposableLineWorksUser,
+  LINE_WORKS_DIRECTORY_SCOPE,
+  lineWorksUserName,
+  listLineWorksUsers,
+} from './line-works.directory.ts';
 export type { LineWorksErrorClass } from './line-works.errors.ts';
 export { classifyLineWorksError, readRateLimitHeaders } from './line-works.errors.ts';
 export { lineWorksAdapter, lineWorksMessageContent } from './line-works.provider.ts';
