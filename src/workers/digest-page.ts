@@ -10,18 +10,11 @@ import { verifyDigestLink } from '../domain/preferences/digest-link.ts';
 import { type DigestListing, digestListing } from '../domain/preferences/digest-list.ts';
 import { catalog } from '../i18n/catalogs.ts';
 import type { AppEnv } from './app-env.ts';
+import { pageHeaders } from './page-headers.ts';
 
 export const digestRoutes = new Hono<AppEnv>();
 
-const PAGE_HEADERS = {
-  'content-type': 'text/html; charset=utf-8',
-  'cache-control': 'no-store',
-  'referrer-policy': 'no-referrer',
-  'x-content-type-options': 'nosniff',
-  'x-frame-options': 'DENY',
-  'content-security-policy':
-    "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-};
+const PAGE_HEADERS = pageHeaders();
 
 function escapeHtml(text: string): string {
   return text.replace(

@@ -11,19 +11,12 @@ import type { AppEnv } from './app-env.ts';
 import { createLineAuthStore } from './clients/line-auth-store.ts';
 import { createTokens } from './clients/tokens.ts';
 import { localeFromAcceptLanguage, pageStatus, renderCallbackPage } from './line-page.ts';
+import { pageHeaders } from './page-headers.ts';
 
 /** Mounted at `/line` by app.ts. */
 export const lineRoutes = new Hono<AppEnv>();
 
-const PAGE_HEADERS = {
-  'content-type': 'text/html; charset=utf-8',
-  'cache-control': 'no-store',
-  'referrer-policy': 'no-referrer',
-  'x-content-type-options': 'nosniff',
-  'x-frame-options': 'DENY',
-  'content-security-policy':
-    "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-};
+const PAGE_HEADERS = pageHeaders('img-src data:');
 
 lineRoutes.get('/callback', async function lineCallback(c) {
   // A state naming no placed tenant cannot be one of ours (states are made by signed-in

@@ -41,24 +41,8 @@ export function renderSlackMessage(n: Notification): { text: string; blocks: Sla
     },
     { type: 'section', text: { type: 'mrkdwn', text: sectionText(r.summary, r.fields) } },
   ];
-  if (r.url && r.url.length <= SLACK_LIMITS.buttonUrl) {
-    blocks.push({
-      type: 'actions',
-      elements: [
-        {
-          type: 'button',
-          text: {
-            type: 'plain_text',
-            text: truncate(r.buttonLabel, SLACK_LIMITS.buttonText),
-            emoji: true,
-          },
-          url: r.url,
-          action_id: SLACK_OPEN_DOCUMENT_ACTION_ID,
-          style: 'primary',
-        },
-      ],
-    });
-  }
+  const open = documentButton(r, 'primary');
+  if (open) blocks.push(open);
 
   const head = [escapeSlack(r.heading), escapeSlack(r.summary)].join('\n');
   const link = r.url ? `<${slackLinkUrl(r.url)}|${escapeSlack(r.buttonLabel)}>` : '';
@@ -94,25 +78,31 @@ function renderSlackDigest(r: RenderedText): { text: string; blocks: SlackBlock[
   if (r.more) {
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: link(r.url, r.more) } });
   }
-  if (r.url && r.url.length <= SLACK_LIMITS.buttonUrl) {
-    blocks.push({
-      type: 'actions',
-      elements: [
-        {
-          type: 'button',
-          text: {
-            type: 'plain_text',
-            text: truncate(r.buttonLabel, SLACK_LIMITS.buttonText),
-            emoji: true,
-          },
-          url: r.url,
-          action_id: SLACK_OPEN_DOCUMENT_ACTION_ID,
-        },
-      ],
-    });
-  }
+  const open = documentButton(r);
+  if (open) blocks.push(open);
   const text = [escapeSlack(r.heading), ...r.lines.map(escapeSlack)].join('\n');
   return { text: truncate(text, SLACK_LIMITS.fallbackText), blocks };
+}
+
+/** The "open in WORKPLACE" link button, when the URL fits Slack's limit. */
+function documentButton(r: RenderedText, style?: 'primary'): SlackBlock | null {
+  if (!r.url || r.url.length > SLACK_LIMITS.buttonUrl) return null;
+  return {
+    type: 'actions',
+    elements: [
+      {
+        type: 'button',
+        text: {
+          type: 'plain_text',
+          text: truncate(r.buttonLabel, SLACK_LIMITS.buttonText),
+          emoji: true,
+        },
+        url: r.url,
+        action_id: SLACK_OPEN_DOCUMENT_ACTION_ID,
+        ...(style ? { style } : {}),
+      },
+    ],
+  };
 }
 
 function sectionText(summary: string, fields: RenderedField[]): string {
