@@ -3,12 +3,11 @@
 // its scope checks (user.read).
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
+import { discoveryEnded, upsertMembers } from './bindings-helpers.ts';
 import { type FakeRequest, fake, gql, rsaKeyPair, tenantId, token, tokens } from './helpers.ts';
 
 const FIND = `mutation { findBindings(channel: LINE_WORKS) {
   discovery { status total } errors { code message field } } }`;
-const PROGRESS = `{ bindingDiscovery(channel: LINE_WORKS) {
-  channel status total checked found notFound error finishedAt } }`;
 const SUGGESTIONS = `query ($after: String) { bindingSuggestions(first: 100, channel: LINE_WORKS, after: $after) {
   totalCount pageInfo { hasNextPage endCursor } edges { node { id channel externalId externalName status user { userId } } } } }`;
 const CONFIRM = `mutation ($ids: [ID!]!) { confirmBindingSuggestions(ids: $ids) {
@@ -78,25 +77,11 @@ async function domain(opts: {
     admin,
   );
   expect(saved.data?.configureLineWorks.errors).toEqual([]);
-  for (let i = 0; i < opts.members.length; i += 1000) {
-    const r = await gql(
-      'mutation ($u: [UserInput!]!) { upsertUsers(users: $u) { errors { code message } } }',
-      { u: opts.members.slice(i, i + 1000) },
-      service,
-    );
-    expect(r.data?.upsertUsers.errors).toEqual([]);
-  }
+  await upsertMembers(opts.members, service);
   return { tenant, admin, service, domainId, clientId };
 }
 
-async function finished(d: Domain, ms = 60_000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const p = (await gql(PROGRESS, {}, d.admin)).data?.bindingDiscovery;
-    if (p?.status !== 'RUNNING' || Date.now() > end) return p;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+const finished = (d: Domain, ms = 60_000) => discoveryEnded('LINE_WORKS', d.admin, ms);
 
 const requests = (d: Domain, path: string): Promise<FakeRequest[]> =>
   fake(API(), `/__fake/requests?method=GET&path=${encodeURIComponent(path)}`).then(

@@ -6,14 +6,13 @@ import { createScheduledController } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import worker from '../src/workers/index.ts';
+import { discoveryEnded, PROGRESS, upsertMembers } from './bindings-helpers.ts';
 import { type FakeRequest, fake, gql, tenantD1, tenantId, token, tokens } from './helpers.ts';
 import { EMIT, waitFor } from './pipeline.ts';
 
 const FIND = `mutation ($c: Channel!) { findBindings(channel: $c) {
   discovery { channel status total checked found notFound error startedAt finishedAt }
   errors { code message field } } }`;
-const PROGRESS = `query ($c: Channel!) { bindingDiscovery(channel: $c) {
-  channel status total checked found notFound error startedAt finishedAt } }`;
 const SUGGESTIONS = `query ($s: SuggestionStatus, $after: String) {
   bindingSuggestions(first: 100, channel: SLACK, status: $s, after: $after) { totalCount
     pageInfo { hasNextPage endCursor }
@@ -74,14 +73,7 @@ async function workspace(opts: {
     admin,
   );
   expect(saved.data?.configureSlack.errors).toEqual([]);
-  for (let i = 0; i < opts.members.length; i += 1000) {
-    const r = await gql(
-      'mutation ($u: [UserInput!]!) { upsertUsers(users: $u) { errors { code message } } }',
-      { u: opts.members.slice(i, i + 1000) },
-      service,
-    );
-    expect(r.data?.upsertUsers.errors).toEqual([]);
-  }
+  await upsertMembers(opts.members, service);
   return { tenant, admin, service, team, slackToken };
 }
 
@@ -94,18 +86,7 @@ async function verify(w: Workspace) {
   return r.data?.verifyIntegration;
 }
 
-async function progress(w: Workspace) {
-  return (await gql(PROGRESS, { c: 'SLACK' }, w.admin)).data?.bindingDiscovery;
-}
-
-async function finished(w: Workspace, ms = 60_000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const p = await progress(w);
-    if (p?.status !== 'RUNNING' || Date.now() > end) return p;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+const finished = (w: Workspace, ms = 60_000) => discoveryEnded('SLACK', w.admin, ms);
 
 async function allSuggestions(w: Workspace, status?: string) {
   const out: any[] = [];
