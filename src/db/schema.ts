@@ -57,6 +57,11 @@ export const users = sqliteTable(
     email: text('email'),
     locale: text('locale').notNull().default('JA'),
     lineWorksUserId: text('line_works_user_id'),
+    /**
+     * The member's permanent LINE WORKS resource id (a UUID), learned with `GET /users/{loginId}`:
+     * bot callbacks name the clicker by it, not by the login id Renkei sends to.
+     */
+    lineWorksResourceId: text('line_works_resource_id'),
     slackMemberId: text('slack_member_id'),
     slackDmChannelId: text('slack_dm_channel_id'),
     slackError: text('slack_error'),
@@ -106,11 +111,15 @@ export const workflowEvents = sqliteTable(
     occurredAt: text('occurred_at'),
     /** A test message from sendTestNotification rather than a WORKPLACE event. */
     isTest: integer('is_test', { mode: 'boolean' }).notNull().default(false),
+    /** What recipients may decide from the chat (JSON array of DecisionAction; DECISIONS.md). */
+    actions: text('actions').notNull().default('[]'),
     createdAt: text('created_at').notNull(),
   },
   (t) => [
     uniqueIndex('events_tenant_key').on(t.tenantId, t.idempotencyKey),
     index('events_tenant_created').on(t.tenantId, t.createdAt),
+    // A later event for the same document closes an earlier one's actions.
+    index('events_tenant_document').on(t.tenantId, t.documentId, t.createdAt),
   ],
 );
 
@@ -130,6 +139,12 @@ export const deliveries = sqliteTable(
     createdAt: text('created_at').notNull(),
     updatedAt: text('updated_at').notNull(),
     sentAt: text('sent_at'),
+    /**
+     * Where the sent message lives, for editing it later (Slack: the `D…` channel and the `ts`
+     * chat.postMessage answered; chat.update needs both).
+     */
+    messageChannel: text('message_channel'),
+    messageTs: text('message_ts'),
     /** When the next step is expected (enqueue, retry, slot); the sweeper looks past it. */
     dueAt: text('due_at').notNull(),
   },
@@ -222,3 +237,19 @@ export const lineQuotas = sqliteTable('line_quotas', {
   error: text('error'),
   updatedAt: text('updated_at').notNull().default(now),
 });
+
+/**
+ * LINE reply tokens of decision clicks, kept until the decision's outcome is known: a reply
+ * (free, unlike a push) is possible for about a minute after the click (PROVIDERS.md, v2 facts ›
+ * LINE). One row per decision; deleted once used.
+ */
+export const lineReplyTokens = sqliteTable(
+  'line_reply_tokens',
+  {
+    tenantId: text('tenant_id').notNull(),
+    decisionId: text('decision_id').notNull(),
+    replyToken: text('reply_token').notNull(),
+    expiresAt: text('expires_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.decisionId] })],
+);

@@ -4,7 +4,7 @@
  * of one notification").
  */
 import { and, count, desc, eq, inArray, lt, or, type SQL, sql } from 'drizzle-orm';
-import type { Channel, NotificationType } from '../adapters/types.ts';
+import type { Channel, DecisionAction, NotificationType } from '../adapters/types.ts';
 import { type Db, inJson } from '../db/client.ts';
 import { deliveries, integrations, users, workflowEvents } from '../db/schema.ts';
 import { auditStatement } from './audit.ts';
@@ -47,6 +47,8 @@ export interface WorkflowEventInput {
   comment?: string | null;
   recipients: string[];
   occurredAt?: string | null;
+  /** v2: what recipients may decide from the chat (kept only where decisions can go). */
+  actions?: readonly DecisionAction[] | null;
 }
 
 interface Route {
@@ -145,8 +147,8 @@ function insertDeliveries(
 function insertEvent(d1: D1Database, e: EventRow) {
   return d1
     .prepare(`insert into workflow_events
-      (id, tenant_id, idempotency_key, type, document_id, title, url, actor_name, comment, occurred_at, is_test, created_at)
-      values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      (id, tenant_id, idempotency_key, type, document_id, title, url, actor_name, comment, occurred_at, is_test, actions, created_at)
+      values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
     .bind(
       e.id,
       e.tenantId,
@@ -159,6 +161,7 @@ function insertEvent(d1: D1Database, e: EventRow) {
       e.comment,
       e.occurredAt,
       e.isTest ? 1 : 0,
+      e.actions,
       e.createdAt,
     );
 }
@@ -180,7 +183,12 @@ export async function emitWorkflowEvent(
   outbox: Outbox,
   principal: Principal,
   input: WorkflowEventInput,
-  options: { channels?: readonly Channel[]; isTest?: boolean } = {},
+  options: {
+    channels?: readonly Channel[];
+    isTest?: boolean;
+    /** Whether decisions can reach WORKPLACE (WORKPLACE_WEBHOOK_URL is set): else no actions. */
+    decisionsEnabled?: boolean;
+  } = {},
 ): Promise<{ event: EventRow; duplicate: boolean; deliveries: DeliveryRow[] | null }> {
   const tenantId = principal.tenantId;
   const recipients = [...new Set(input.recipients)];
@@ -222,6 +230,9 @@ export async function emitWorkflowEvent(
     comment: input.comment ?? null,
     occurredAt: input.occurredAt ?? null,
     isTest: options.isTest ?? false,
+    actions: JSON.stringify(
+      options.decisionsEnabled && !options.isTest ? [...new Set(input.actions ?? [])] : [],
+    ),
     createdAt: now,
   };
   const rows: NewDelivery[] = [];
@@ -259,6 +270,8 @@ export async function emitWorkflowEvent(
     createdAt: now,
     updatedAt: now,
     sentAt: null,
+    messageChannel: null,
+    messageTs: null,
     dueAt: now,
   }));
   const byRow = new Map(members.map((m) => [m.id, m.userId]));

@@ -5,7 +5,7 @@
  * defer.
  */
 import { and, eq, inArray, sql } from 'drizzle-orm';
-import type { Channel, Notification, SendResult } from '../adapters/types.ts';
+import type { Channel, DecisionButton, Notification, SendResult } from '../adapters/types.ts';
 import { type Db, inJson } from '../db/client.ts';
 import { deliveries, users, workflowEvents } from '../db/schema.ts';
 import {
@@ -16,6 +16,8 @@ import {
   type QuotaClaim,
   type QuotaContext,
 } from './channels/index.ts';
+import { encodeButtonValue } from './decisions/button-value.ts';
+import { eventActions } from './decisions/event-actions.ts';
 import { type DeliveryRow, type DeliveryUpdate, route } from './deliveries.ts';
 import {
   type IntegrationCredentials,
@@ -496,6 +498,27 @@ async function loadEvents(db: Db, tenantId: string, ids: string[]) {
   return new Map(rows.map((r) => [r.id, r]));
 }
 
+/**
+ * The decision buttons of one delivery: the event's actions, where decisions can reach WORKPLACE
+ * and the channel can verify the click (DECISIONS.md); none otherwise (the link only).
+ */
+async function decisionButtons(
+  deps: DispatchDeps,
+  tenantId: string,
+  job: Job,
+  creds: IntegrationCredentials,
+  event: typeof workflowEvents.$inferSelect,
+): Promise<DecisionButton[]> {
+  if (event.isTest || !deps.env.WORKPLACE_WEBHOOK_URL) return [];
+  if (!job.driver.offersDecisions?.(creds)) return [];
+  return Promise.all(
+    eventActions(event).map(async (action) => ({
+      action,
+      value: await encodeButtonValue(deps.env.SECRETS_KEY, tenantId, job.row.id, action),
+    })),
+  );
+}
+
 function notificationOf(event: typeof workflowEvents.$inferSelect, user: UserRow): Notification {
   return {
     type: event.type as Notification['type'],
@@ -522,7 +545,10 @@ async function send(
       {
         user: job.user,
         credentials: creds,
-        message: notificationOf(event, job.user),
+        message: {
+          ...notificationOf(event, job.user),
+          decisions: await decisionButtons(deps, tenantId, job, creds, event),
+        },
         deliveryId: job.row.id,
         pace: () => untilSlot(job.slotAt),
         ...(job.slots ? { slots: job.slots } : {}),
@@ -556,6 +582,11 @@ async function recordOutcomes(
         sentAt: at,
         reason: null,
       };
+      // Where the message lives (Slack channel + ts), to edit it when a decision comes back.
+      if (result.learned?.messageTs) {
+        set.messageChannel = result.learned.messageChannel ?? null;
+        set.messageTs = result.learned.messageTs;
+      }
       verdicts.set(job.msg.id, { action: 'ack' });
     } else if (result.kind === 'retry') {
       const delaySeconds = result.afterSeconds ?? backoffSeconds(job.row.attempts);

@@ -67,7 +67,8 @@ export const KIND_SPECS: Record<IntegrationKind, KindSpec> = {
   SLACK: {
     // Pacing: the workspace-wide chat.postMessage budget and the Tier 3 calls per minute.
     settings: ['messagesPerMinute', 'tier3PerMinute'],
-    secrets: ['botToken'],
+    // v2: the signing secret verifies button clicks (DECISIONS.md).
+    secrets: ['botToken', 'signingSecret'],
     required: () => ['botToken'],
   },
   GOOGLE_CHAT: { settings: [], secrets: [], required: () => [] },

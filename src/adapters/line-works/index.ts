@@ -2,8 +2,9 @@ export type {
   AddBotToDomainRequest,
   GetBotRequest,
   RegisterBotRequest,
+  UpdateBotCallbackRequest,
 } from './line-works.bot.ts';
-export { addBotToDomain, getBot, registerBot } from './line-works.bot.ts';
+export { addBotToDomain, getBot, registerBot, updateBotCallback } from './line-works.bot.ts';
 export type {
   CreateCalendarEventRequest,
   DeleteCalendarEventRequest,
@@ -15,6 +16,8 @@ export {
   deleteCalendarEvent,
   updateCalendarEvent,
 } from './line-works.calendar.ts';
+export type { LineWorksUserRequest, LineWorksUserResult } from './line-works.directory.ts';
+export { getLineWorksUser } from './line-works.directory.ts';
 export type { LineWorksErrorClass } from './line-works.errors.ts';
 export { classifyLineWorksError, readRateLimitHeaders } from './line-works.errors.ts';
 export { lineWorksAdapter, lineWorksMessageContent } from './line-works.provider.ts';

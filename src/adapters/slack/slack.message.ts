@@ -4,9 +4,15 @@
  * https://docs.slack.dev/reference/block-kit/blocks
  * https://docs.slack.dev/messaging/formatting-message-text
  */
-import { type RenderedField, renderText, truncate, truncateEscaped } from '../messages.ts';
-import type { Notification } from '../types.ts';
-import type { SlackBlock } from './slack.types.ts';
+import {
+  decisionCopy,
+  type RenderedField,
+  renderText,
+  truncate,
+  truncateEscaped,
+} from '../messages.ts';
+import type { DecisionAction, Notification } from '../types.ts';
+import type { SlackBlock, SlackButton } from './slack.types.ts';
 
 /** Block Kit limits (characters). */
 export const SLACK_LIMITS = {
@@ -20,13 +26,37 @@ export const SLACK_LIMITS = {
 
 export const SLACK_OPEN_DOCUMENT_ACTION_ID = 'open_document';
 
+/** `action_id` of each decision button; the interactivity endpoint reads the action from it. */
+export const SLACK_DECISION_ACTION_IDS: Readonly<Record<DecisionAction, string>> = {
+  APPROVE: 'decision_approve',
+  REJECT: 'decision_reject',
+  RETURN: 'decision_return',
+};
+
+const DECISION_STYLE: Partial<Record<DecisionAction, 'primary' | 'danger'>> = {
+  APPROVE: 'primary',
+  REJECT: 'danger',
+};
+
+/** Slack's limit on a button `value`. */
+export const SLACK_BUTTON_VALUE_MAX = 2000;
+
+export interface SlackRenderOptions {
+  /** A line under the message (the decision's state, "closed"), as a context block. */
+  note?: string;
+}
+
 /**
  * Renders the blocks (header, section with summary / actor / comment, actions with a link
  * button) and the mrkdwn fallback `text`. User text is escaped (`&`, `<`, `>`) so a comment
  * cannot mention `<!channel>` or forge a link.
  */
-export function renderSlackMessage(n: Notification): { text: string; blocks: SlackBlock[] } {
+export function renderSlackMessage(
+  n: Notification,
+  options: SlackRenderOptions = {},
+): { text: string; blocks: SlackBlock[] } {
   const r = renderText(n);
+  const decisions = (n.decisions ?? []).filter((d) => d.value.length <= SLACK_BUTTON_VALUE_MAX);
   const blocks: SlackBlock[] = [
     {
       type: 'header',
@@ -34,21 +64,40 @@ export function renderSlackMessage(n: Notification): { text: string; blocks: Sla
     },
     { type: 'section', text: { type: 'mrkdwn', text: sectionText(r.summary, r.fields) } },
   ];
+  const elements: SlackButton[] = [];
+  if (decisions.length > 0) {
+    const copy = decisionCopy(n.locale);
+    for (const d of decisions) {
+      const style = DECISION_STYLE[d.action];
+      elements.push({
+        type: 'button',
+        text: { type: 'plain_text', text: copy.labels[d.action], emoji: true },
+        action_id: SLACK_DECISION_ACTION_IDS[d.action],
+        value: d.value,
+        ...(style ? { style } : {}),
+      });
+    }
+  }
   if (r.url && r.url.length <= SLACK_LIMITS.buttonUrl) {
+    elements.push({
+      type: 'button',
+      text: {
+        type: 'plain_text',
+        text: truncate(r.buttonLabel, SLACK_LIMITS.buttonText),
+        emoji: true,
+      },
+      url: r.url,
+      action_id: SLACK_OPEN_DOCUMENT_ACTION_ID,
+      // With decision buttons, 承認 is the primary one.
+      ...(decisions.length > 0 ? {} : { style: 'primary' as const }),
+    });
+  }
+  if (elements.length > 0) blocks.push({ type: 'actions', elements });
+  if (options.note) {
     blocks.push({
-      type: 'actions',
+      type: 'context',
       elements: [
-        {
-          type: 'button',
-          text: {
-            type: 'plain_text',
-            text: truncate(r.buttonLabel, SLACK_LIMITS.buttonText),
-            emoji: true,
-          },
-          url: r.url,
-          action_id: SLACK_OPEN_DOCUMENT_ACTION_ID,
-          style: 'primary',
-        },
+        { type: 'mrkdwn', text: truncate(escapeSlack(options.note), SLACK_LIMITS.sectionText) },
       ],
     });
   }
@@ -57,7 +106,8 @@ export function renderSlackMessage(n: Notification): { text: string; blocks: Sla
   const link = r.url ? `<${slackLinkUrl(r.url)}|${escapeSlack(r.buttonLabel)}>` : '';
   const budget = SLACK_LIMITS.fallbackText - head.length - link.length - 2;
   const body = r.lines.length > 0 ? truncateEscaped(r.lines.join('\n'), budget, escapeSlack) : '';
-  const text = [head, body, link].filter((part) => part !== '').join('\n');
+  const note = options.note ? escapeSlack(options.note) : '';
+  const text = [head, body, link, note].filter((part) => part !== '').join('\n');
   return { text: truncate(text, SLACK_LIMITS.fallbackText), blocks };
 }
 

@@ -3,6 +3,10 @@ import { z } from 'zod';
 import { ensureLineWorksBot } from '../../domain/bot-registration.ts';
 import { lineWorksPerMinute } from '../../domain/channels/line-works.ts';
 import { slackMessagesPerMinute, slackMethodPerMinute } from '../../domain/channels/slack.ts';
+import {
+  lineWorksCallbackUrl,
+  slackInteractivityUrl,
+} from '../../domain/decisions/inbound-urls.ts';
 import type { UserError } from '../../domain/errors.ts';
 import {
   checkPrivateKey,
@@ -106,12 +110,16 @@ builder.objectFields(LineWorksRef, (t) => ({
     description: "The company's language for the bot's name and description (JA when unset)",
     resolve: (v) => (v.settings.locale as 'JA' | 'EN' | 'KO' | undefined) ?? null,
   }),
+  callbackUrl: t.string({
+    description: "Where the bot's button clicks arrive (set on the bot by Renkei)",
+    resolve: (_v, _a, ctx) => lineWorksCallbackUrl(ctx.env, ctx.principal?.tenantId ?? ''),
+  }),
 }));
 const SlackRef = integrationType(
   'SLACK',
   'Slack bot: direct messages to members by their member ID.',
   ['teamId', 'teamName', 'botUserId'],
-  ['botToken'],
+  ['botToken', 'signingSecret'],
 );
 builder.objectFields(SlackRef, (t) => ({
   messagesPerMinute: t.int({
@@ -123,6 +131,11 @@ builder.objectFields(SlackRef, (t) => ({
     description:
       'Tier 3 calls per minute (conversations.open for first-contact DMs) Renkei allows itself per workspace (default 50, the documented Tier 3 floor)',
     resolve: (v) => slackMethodPerMinute('conversations.open', v.settings),
+  }),
+  interactivityUrl: t.string({
+    description:
+      'To paste into Interactivity & Shortcuts > Request URL (button clicks arrive here)',
+    resolve: (_v, _a, ctx) => slackInteractivityUrl(ctx.env, ctx.principal?.tenantId ?? ''),
   }),
 }));
 const GoogleChatRef = integrationType(
@@ -325,6 +338,7 @@ const InputSchemas = {
   SLACK: z.object({
     enabled: z.boolean(),
     botToken: clearable(token('botToken', 500)),
+    signingSecret: clearable(token('signingSecret', 200)),
     messagesPerMinute: z.number().int().min(1).max(100_000).nullish(),
     tier3PerMinute: z.number().int().min(1).max(100_000).nullish(),
   }),
@@ -449,7 +463,14 @@ configureMutation(
     }),
   }),
   'ConfigureLineWorksPayload',
-  (ctx, tenantId) => ensureLineWorksBot(ctx.db, ctx.env.SECRETS_KEY, ctx.tokens, tenantId),
+  (ctx, tenantId) =>
+    ensureLineWorksBot(
+      ctx.db,
+      ctx.env.SECRETS_KEY,
+      ctx.tokens,
+      tenantId,
+      lineWorksCallbackUrl(ctx.env, tenantId),
+    ),
 );
 configureMutation(
   'configureSlack',
@@ -457,6 +478,9 @@ configureMutation(
   (t) => ({
     enabled: t.boolean({ required: true }),
     botToken: t.string(),
+    signingSecret: t.string({
+      description: 'Basic Information > Signing Secret: verifies button clicks',
+    }),
     messagesPerMinute: t.int({
       description:
         'Workspace-wide chat.postMessage budget per minute (default 525); lower it when Slack answers 429',
