@@ -253,3 +253,41 @@ export const lineReplyTokens = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.tenantId, t.decisionId] })],
 );
+
+/**
+ * One row per (tenant, event, member): the member's answer from the chat (DECISIONS.md) and how
+ * forwarding it to WORKPLACE went. The unique key makes the first click win.
+ */
+export const decisions = sqliteTable(
+  'decisions',
+  {
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id').notNull(),
+    eventId: text('event_id').notNull(),
+    /** The member who decided: `users.id` (the row id, as in `deliveries.user_row_id`). */
+    userRowId: text('user_row_id').notNull(),
+    /** The delivery whose button was clicked; null when the click names none. */
+    deliveryId: text('delivery_id'),
+    action: text('action').notNull(),
+    channel: text('channel').notNull(),
+    comment: text('comment'),
+    status: text('status').notNull().default('PENDING'),
+    /** WORKPLACE's message when REFUSED; the last error while retrying or when FAILED. */
+    reason: text('reason'),
+    /** Forwarding attempts so far (counted when an attempt starts). */
+    attempts: integer('attempts').notNull().default(0),
+    /** When the next forwarding attempt is due; the sweeper looks past it. */
+    nextAttemptAt: text('next_attempt_at').notNull(),
+    /** The attempt that holds the row: it alone sends until `leaseUntil`, then anyone may. */
+    claimId: text('claim_id'),
+    leaseUntil: text('lease_until'),
+    decidedAt: text('decided_at').notNull(),
+    updatedAt: text('updated_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('decisions_tenant_event_user').on(t.tenantId, t.eventId, t.userRowId),
+    index('decisions_tenant_decided').on(t.tenantId, t.decidedAt, t.id),
+    index('decisions_tenant_user').on(t.tenantId, t.userRowId, t.decidedAt),
+    index('decisions_status_next').on(t.status, t.nextAttemptAt),
+  ],
+);

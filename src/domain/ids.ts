@@ -9,13 +9,20 @@ export function newId(at = Date.now()): string {
   return hex;
 }
 
-export type NodeType = 'User' | 'AuditEntry' | 'WorkflowEvent' | 'Delivery' | 'Absence';
+export type NodeType =
+  | 'User'
+  | 'AuditEntry'
+  | 'WorkflowEvent'
+  | 'Delivery'
+  | 'Absence'
+  | 'Decision';
 const NODE_TYPES: readonly NodeType[] = [
   'User',
   'AuditEntry',
   'WorkflowEvent',
   'Delivery',
   'Absence',
+  'Decision',
 ];
 
 /** Global id: base64url("<Type>:<rowId>"). The row id alone never grants access: the

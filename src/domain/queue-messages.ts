@@ -23,5 +23,15 @@ export interface AbsenceMessage {
   slotAt?: number;
 }
 
-/** Everything the delivery queue carries: delivery ids, and calendar jobs (`kind: 'absence'`). */
-export type QueueMessage = DeliveryMessage | AbsenceMessage;
+/** A decision to forward to WORKPLACE: the decision row id, never its content. */
+export interface DecisionMessage {
+  kind: 'decision';
+  tenantId: string;
+  decisionId: string;
+}
+
+/**
+ * Everything the delivery queue carries: delivery ids, calendar jobs (`kind: 'absence'`) and
+ * decisions to forward (`kind: 'decision'`).
+ */
+export type QueueMessage = DeliveryMessage | AbsenceMessage | DecisionMessage;

@@ -4,11 +4,9 @@
  * decision closes it for them (decided elsewhere, see click.ts).
  */
 import { and, desc, eq, gt, lt, ne } from 'drizzle-orm';
-import type { DecisionAction } from '../../adapters/types.ts';
 import type { Db } from '../../db/client.ts';
 import { workflowEvents } from '../../db/schema.ts';
-
-export const DECISION_ACTIONS: readonly DecisionAction[] = ['APPROVE', 'REJECT', 'RETURN'];
+import { DECISION_ACTIONS, type DecisionAction } from './store.ts';
 
 type EventRow = typeof workflowEvents.$inferSelect;
 

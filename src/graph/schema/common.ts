@@ -1,7 +1,7 @@
 /** Scalars, enums and small types shared by the whole schema (contract.graphql). */
 import type { ObjectRef } from '@pothos/core';
 import { GraphQLError, Kind } from 'graphql';
-import { DECISION_ACTIONS } from '../../domain/decisions/event-actions.ts';
+import { DECISION_ACTIONS } from '../../domain/decisions/store.ts';
 import type { UserError } from '../../domain/errors.ts';
 import { INTEGRATION_KINDS } from '../../domain/integrations.ts';
 import { CHANNELS, NOTIFICATION_TYPES } from '../../domain/rules.ts';
