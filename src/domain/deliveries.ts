@@ -10,6 +10,7 @@ import { deliveries, integrations, users, workflowEvents } from '../db/schema.ts
 import { auditStatement } from './audit.ts';
 import type { Principal } from './auth.ts';
 import { DRIVERS } from './channels/index.ts';
+import { closeEarlierEvent } from './decisions/closing.ts';
 import { InputError, type UserError } from './errors.ts';
 import { newId } from './ids.ts';
 import type { IntegrationKind, IntegrationStatus } from './integrations.ts';
@@ -276,6 +277,8 @@ export async function emitWorkflowEvent(
   }));
   const byRow = new Map(members.map((m) => [m.id, m.userId]));
   await Promise.all([
+    // v2: the document's previous event stops offering decisions (its Slack buttons go).
+    closeEarlierEvent(db, outbox.queue, event),
     enqueue(
       outbox.queue,
       tenantId,

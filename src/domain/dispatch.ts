@@ -519,7 +519,11 @@ async function decisionButtons(
   );
 }
 
-function notificationOf(event: typeof workflowEvents.$inferSelect, user: UserRow): Notification {
+/** What one member is told about an event, in their locale (no buttons: see decisionButtons). */
+export function notificationOf(
+  event: typeof workflowEvents.$inferSelect,
+  user: UserRow,
+): Notification {
   return {
     type: event.type as Notification['type'],
     locale: user.locale as Notification['locale'],

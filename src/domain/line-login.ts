@@ -22,9 +22,11 @@ import { users } from '../db/schema.ts';
 import { auditStatement } from './audit.ts';
 import type { Principal } from './auth.ts';
 import { lineChannelToken } from './channels/line.ts';
+import { handleLinePostback } from './decisions/line-postback.ts';
 import { InputError } from './errors.ts';
 import { type IntegrationCredentials, loadCredentials } from './integrations.ts';
 import type { Logger } from './log.ts';
+import type { QueueMessage } from './queue-messages.ts';
 import type { TokenSource } from './tokens.ts';
 import { ensureSelf, getUserByRowId, type UserRow } from './users.ts';
 
@@ -355,6 +357,7 @@ interface WebhookEvent {
   webhookEventId?: unknown;
   replyToken?: unknown;
   source?: { type?: unknown; userId?: unknown };
+  postback?: { data?: unknown };
 }
 
 /**
@@ -373,6 +376,8 @@ export async function handleLineWebhook(
   tenantId: string,
   rawBody: ArrayBuffer,
   signature: string | null | undefined,
+  /** v2: where decisions from postbacks are queued; without it postbacks are ignored. */
+  queue?: Queue<QueueMessage>,
 ): Promise<WebhookOutcome> {
   if (!signature) return { status: 401, handled: 0 };
   const creds = await loadCredentials(db, env.SECRETS_KEY, tenantId, 'LINE');
@@ -396,7 +401,9 @@ export async function handleLineWebhook(
     if (eventId && (await store.seenWebhookEvent(tenantId, eventId))) continue;
     try {
       const ctx = { db, env, creds, tokens, log, tenantId };
-      if (await handleEvent(ctx, event, eventId)) handled++;
+      if (event.type === 'postback') {
+        if (creds && queue && (await postback(ctx, queue, event, eventId))) handled++;
+      } else if (await handleEvent(ctx, event, eventId)) handled++;
     } catch (err) {
       if (eventId) await store.forgetWebhookEvent(tenantId, eventId);
       throw err;
@@ -408,9 +415,31 @@ export async function handleLineWebhook(
 function isMemberEvent(event: unknown): event is WebhookEvent {
   if (!event || typeof event !== 'object') return false;
   const { type, source } = event as WebhookEvent;
-  if (type !== 'follow' && type !== 'unfollow') return false;
+  if (type !== 'follow' && type !== 'unfollow' && type !== 'postback') return false;
   const lineUserId = source && typeof source === 'object' ? source.userId : undefined;
   return typeof lineUserId === 'string' && LINE_USER_ID.test(lineUserId);
+}
+
+/** A decision button's postback (decisions/line-postback.ts). */
+function postback(
+  ctx: WebhookContext,
+  queue: Queue<QueueMessage>,
+  event: WebhookEvent,
+  eventId: string | null,
+): Promise<boolean> {
+  const data = event.postback && typeof event.postback === 'object' ? event.postback.data : null;
+  return handleLinePostback(
+    { ...ctx, queue, timeoutMs: TIMEOUT_MS },
+    ctx.tenantId,
+    ctx.creds as IntegrationCredentials,
+    {
+      lineUserId: String(event.source?.userId),
+      data,
+      replyToken:
+        typeof event.replyToken === 'string' && event.replyToken ? event.replyToken : null,
+      webhookEventId: eventId,
+    },
+  );
 }
 
 interface WebhookContext {

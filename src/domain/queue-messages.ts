@@ -31,7 +31,28 @@ export interface DecisionMessage {
 }
 
 /**
- * Everything the delivery queue carries: delivery ids, calendar jobs (`kind: 'absence'`) and
- * decisions to forward (`kind: 'decision'`).
+ * A chat message about a decision (DECISIONS.md, "Feedback in the chat"): ids and short texts
+ * already in the member's words, never a secret.
+ * - `slack-refresh`: re-render the delivery's Slack message for its current state (received,
+ *   accepted, refused, closed) without buttons, by chat.update.
+ * - `slack-ephemeral`: a refusal of the click itself, seen only by the clicker.
+ * - `line-works-text`: a bot message to a LINE WORKS user (resource id).
  */
-export type QueueMessage = DeliveryMessage | AbsenceMessage | DecisionMessage;
+export type ChatJob =
+  | { type: 'slack-refresh'; deliveryId: string }
+  | { type: 'slack-ephemeral'; channel: string; user: string; text: string }
+  | { type: 'line-works-text'; userId: string; text: string };
+
+export interface ChatMessage {
+  kind: 'chat';
+  tenantId: string;
+  job: ChatJob;
+  /** Set when the job was deferred for pacing: its slot is already reserved. */
+  slotAt?: number;
+}
+
+/**
+ * Everything the delivery queue carries: delivery ids, calendar jobs (`kind: 'absence'`) and
+ * decisions to forward (`kind: 'decision'`), chat feedback on decisions (`kind: 'chat'`).
+ */
+export type QueueMessage = DeliveryMessage | AbsenceMessage | DecisionMessage | ChatMessage;

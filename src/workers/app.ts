@@ -8,6 +8,7 @@ import { authenticate } from '../domain/auth.ts';
 import { createLogger } from '../domain/log.ts';
 import { yoga } from '../graph/yoga.ts';
 import type { AppEnv } from './app-env.ts';
+import { decisionRoutes } from './decision-routes.ts';
 import { graphiqlPage, wantsGraphiQL } from './graphiql-page.ts';
 import { lineRoutes } from './line-routes.ts';
 import { createLineAuthStore, createOutbox, createTokens } from './outbox.ts';
@@ -107,6 +108,7 @@ app.on(['GET', 'POST'], '/graphql', async function graphql(c) {
 });
 
 app.route('/line', lineRoutes);
+app.route('/', decisionRoutes);
 
 app.notFound((c) => c.json({ error: 'Not found' }, 404));
 

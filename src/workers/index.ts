@@ -7,6 +7,7 @@ import {
   sweepAbsences,
   syncAbsences,
 } from '../domain/calendar-sync.ts';
+import { type QueuedChat, runChatJobs } from '../domain/decisions/chat-feedback.ts';
 import { sweep } from '../domain/deliveries.ts';
 import {
   deferSeconds,
@@ -18,7 +19,12 @@ import {
 } from '../domain/dispatch.ts';
 import { refreshDueLineQuotas } from '../domain/line-quota-sync.ts';
 import { createLogger } from '../domain/log.ts';
-import type { AbsenceMessage, DeliveryMessage, QueueMessage } from '../domain/queue-messages.ts';
+import type {
+  AbsenceMessage,
+  ChatMessage,
+  DeliveryMessage,
+  QueueMessage,
+} from '../domain/queue-messages.ts';
 import { pruneExpired } from '../domain/retention.ts';
 import { PROVIDER_TIMEOUT_MS } from '../domain/verify.ts';
 import { app } from './app.ts';
@@ -33,6 +39,7 @@ const DEAD_LETTER_QUEUE = 'renkei-deliveries-dlq';
 
 const isAbsence = (body: QueueMessage): body is AbsenceMessage =>
   (body as AbsenceMessage).kind === 'absence';
+const isChat = (body: QueueMessage): body is ChatMessage => (body as ChatMessage).kind === 'chat';
 
 /**
  * Delivery consumer and dead-letter consumer (see wrangler.toml); calendar jobs ride along.
@@ -68,13 +75,16 @@ async function consumeOnShard(
     publishUpdates(env, tenantId, updates);
   const deliveryJobs: QueuedMessage[] = [];
   const absenceJobs: QueuedAbsence[] = [];
+  const chatJobs: QueuedChat[] = [];
   for (const m of messages) {
     if (isAbsence(m.body)) absenceJobs.push({ id: m.id, body: m.body });
+    else if (isChat(m.body)) chatJobs.push({ id: m.id, attempts: m.attempts, body: m.body });
     else deliveryJobs.push({ id: m.id, body: m.body as DeliveryMessage });
   }
   if (queueName === DEAD_LETTER_QUEUE || queueName.endsWith('-dlq')) {
     if (deliveryJobs.length > 0) await markGaveUp({ db, publish }, deliveryJobs);
     if (absenceJobs.length > 0) await markAbsencesGaveUp(db, absenceJobs);
+    // Chat feedback past its retries is dropped (runChatJobs logs it before it gets here).
     for (const m of messages) m.ack();
     return;
   }
@@ -89,7 +99,9 @@ async function consumeOnShard(
     );
   };
   const tokens = createTokens(env);
-  const [deliveryVerdicts, absenceVerdicts] = await Promise.all([
+  const timeoutMs = Number(env.PROVIDER_TIMEOUT_MS) || PROVIDER_TIMEOUT_MS;
+  const queue = env.DELIVERY_QUEUE as Queue<QueueMessage>;
+  const [deliveryVerdicts, absenceVerdicts, chatVerdicts] = await Promise.all([
     deliveryJobs.length > 0
       ? dispatchBatch(
           {
@@ -117,8 +129,15 @@ async function consumeOnShard(
           absenceJobs,
         )
       : new Map<string, Verdict>(),
+    chatJobs.length > 0
+      ? runChatJobs(
+          { db, env, gate, tokens, queue, timeoutMs, log: createLogger({ job: 'chat' }) },
+          chatJobs,
+        )
+      : new Map<string, Verdict>(),
   ]);
-  const verdictOf = (id: string) => deliveryVerdicts.get(id) ?? absenceVerdicts.get(id);
+  const verdictOf = (id: string) =>
+    deliveryVerdicts.get(id) ?? absenceVerdicts.get(id) ?? chatVerdicts.get(id);
   for (const m of messages) {
     const v = verdictOf(m.id) ?? { action: 'retry' as const, delaySeconds: 5 };
     if (v.action === 'ack') m.ack();

@@ -6,6 +6,7 @@
 import { Hono } from 'hono';
 import { findTenantDb, noTenantDb } from '../db/shards.ts';
 import { completeLineLogin, handleLineWebhook, tenantOfState } from '../domain/line-login.ts';
+import type { QueueMessage } from '../domain/queue-messages.ts';
 import type { AppEnv } from './app-env.ts';
 import { localeFromAcceptLanguage, pageStatus, renderCallbackPage } from './line-page.ts';
 import { createLineAuthStore, createTokens } from './outbox.ts';
@@ -58,6 +59,7 @@ lineRoutes.post('/webhook/:tenant', async function lineWebhook(c) {
         tenantId,
         raw,
         c.req.header('x-line-signature'),
+        c.env.DELIVERY_QUEUE as Queue<QueueMessage>,
       )
     : { status: 401 as const, handled: 0 };
   if (outcome.status !== 200) {

@@ -16,11 +16,18 @@ export {
   deleteCalendarEvent,
   updateCalendarEvent,
 } from './line-works.calendar.ts';
+export type { LineWorksPostback } from './line-works.callback.ts';
+export { parseLineWorksCallback, verifyLineWorksSignature } from './line-works.callback.ts';
 export type { LineWorksUserRequest, LineWorksUserResult } from './line-works.directory.ts';
 export { getLineWorksUser } from './line-works.directory.ts';
 export type { LineWorksErrorClass } from './line-works.errors.ts';
 export { classifyLineWorksError, readRateLimitHeaders } from './line-works.errors.ts';
-export { lineWorksAdapter, lineWorksMessageContent } from './line-works.provider.ts';
+export type { LineWorksTextRequest } from './line-works.provider.ts';
+export {
+  lineWorksAdapter,
+  lineWorksMessageContent,
+  sendLineWorksText,
+} from './line-works.provider.ts';
 export type {
   LineWorksTokenRequest,
   PrivateKeyCheck,

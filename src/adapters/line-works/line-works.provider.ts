@@ -107,3 +107,51 @@ export const lineWorksAdapter: ProviderAdapter<LineWorksCredentials, LineWorksTa
     return result;
   },
 };
+
+/** `text` content limit. */
+const MAX_TEXT = 2000;
+
+export interface LineWorksTextRequest {
+  base: string;
+  accessToken: string;
+  botId: string;
+  /** The member's user id, login id or resource id. */
+  userId: string;
+  text: string;
+  timeoutMs: number;
+}
+
+/**
+ * A plain bot message to one member (a decision's feedback): `POST
+ * /bots/{botId}/users/{userId}/messages` with `{"content":{"type":"text","text":…}}`.
+ * https://developers.worksmobile.com/jp/docs/bot-user-message-send
+ */
+export async function sendLineWorksText(request: LineWorksTextRequest): Promise<SendResult> {
+  const url =
+    `${request.base.replace(/\/+$/, '')}/bots/${encodeURIComponent(request.botId)}` +
+    `/users/${encodeURIComponent(request.userId)}/messages`;
+  const outcome = await fetchWithTimeout(
+    url,
+    {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${request.accessToken}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ content: { type: 'text', text: truncate(request.text, MAX_TEXT) } }),
+    },
+    request.timeoutMs,
+  );
+  if (!outcome.ok) {
+    return { kind: 'retry', reason: describeNetworkFailure('LINE WORKS', outcome.failure) };
+  }
+  if (outcome.response.ok) return { kind: 'sent' };
+  const error = await classifyLineWorksError(outcome.response, [request.accessToken]);
+  if (error.kind === 'failed') return { kind: 'failed', reason: error.reason, scope: error.scope };
+  return {
+    kind: 'retry',
+    reason: error.reason,
+    ...(error.afterSeconds !== undefined ? { afterSeconds: error.afterSeconds } : {}),
+    ...(error.tokenRejected ? { learned: { tokenRejected: 'true' } } : {}),
+  };
+}
