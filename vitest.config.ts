@@ -38,6 +38,8 @@ export default defineConfig(async () => {
               LINE_ACCESS_BASE: fakes.lineAccessBase,
               LINE_WORKS_AUTH_BASE: fakes.lineWorksAuthBase,
               LINE_WORKS_API_BASE: fakes.lineWorksApiBase,
+              // Decisions need somewhere to go, else events offer no buttons (DECISIONS.md).
+              WORKPLACE_WEBHOOK_URL: 'http://127.0.0.1:9/workplace/decisions',
             },
           },
         };

@@ -134,8 +134,9 @@ export async function handleClick(
 ): Promise<ClickOutcome> {
   const { db } = deps;
   const named = await decodeButtonValue(deps.secretsKey, tenantId, input.value);
-  if (!named)
+  if (!named || (input.expectedAction && input.expectedAction !== named.action)) {
     return refuse(deps, tenantId, input, 'invalid', 'unknown or altered button', null, null);
+  }
   const delivery = await getDelivery(db, tenantId, named.deliveryId);
   if (!delivery || delivery.channel !== (input.clicker.channel as Channel)) {
     return refuse(deps, tenantId, input, 'invalid', 'no such delivery on this channel', null, null);
