@@ -7,6 +7,7 @@ import {
   sweepAbsences,
   syncAbsences,
 } from '../domain/calendar-sync.ts';
+import { forwardDecision } from '../domain/decisions/forward.ts';
 import { sweep } from '../domain/deliveries.ts';
 import {
   deferSeconds,
@@ -18,10 +19,16 @@ import {
 } from '../domain/dispatch.ts';
 import { refreshDueLineQuotas } from '../domain/line-quota-sync.ts';
 import { createLogger } from '../domain/log.ts';
-import type { AbsenceMessage, DeliveryMessage, QueueMessage } from '../domain/queue-messages.ts';
+import type {
+  AbsenceMessage,
+  DecisionMessage,
+  DeliveryMessage,
+  QueueMessage,
+} from '../domain/queue-messages.ts';
 import { pruneExpired } from '../domain/retention.ts';
 import { PROVIDER_TIMEOUT_MS } from '../domain/verify.ts';
 import { app } from './app.ts';
+import { forwardDeps } from './decision-forwarding.ts';
 import { createGate, createTokens, publishUpdates } from './outbox.ts';
 
 export { DeliveryHub } from './delivery-hub.ts';
@@ -33,6 +40,8 @@ const DEAD_LETTER_QUEUE = 'renkei-deliveries-dlq';
 
 const isAbsence = (body: QueueMessage): body is AbsenceMessage =>
   (body as AbsenceMessage).kind === 'absence';
+const isDecision = (body: QueueMessage): body is DecisionMessage =>
+  (body as DecisionMessage).kind === 'decision';
 
 /**
  * Delivery consumer and dead-letter consumer (see wrangler.toml); calendar jobs ride along.
@@ -68,16 +77,31 @@ async function consumeOnShard(
     publishUpdates(env, tenantId, updates);
   const deliveryJobs: QueuedMessage[] = [];
   const absenceJobs: QueuedAbsence[] = [];
+  const decisionJobs: Message<QueueMessage>[] = [];
   for (const m of messages) {
-    if (isAbsence(m.body)) absenceJobs.push({ id: m.id, body: m.body });
+    if (isDecision(m.body)) decisionJobs.push(m);
+    else if (isAbsence(m.body)) absenceJobs.push({ id: m.id, body: m.body });
     else deliveryJobs.push({ id: m.id, body: m.body as DeliveryMessage });
   }
   if (queueName === DEAD_LETTER_QUEUE || queueName.endsWith('-dlq')) {
     if (deliveryJobs.length > 0) await markGaveUp({ db, publish }, deliveryJobs);
     if (absenceJobs.length > 0) await markAbsencesGaveUp(db, absenceJobs);
+    // A decision never gives up here: its row stays PENDING and the sweeper re-sends it.
     for (const m of messages) m.ack();
     return;
   }
+  const decisionVerdicts = new Map<string, Verdict>();
+  const deps = forwardDeps(env, db);
+  const forwarded = Promise.all(
+    decisionJobs.map(async (m) => {
+      // A D1 hiccup on one decision retries that message alone, not the deliveries beside it.
+      const verdict = await forwardDecision(deps, m.body as DecisionMessage).catch((err) => {
+        deps.log.error('decision forwarding failed', { error: (err as Error)?.message });
+        return { action: 'retry' as const, delaySeconds: 5 };
+      });
+      decisionVerdicts.set(m.id, verdict);
+    }),
+  );
   const gate = createGate(env);
   // Pacing waits are re-sent rather than retried, so they do not use up the retry budget.
   const requeue: Requeue = async (items) => {
@@ -117,8 +141,10 @@ async function consumeOnShard(
           absenceJobs,
         )
       : new Map<string, Verdict>(),
+    forwarded,
   ]);
-  const verdictOf = (id: string) => deliveryVerdicts.get(id) ?? absenceVerdicts.get(id);
+  const verdictOf = (id: string) =>
+    deliveryVerdicts.get(id) ?? absenceVerdicts.get(id) ?? decisionVerdicts.get(id);
   for (const m of messages) {
     const v = verdictOf(m.id) ?? { action: 'retry' as const, delaySeconds: 5 };
     if (v.action === 'ack') m.ack();
