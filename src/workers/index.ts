@@ -8,6 +8,7 @@ import {
   syncAbsences,
 } from '../domain/calendar-sync.ts';
 import { forwardDecision } from '../domain/decisions/forward.ts';
+import { sweepDecisions } from '../domain/decisions/sweep.ts';
 import { sweep } from '../domain/deliveries.ts';
 import {
   deferSeconds,
@@ -167,6 +168,7 @@ async function scheduled(_controller: ScheduledController, env: Env) {
     try {
       const result = await sweep(db, queue, { stuckSeconds });
       const calendar = await sweepAbsences(db, queue, { stuckSeconds });
+      const decided = await sweepDecisions(db, queue, { stuckSeconds });
       const pruned = await pruneExpired(db, { retentionDays: Number(env.RETENTION_DAYS) || 90 });
       const lineQuota = await refreshDueLineQuotas({
         db,
@@ -174,7 +176,7 @@ async function scheduled(_controller: ScheduledController, env: Env) {
         tokens: createTokens(env),
         timeoutMs: Number(env.PROVIDER_TIMEOUT_MS) || PROVIDER_TIMEOUT_MS,
       });
-      log.info('sweep done', { shard, ...result, ...calendar, pruned, lineQuota });
+      log.info('sweep done', { shard, ...result, ...calendar, ...decided, pruned, lineQuota });
     } catch (err) {
       log.error('sweep failed', { shard, error: err instanceof Error ? err.message : String(err) });
       firstFailure ??= err;

@@ -244,10 +244,10 @@ export async function forwardDecision(
     next = { status: 'ACCEPTED', reason: null, nextAttemptAt: row.nextAttemptAt };
   } else if (result.kind === 'refused') {
     next = { status: 'REFUSED', reason: result.reason, nextAttemptAt: row.nextAttemptAt };
-  } else if (row.attempts >= deps.maxAttempts) {
+  } else if (row.attempts - row.attemptsAtRetry >= deps.maxAttempts) {
     next = {
       status: 'FAILED',
-      reason: `Gave up after ${row.attempts} attempts: ${result.reason}`,
+      reason: `Gave up after ${row.attempts - row.attemptsAtRetry} attempts: ${result.reason}`,
       nextAttemptAt: row.nextAttemptAt,
     };
   } else {
