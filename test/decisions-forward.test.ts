@@ -209,7 +209,7 @@ describe('forwarding a decision to WORKPLACE', () => {
       match: { contains: `"tenant":"${s.tenant}"` },
       responses: [
         { status: 503, json: { message: 'maintenance' } },
-        { status: 429, headers: { 'retry-after': '3' }, json: { message: 'slow down' } },
+        { status: 429, headers: { 'retry-after': '6' }, json: { message: 'slow down' } },
         { reset: true },
       ],
     });
@@ -223,7 +223,7 @@ describe('forwarding a decision to WORKPLACE', () => {
     expect(new Set(reqs.map((r) => r.headers['webhook-id']))).toEqual(new Set([d.globalId]));
     // Signed afresh each time; the body is the same.
     expect(new Set(reqs.map((r) => r.body)).size).toBe(1);
-    expect(reqs[2].at - reqs[1].at).toBeGreaterThanOrEqual(3000);
+    expect(reqs[2].at - reqs[1].at).toBeGreaterThanOrEqual(6000);
     const state = await workplace('/__fake/state');
     expect(state.received[d.globalId].deliveries).toBe(1);
   });
