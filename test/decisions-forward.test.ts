@@ -265,6 +265,11 @@ describe('forwarding a decision to WORKPLACE', () => {
     );
     expect(byUser.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
 
+    // The retry gets a budget of its own: one more failure does not end it.
+    await workplace('/__fake/script', {
+      match: { contains: `"tenant":"${s.tenant}"` },
+      responses: [{ status: 503 }],
+    });
     const retried = await gql(RETRY, { id: d.globalId }, s.admin);
     expect(retried.data?.retryDecision).toMatchObject({
       errors: [],
@@ -272,7 +277,7 @@ describe('forwarding a decision to WORKPLACE', () => {
     });
     expect(await waitDecision(d, (x) => x.status !== 'PENDING')).toMatchObject({
       status: 'ACCEPTED',
-      attempts: 5,
+      attempts: 6,
     });
     const again = await gql(RETRY, { id: d.globalId }, s.admin);
     expect(again.data?.retryDecision).toEqual({
