@@ -276,6 +276,8 @@ export const decisions = sqliteTable(
     reason: text('reason'),
     /** Forwarding attempts so far (counted when an attempt starts). */
     attempts: integer('attempts').notNull().default(0),
+    /** `attempts` when the last retryDecision put it back: the retry budget counts from here. */
+    attemptsAtRetry: integer('attempts_at_retry').notNull().default(0),
     /** When the next forwarding attempt is due; the sweeper looks past it. */
     nextAttemptAt: text('next_attempt_at').notNull(),
     /** The attempt that holds the row: it alone sends until `leaseUntil`, then anyone may. */

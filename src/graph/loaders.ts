@@ -13,6 +13,7 @@ import {
   summariesByEvent,
   usersByRowIds,
 } from '../domain/batched-reads.ts';
+import { decisionsByEvent, type EventDecisionsPage } from '../domain/decisions/store.ts';
 import type { EventRow } from '../domain/deliveries.ts';
 import { findUsers, type UserRow } from '../domain/users.ts';
 
@@ -30,6 +31,8 @@ export interface Loaders {
   userByUserId: DataLoader<string, UserRow | null>;
   summary: DataLoader<{ eventId: string; userRowId: string | null }, Summary, string>;
   eventDeliveries: DataLoader<EventDeliveriesKey, EventDeliveriesPage, string>;
+  /** WorkflowEvent.decisions: the same page keys as eventDeliveries. */
+  eventDecisions: DataLoader<EventDeliveriesKey, EventDecisionsPage, string>;
 }
 
 /**
@@ -100,6 +103,24 @@ export function createLoaders(db: Db, tenantId: string): Loaders {
       },
       { batchScheduleFn, maxBatchSize: 500, cacheKeyFn: pageKey },
     ),
+    eventDecisions: new DataLoader(
+      async (keys) => {
+        const out = new Map<string, EventDecisionsPage>();
+        const groups = groupBy(
+          keys,
+          (k) => ({ first: k.first, afterId: k.afterId, userRowId: k.userRowId }),
+          (g) => JSON.stringify(g),
+        );
+        for (const { group, keys: ks } of groups) {
+          const ids = ks.map((k) => k.eventId);
+          for (const [eventId, page] of await decisionsByEvent(db, tenantId, ids, group)) {
+            out.set(pageKey({ ...group, eventId }), page);
+          }
+        }
+        return keys.map((k) => out.get(pageKey(k)) as EventDecisionsPage);
+      },
+      { batchScheduleFn, maxBatchSize: 500, cacheKeyFn: pageKey },
+    ),
   };
 }
 
@@ -109,4 +130,5 @@ export function forgetReads(loaders: Loaders) {
   loaders.userByRowId.clearAll();
   loaders.summary.clearAll();
   loaders.eventDeliveries.clearAll();
+  loaders.eventDecisions.clearAll();
 }

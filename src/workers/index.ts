@@ -7,7 +7,13 @@ import {
   sweepAbsences,
   syncAbsences,
 } from '../domain/calendar-sync.ts';
-import { type QueuedChat, runChatJobs } from '../domain/decisions/chat-feedback.ts';
+import {
+  createChatFeedback,
+  type QueuedChat,
+  runChatJobs,
+} from '../domain/decisions/chat-feedback.ts';
+import { forwardDecision } from '../domain/decisions/forward.ts';
+import { sweepDecisions } from '../domain/decisions/sweep.ts';
 import { sweep } from '../domain/deliveries.ts';
 import {
   deferSeconds,
@@ -22,12 +28,14 @@ import { createLogger } from '../domain/log.ts';
 import type {
   AbsenceMessage,
   ChatMessage,
+  DecisionMessage,
   DeliveryMessage,
   QueueMessage,
 } from '../domain/queue-messages.ts';
 import { pruneExpired } from '../domain/retention.ts';
 import { PROVIDER_TIMEOUT_MS } from '../domain/verify.ts';
 import { app } from './app.ts';
+import { forwardDeps } from './decision-forwarding.ts';
 import { createGate, createTokens, publishUpdates } from './outbox.ts';
 
 export { DeliveryHub } from './delivery-hub.ts';
@@ -40,6 +48,8 @@ const DEAD_LETTER_QUEUE = 'renkei-deliveries-dlq';
 const isAbsence = (body: QueueMessage): body is AbsenceMessage =>
   (body as AbsenceMessage).kind === 'absence';
 const isChat = (body: QueueMessage): body is ChatMessage => (body as ChatMessage).kind === 'chat';
+const isDecision = (body: QueueMessage): body is DecisionMessage =>
+  (body as DecisionMessage).kind === 'decision';
 
 /**
  * Delivery consumer and dead-letter consumer (see wrangler.toml); calendar jobs ride along.
@@ -76,19 +86,47 @@ async function consumeOnShard(
   const deliveryJobs: QueuedMessage[] = [];
   const absenceJobs: QueuedAbsence[] = [];
   const chatJobs: QueuedChat[] = [];
+  const decisionJobs: Message<QueueMessage>[] = [];
   for (const m of messages) {
-    if (isAbsence(m.body)) absenceJobs.push({ id: m.id, body: m.body });
+    if (isDecision(m.body)) decisionJobs.push(m);
+    else if (isAbsence(m.body)) absenceJobs.push({ id: m.id, body: m.body });
     else if (isChat(m.body)) chatJobs.push({ id: m.id, attempts: m.attempts, body: m.body });
     else deliveryJobs.push({ id: m.id, body: m.body as DeliveryMessage });
   }
   if (queueName === DEAD_LETTER_QUEUE || queueName.endsWith('-dlq')) {
     if (deliveryJobs.length > 0) await markGaveUp({ db, publish }, deliveryJobs);
     if (absenceJobs.length > 0) await markAbsencesGaveUp(db, absenceJobs);
+    // A decision never gives up here: its row stays PENDING and the sweeper re-sends it.
     // Chat feedback past its retries is dropped (runChatJobs logs it before it gets here).
     for (const m of messages) m.ack();
     return;
   }
+  const decisionVerdicts = new Map<string, Verdict>();
   const gate = createGate(env);
+  const tokens = createTokens(env);
+  const timeoutMs = Number(env.PROVIDER_TIMEOUT_MS) || PROVIDER_TIMEOUT_MS;
+  const queue = env.DELIVERY_QUEUE as Queue<QueueMessage>;
+  // Each outcome is told to the member in the chat where they clicked.
+  const feedback = createChatFeedback({
+    db,
+    env,
+    gate,
+    tokens,
+    queue,
+    timeoutMs,
+    log: createLogger({ job: 'chat' }),
+  });
+  const deps = forwardDeps(env, db, feedback);
+  const forwarded = Promise.all(
+    decisionJobs.map(async (m) => {
+      // A D1 hiccup on one decision retries that message alone, not the deliveries beside it.
+      const verdict = await forwardDecision(deps, m.body as DecisionMessage).catch((err) => {
+        deps.log.error('decision forwarding failed', { error: (err as Error)?.message });
+        return { action: 'retry' as const, delaySeconds: 5 };
+      });
+      decisionVerdicts.set(m.id, verdict);
+    }),
+  );
   // Pacing waits are re-sent rather than retried, so they do not use up the retry budget.
   const requeue: Requeue = async (items) => {
     await (env.DELIVERY_QUEUE as Queue<QueueMessage>).sendBatch(
@@ -98,9 +136,6 @@ async function consumeOnShard(
       })),
     );
   };
-  const tokens = createTokens(env);
-  const timeoutMs = Number(env.PROVIDER_TIMEOUT_MS) || PROVIDER_TIMEOUT_MS;
-  const queue = env.DELIVERY_QUEUE as Queue<QueueMessage>;
   const [deliveryVerdicts, absenceVerdicts, chatVerdicts] = await Promise.all([
     deliveryJobs.length > 0
       ? dispatchBatch(
@@ -135,9 +170,13 @@ async function consumeOnShard(
           chatJobs,
         )
       : new Map<string, Verdict>(),
+    forwarded,
   ]);
   const verdictOf = (id: string) =>
-    deliveryVerdicts.get(id) ?? absenceVerdicts.get(id) ?? chatVerdicts.get(id);
+    deliveryVerdicts.get(id) ??
+    absenceVerdicts.get(id) ??
+    chatVerdicts.get(id) ??
+    decisionVerdicts.get(id);
   for (const m of messages) {
     const v = verdictOf(m.id) ?? { action: 'retry' as const, delaySeconds: 5 };
     if (v.action === 'ack') m.ack();
@@ -160,6 +199,7 @@ async function scheduled(_controller: ScheduledController, env: Env) {
     try {
       const result = await sweep(db, queue, { stuckSeconds });
       const calendar = await sweepAbsences(db, queue, { stuckSeconds });
+      const decided = await sweepDecisions(db, queue, { stuckSeconds });
       const pruned = await pruneExpired(db, { retentionDays: Number(env.RETENTION_DAYS) || 90 });
       const lineQuota = await refreshDueLineQuotas({
         db,
@@ -167,7 +207,7 @@ async function scheduled(_controller: ScheduledController, env: Env) {
         tokens: createTokens(env),
         timeoutMs: Number(env.PROVIDER_TIMEOUT_MS) || PROVIDER_TIMEOUT_MS,
       });
-      log.info('sweep done', { shard, ...result, ...calendar, pruned, lineQuota });
+      log.info('sweep done', { shard, ...result, ...calendar, ...decided, pruned, lineQuota });
     } catch (err) {
       log.error('sweep failed', { shard, error: err instanceof Error ? err.message : String(err) });
       firstFailure ??= err;

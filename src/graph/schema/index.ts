@@ -7,6 +7,7 @@ import './audit.ts';
 import './node.ts';
 import './deliveries.ts';
 import './absences.ts';
+import './decisions.ts';
 import { builder } from '../builder.ts';
 
 /** The executable schema served at /graphql and printed to schema.graphql. */

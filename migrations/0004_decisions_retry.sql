@@ -1,0 +1,1 @@
+ALTER TABLE `decisions` ADD `attempts_at_retry` integer DEFAULT 0 NOT NULL;
