@@ -145,7 +145,7 @@ describe('decisions on LINE WORKS', () => {
     expect((await lineWorksClick(t, t.resourceId, approve)).status).toBe(200);
     const rows = await decisionRows(t.tenant);
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ action: 'APPROVE', channel: 'LINE_WORKS', status: 'PENDING' });
+    expect(rows[0]).toMatchObject({ action: 'APPROVE', channel: 'LINE_WORKS' });
     const lookups = await fake(
       env.LINE_WORKS_API_BASE,
       `/__fake/requests?path=/v1.0/users/${encodeURIComponent(t.member)}`,
@@ -165,6 +165,13 @@ describe('decisions on LINE WORKS', () => {
     expect(texts).toContain('「承認」を受け付けました。WORKPLACE に送信しています。');
     expect(texts.some((x: string) => x.startsWith('この申請には '))).toBe(true);
     expect(event.id).toBeTruthy();
+    const verdict = await eventually(
+      () => botMessagesTo(t.botId, t.resourceId),
+      (r) => r.some((x: any) => x.json.content.text.includes('反映されました')),
+    );
+    expect(verdict.map((x: any) => x.json.content.text)).toContain(
+      '「承認」が WORKPLACE に反映されました。',
+    );
   });
 
   it('sends the link only without a Bot Secret', async () => {
@@ -339,18 +346,25 @@ describe('decisions on LINE', () => {
     expect((await linePostback(t, t.lineUserId, approve)).status).toBe(200);
     const rows = await decisionRows(t.tenant);
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ action: 'APPROVE', channel: 'LINE', status: 'PENDING' });
-    // The recorded click's reply token is kept for WORKPLACE's verdict.
+    expect(rows[0]).toMatchObject({ action: 'APPROVE', channel: 'LINE' });
+    // WORKPLACE's verdict comes back as a (free) reply with the click's reply token.
+    const replies = await eventually(
+      () =>
+        fake(
+          env.LINE_API_BASE,
+          `/__fake/requests?path=/v2/bot/message/reply&contains=${t.channelToken}`,
+        ),
+      (r) => r.some((x: any) => x.json.messages[0].text.includes('反映されました')),
+    );
+    expect(replies.filter((x: any) => x.json.messages[0].text.includes('反映されました'))).toEqual([
+      expect.objectContaining({ status: 200 }),
+    ]);
     const d1 = await tenantD1(t.tenant);
     const kept = await d1
       .prepare('select * from line_reply_tokens where tenant_id = ?')
       .bind(t.tenant)
       .all();
-    expect(kept.results).toHaveLength(1);
-    const replies = await fake(
-      env.LINE_API_BASE,
-      `/__fake/requests?path=/v2/bot/message/reply&contains=${t.channelToken}`,
-    );
+    expect(kept.results).toEqual([]);
     const texts = replies.map((r: any) => r.json.messages[0].text);
     expect(texts).toContain('この申請に回答できるのは宛先の方だけです。');
     expect(texts).toContain('このボタンは無効です。WORKPLACE で操作してください。');
