@@ -49,7 +49,7 @@ describe('click → WORKPLACE → chat', () => {
       () => decisionRows(s.tenant),
       (r) => r[0]?.status === 'ACCEPTED',
     );
-    expect(rows[0].status).toBe('ACCEPTED');
+    expect(rows[0]?.status).toBe('ACCEPTED');
     // Member 0 is EN.
     const edited = await eventually(
       () => message(posted.channel, posted.ts),
