@@ -44,7 +44,9 @@ export async function ensureLineWorksBot(
   const { settings } = creds;
   const botId = typeof settings.botId === 'string' ? settings.botId : '';
   const botReady = botId !== '' && settings.botInDomain !== false;
-  if (botReady && (!callbackUrl || settings.callbackUrl === callbackUrl)) return [];
+  // The callback only matters once clicks can be verified (a Bot Secret is stored).
+  const wantedCallback = creds.secrets.botSecret ? callbackUrl : undefined;
+  if (botReady && (!wantedCallback || settings.callbackUrl === wantedCallback)) return [];
   const app = lineWorksAppCredentials(settings, creds.secrets);
   const domainId = typeof settings.domainId === 'string' ? settings.domainId : '';
   const adminEmail = typeof settings.adminEmail === 'string' ? settings.adminEmail : '';
@@ -56,7 +58,7 @@ export async function ensureLineWorksBot(
     adminEmail,
     domainId,
     ...(botId ? { existingBotId: botId } : {}),
-    ...(callbackUrl ? { callbackUrl } : {}),
+    ...(wantedCallback ? { callbackUrl: wantedCallback } : {}),
     ...(botReady ? { callbackOnly: true } : {}),
   });
   if (botReady) {
@@ -65,7 +67,7 @@ export async function ensureLineWorksBot(
       await recordIntegrationHealth(db, tenantId, 'LINE_WORKS', {
         ok: creds.status !== 'ERROR',
         error: creds.lastError,
-        facts: { callbackUrl },
+        facts: { callbackUrl: wantedCallback },
       });
       return [];
     }
@@ -84,7 +86,7 @@ export async function ensureLineWorksBot(
         botId: result.botId,
         botInDomain: true,
         botName: profile.botName,
-        ...(callbackUrl ? { callbackUrl } : {}),
+        ...(wantedCallback ? { callbackUrl: wantedCallback } : {}),
       },
     });
     return [];

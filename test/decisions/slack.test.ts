@@ -155,13 +155,11 @@ describe('decisions on Slack', () => {
       (await slackClick(s, { ...click, value: values.decision_reject as string })).status,
     ).toBe(200);
     expect((await decisionRows(s.tenant)).map((r) => r.action)).toEqual([]);
+    // The two clicks by the wrong person are audited; altered values name no button at all.
     const refused = await auditActions(s.tenant, 'decision.refused');
-    expect(refused.length).toBe(4);
-    expect(refused.map((r) => JSON.parse(r.detail).reason).sort()).toEqual([
+    expect(refused.map((r) => JSON.parse(r.detail).reason)).toEqual([
       'the clicking user is not the recipient',
       'the clicking user is not the recipient',
-      'unknown or altered button',
-      'unknown or altered button',
     ]);
     const told = await eventually(
       () => ephemerals(posted.channel),

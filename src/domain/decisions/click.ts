@@ -134,12 +134,14 @@ export async function handleClick(
 ): Promise<ClickOutcome> {
   const { db } = deps;
   const named = await decodeButtonValue(deps.secretsKey, tenantId, input.value);
+  // A value that names no button of this tenant is not a decision attempt: answered, not
+  // audited (junk must not fill the audit log).
   if (!named || (input.expectedAction && input.expectedAction !== named.action)) {
-    return refuse(deps, tenantId, input, 'invalid', 'unknown or altered button', null, null);
+    return { kind: 'refused', why: 'invalid', member: null };
   }
   const delivery = await getDelivery(db, tenantId, named.deliveryId);
   if (!delivery || delivery.channel !== (input.clicker.channel as Channel)) {
-    return refuse(deps, tenantId, input, 'invalid', 'no such delivery on this channel', null, null);
+    return { kind: 'refused', why: 'invalid', member: null };
   }
   const [event, member] = await Promise.all([
     getEvent(db, tenantId, delivery.eventId),

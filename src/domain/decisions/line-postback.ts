@@ -47,6 +47,8 @@ export async function handleLinePostback(
     }
     return true;
   }
+  // Not one of Renkei's buttons (a rich menu's postback, junk): not ours to answer.
+  if (outcome.kind === 'refused' && outcome.why === 'invalid') return false;
   const text = clickAnswer(outcome);
   if (!text) return false;
   // A refusal goes to whoever clicked; a stranger is answered only by reply (never a push).

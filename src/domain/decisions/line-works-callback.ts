@@ -73,7 +73,8 @@ export async function handleLineWorksCallback(
       value: click.postback,
     },
   );
-  const text = clickAnswer(outcome);
+  // Not one of Renkei's buttons (another bot feature's postback, junk): left unanswered.
+  const text = outcome.kind === 'refused' && outcome.why === 'invalid' ? '' : clickAnswer(outcome);
   if (text) {
     await enqueueChat(deps.queue, tenantId, [
       { type: 'line-works-text', userId: click.userId, text },
