@@ -11,7 +11,7 @@ import { handleSlackInteraction } from '../domain/decisions/slack-interaction.ts
 import type { QueueMessage } from '../domain/queue-messages.ts';
 import { PROVIDER_TIMEOUT_MS } from '../domain/verify.ts';
 import type { AppEnv } from './app-env.ts';
-import { createTokens } from './outbox.ts';
+import { createTokens } from './clients/tokens.ts';
 
 export const decisionRoutes = new Hono<AppEnv>();
 

@@ -8,7 +8,7 @@
  * (128 bits of HMAC-SHA256): about 61 characters, well under LINE's 300.
  */
 import type { DecisionAction } from '../../adapters/types.ts';
-import { base64ToBytes, base64Url } from '../crypto.ts';
+import { base64ToBytes, bytesToBase64Url as base64Url } from '../../lib/base64.ts';
 
 const VERSION = 'rk1';
 /** LINE postback data limit; every platform's value is at most this long. */

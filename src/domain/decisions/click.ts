@@ -9,9 +9,10 @@ import type { Channel } from '../../adapters/types.ts';
 import type { Db } from '../../db/client.ts';
 import type { deliveries, workflowEvents } from '../../db/schema.ts';
 import { auditStatement } from '../audit.ts';
-import { getDelivery, getEvent } from '../deliveries.ts';
+import { getDelivery } from '../deliveries.ts';
 import type { QueueMessage } from '../queue-messages.ts';
 import { getUserByRowId, type UserRow } from '../users.ts';
+import { getEvent } from '../workflow-events.ts';
 import { decodeButtonValue } from './button-value.ts';
 import { eventActions, isSuperseded } from './event-actions.ts';
 import {

@@ -14,10 +14,10 @@ import {
 } from '../../adapters/workplace/decision-webhook.ts';
 import type { Db } from '../../db/client.ts';
 import { decisions, users, workflowEvents } from '../../db/schema.ts';
-import { backoffSeconds } from '../dispatch.ts';
 import { newId, toGlobalId } from '../ids.ts';
 import type { Logger } from '../log.ts';
 import type { DecisionMessage } from '../queue-messages.ts';
+import { backoffSeconds } from '../retry-policy.ts';
 import type { DecisionFeedback } from './feedback.ts';
 import { type DecisionRow, enqueueDecision } from './store.ts';
 

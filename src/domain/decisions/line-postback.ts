@@ -7,11 +7,15 @@
  */
 import type { Db } from '../../db/client.ts';
 import type { IntegrationCredentials } from '../integrations.ts';
+import type { WebhookEventHandler } from '../line-link/types.ts';
 import type { Logger } from '../log.ts';
 import type { QueueMessage } from '../queue-messages.ts';
 import type { TokenSource } from '../tokens.ts';
 import { clickAnswer, keepLineReplyToken, lineAnswer } from './chat-feedback.ts';
 import { handleClick } from './click.ts';
+
+/** Replies and pushes answer within this (the webhook waits for them). */
+const POSTBACK_TIMEOUT_MS = 10_000;
 
 export interface LinePostbackDeps {
   db: Db;
@@ -65,4 +69,24 @@ export async function handleLinePostback(
     text,
   );
   return true;
+}
+
+/** The webhook's `postback` handler (line-link/webhook.ts), queuing decisions on `queue`. */
+export function linePostbackHandler(queue: Queue<QueueMessage>): WebhookEventHandler {
+  return async function linePostback(ctx, event, eventId) {
+    if (!ctx.creds) return false;
+    const postback = (event as { postback?: { data?: unknown } }).postback;
+    return handleLinePostback(
+      { ...ctx, queue, timeoutMs: POSTBACK_TIMEOUT_MS },
+      ctx.tenantId,
+      ctx.creds,
+      {
+        lineUserId: event.source.userId,
+        data: postback && typeof postback === 'object' ? postback.data : null,
+        replyToken:
+          typeof event.replyToken === 'string' && event.replyToken ? event.replyToken : null,
+        webhookEventId: eventId,
+      },
+    );
+  };
 }

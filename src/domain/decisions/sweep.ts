@@ -6,7 +6,7 @@
 import { and, eq, isNull, lt, or } from 'drizzle-orm';
 import { type Db, inJson } from '../../db/client.ts';
 import { decisions } from '../../db/schema.ts';
-import { QUEUE_BATCH } from '../deliveries.ts';
+import { QUEUE_BATCH } from '../enqueue.ts';
 import type { DecisionMessage } from '../queue-messages.ts';
 import { sweepInChunks } from '../sweep-chunks.ts';
 
