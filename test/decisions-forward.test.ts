@@ -226,7 +226,7 @@ describe('forwarding a decision to WORKPLACE', () => {
     expect(reqs[2].at - reqs[1].at).toBeGreaterThanOrEqual(6000);
     const state = await workplace('/__fake/state');
     expect(state.received[d.globalId].deliveries).toBe(1);
-  });
+  }, 60_000);
 
   it('an answer lost on the way back is sent again with the same webhook-id; WORKPLACE dedupes', async () => {
     const s = await setup(1);
@@ -299,7 +299,7 @@ describe('forwarding a decision to WORKPLACE', () => {
       action: 'decision.retry',
       target: d.decision.id,
     });
-  });
+  }, 60_000);
 
   it('the cron re-sends a decision whose attempt died between claim and record', async () => {
     const d = await decide({ enqueue: false });

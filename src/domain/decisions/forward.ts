@@ -251,7 +251,10 @@ export async function forwardDecision(
       nextAttemptAt: row.nextAttemptAt,
     };
   } else {
-    delaySeconds = Math.max(1, Math.ceil(result.afterSeconds ?? backoffSeconds(row.attempts)));
+    delaySeconds = Math.max(
+      1,
+      Math.ceil(result.afterSeconds ?? backoffSeconds(row.attempts - row.attemptsAtRetry)),
+    );
     next = {
       status: 'PENDING',
       reason: result.reason,
