@@ -70,7 +70,17 @@ export function recordDecisions(persistTo, t, eventId, { userIds = null } = {}) 
 
 /** Runs the Worker's cron once (wrangler dev runs none on its own). */
 export async function runCron(stack) {
-  await fetch(`${stack.base}/cdn-cgi/local/scheduled`).then((r) => r.text());
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const res = await fetch(`${stack.base}/cdn-cgi/local/scheduled`);
+      await res.text();
+      return;
+    } catch (err) {
+      // wrangler dev may drop the first connection after a D1 write from another process.
+      if (attempt >= 5) throw err;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
 }
 
 /** The tenant's decisions by status. */

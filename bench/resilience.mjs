@@ -16,7 +16,7 @@
  */
 import { parseArgs } from 'node:util';
 import { graphqlClient } from '../scripts/local-client.mjs';
-import { startStack } from '../scripts/local-stack.mjs';
+import { freePort, startStack } from '../scripts/local-stack.mjs';
 import { decisionCounts, receivedAtWorkplace, recordDecisions, runCron } from './decisions.mjs';
 import {
   control,
@@ -44,8 +44,8 @@ const FAULTS = ['5xx', '429', 'hang', 'reset', 'acceptThenDrop'];
 
 const PERSIST = '.wrangler/resilience';
 const stack = await startStack({
-  port: 8887,
-  fakePortBase: 8990,
+  // Free ports (the fakes on ephemeral ones): other stacks may be running on this machine.
+  port: await freePort(),
   persistTo: PERSIST,
   fresh: true,
   quiet: true,
