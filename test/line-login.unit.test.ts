@@ -2,7 +2,8 @@
 // reachability rules.
 import { describe, expect, it } from 'vitest';
 import { lineDriver } from '../src/domain/channels/line.ts';
-import { encodeState, linkCompletedText, tenantOfState } from '../src/domain/line-login.ts';
+import { linkCompletedText } from '../src/domain/line-link/friendship.ts';
+import { encodeState, tenantOfState } from '../src/domain/line-link/login.ts';
 import type { UserRow } from '../src/domain/users.ts';
 import { localeFromAcceptLanguage, renderCallbackPage } from '../src/workers/line-page.ts';
 

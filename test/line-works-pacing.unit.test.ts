@@ -3,8 +3,13 @@
 import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { lineWorksPerMinute, lineWorksUserIdOf } from '../src/domain/channels/line-works.ts';
-import { LINE_WORKS_DEFAULT_PER_MINUTE, lineWorksPace, PACE_LIMITS } from '../src/domain/limits.ts';
+import { lineWorksUserIdOf } from '../src/domain/channels/line-works.ts';
+import {
+  LINE_WORKS_DEFAULT_PER_MINUTE,
+  lineWorksPace,
+  lineWorksPerMinute,
+  PACE_LIMITS,
+} from '../src/domain/limits.ts';
 import type { RateGate } from '../src/workers/rate-gate.ts';
 
 /** Slots the real RateGate hands out for `n` bot messages of one tenant asked for at once. */

@@ -1,10 +1,11 @@
 /**
- * The words of a notification, per locale (JA, EN, KO), shared by every adapter. Output is
- * plain text: each adapter escapes it and adds its own markup (Slack mrkdwn, Google Chat text
- * and card HTML, LINE flex, ...). Length limits differ per provider, so the adapters cut the
- * comment themselves; this module only bounds the title and actor name.
+ * The words of a notification in its locale (the texts are in src/i18n), shared by every
+ * adapter. Output is plain text: each adapter escapes it and adds its own markup (Slack mrkdwn,
+ * Google Chat text and card HTML, LINE flex, ...). Length limits differ per provider, so the
+ * adapters cut the comment themselves; this module only bounds the title and actor name.
  */
-import type { Locale, Notification, NotificationType } from './types.ts';
+import { catalog } from '../i18n/catalogs.ts';
+import type { Notification } from './types.ts';
 
 /** One labelled value under the heading. */
 export interface RenderedField {
@@ -44,178 +45,13 @@ export const MAX_TITLE_LENGTH = 200;
 export const MAX_ACTOR_LENGTH = 100;
 export const ELLIPSIS = '…';
 
-interface TypeCopy {
-  heading: string;
-  summary: string;
-  actor: string;
-}
-
-interface LocaleCopy {
-  types: Record<NotificationType, TypeCopy>;
-  test: TypeCopy;
-  comment: string;
-  buttonLabel: string;
-  source: string;
-  /** Between a heading label and the title. */
-  separator: string;
-}
-
-const COPY: Record<Locale, LocaleCopy> = {
-  JA: {
-    types: {
-      APPROVAL_REQUESTED: {
-        heading: '承認依頼',
-        summary: '承認依頼が届いています。内容を確認してください。',
-        actor: '申請者',
-      },
-      APPROVED: { heading: '承認', summary: '申請が承認されました。', actor: '承認者' },
-      REJECTED: { heading: '却下', summary: '申請が却下されました。', actor: '却下者' },
-      RETURNED: {
-        heading: '差し戻し',
-        summary: '申請が差し戻されました。内容を修正して再申請してください。',
-        actor: '差し戻し者',
-      },
-      COMPLETED: { heading: '決裁完了', summary: '決裁が完了しました。', actor: '最終承認者' },
-      COMMENTED: { heading: 'コメント', summary: '文書にコメントがあります。', actor: '投稿者' },
-      CIRCULATED: {
-        heading: '回覧',
-        summary: '文書が回覧されました。内容を確認してください。',
-        actor: '申請者',
-      },
-      WITHDRAWN: {
-        heading: '取り下げ',
-        summary: '承認待ちの申請が取り下げられました。対応は不要です。',
-        actor: '申請者',
-      },
-      REMINDER: {
-        heading: 'リマインダー',
-        summary: '承認待ちの文書があります。確認をお願いします。',
-        actor: '申請者',
-      },
-    },
-    test: {
-      heading: 'テスト通知',
-      summary: 'WORKPLACE の通知がこの宛先に届くことを確認するためのテスト送信です。',
-      actor: '送信者',
-    },
-    comment: 'コメント',
-    buttonLabel: '文書を開く',
-    source: 'WORKPLACE ワークフロー',
-    separator: ': ',
-  },
-  EN: {
-    types: {
-      APPROVAL_REQUESTED: {
-        heading: 'Approval requested',
-        summary: 'A document is waiting for your approval.',
-        actor: 'Applicant',
-      },
-      APPROVED: {
-        heading: 'Approved',
-        summary: 'Your document was approved.',
-        actor: 'Approved by',
-      },
-      REJECTED: {
-        heading: 'Rejected',
-        summary: 'Your document was rejected.',
-        actor: 'Rejected by',
-      },
-      RETURNED: {
-        heading: 'Returned',
-        summary: 'Your document was sent back for changes. Please revise and resubmit it.',
-        actor: 'Returned by',
-      },
-      COMPLETED: {
-        heading: 'Approval completed',
-        summary: 'The approval of your document is complete.',
-        actor: 'Final approver',
-      },
-      COMMENTED: {
-        heading: 'New comment',
-        summary: 'There is a new comment on a document you are part of.',
-        actor: 'Comment by',
-      },
-      CIRCULATED: {
-        heading: 'For your information',
-        summary: 'A document was circulated to you for reference.',
-        actor: 'Applicant',
-      },
-      WITHDRAWN: {
-        heading: 'Withdrawn',
-        summary: 'A document waiting for your approval was withdrawn. No action is needed.',
-        actor: 'Applicant',
-      },
-      REMINDER: {
-        heading: 'Reminder',
-        summary: 'A document is still waiting for your approval.',
-        actor: 'Applicant',
-      },
-    },
-    test: {
-      heading: 'Test notification',
-      summary: 'This is a test message to confirm that WORKPLACE notifications reach you here.',
-      actor: 'Sent by',
-    },
-    comment: 'Comment',
-    buttonLabel: 'Open document',
-    source: 'WORKPLACE Workflow',
-    separator: ': ',
-  },
-  KO: {
-    types: {
-      APPROVAL_REQUESTED: {
-        heading: '결재 요청',
-        summary: '결재 요청이 도착했습니다. 내용을 확인해 주세요.',
-        actor: '기안자',
-      },
-      APPROVED: { heading: '승인', summary: '문서가 승인되었습니다.', actor: '결재자' },
-      REJECTED: { heading: '반려', summary: '문서가 반려되었습니다.', actor: '반려자' },
-      RETURNED: {
-        heading: '보완 요청',
-        summary: '문서가 보완 요청으로 되돌아왔습니다. 수정 후 다시 상신해 주세요.',
-        actor: '요청자',
-      },
-      COMPLETED: { heading: '결재 완료', summary: '결재가 완료되었습니다.', actor: '최종 결재자' },
-      COMMENTED: {
-        heading: '의견 등록',
-        summary: '문서에 새 의견이 등록되었습니다.',
-        actor: '작성자',
-      },
-      CIRCULATED: {
-        heading: '회람',
-        summary: '참고용으로 문서가 회람되었습니다.',
-        actor: '기안자',
-      },
-      WITHDRAWN: {
-        heading: '회수',
-        summary: '결재 대기 중이던 문서가 회수되었습니다. 별도 조치는 필요하지 않습니다.',
-        actor: '기안자',
-      },
-      REMINDER: {
-        heading: '결재 대기 알림',
-        summary: '결재를 기다리는 문서가 있습니다. 확인해 주세요.',
-        actor: '기안자',
-      },
-    },
-    test: {
-      heading: '테스트 알림',
-      summary: 'WORKPLACE 알림이 이곳으로 전달되는지 확인하기 위한 테스트 메시지입니다.',
-      actor: '보낸 사람',
-    },
-    comment: '의견',
-    buttonLabel: '문서 열기',
-    source: 'WORKPLACE 워크플로',
-    separator: ': ',
-  },
-};
-
 /**
  * Renders the plain-text parts of a notification in its locale: heading, summary, actor and
  * comment fields, button label, link and a plain fallback. A test message
  * (`Notification.test`) uses the test copy whatever its `type`.
  */
 export function renderText(n: Notification, options: RenderOptions = {}): RenderedText {
-  const copy = COPY[n.locale] ?? COPY.EN;
+  const copy = catalog(n.locale, 'EN').notification;
   const kind = n.test ? copy.test : copy.types[n.type];
   const title = truncate(oneLine(n.title), MAX_TITLE_LENGTH);
   const heading = title ? `${kind.heading}${copy.separator}${title}` : kind.heading;

@@ -4,28 +4,11 @@
  * added to the domain (`POST /bots/{botId}/domains/{domainId}`) right after the save; the Bot ID
  * is stored in the settings. https://developers.worksmobile.com/en/docs/bot-create
  */
-import type { Locale } from '../adapters/types.ts';
 import type { Db } from '../db/client.ts';
+import { catalog } from '../i18n/catalogs.ts';
 import type { UserError } from './errors.ts';
 import { loadCredentials, recordIntegrationHealth } from './integrations.ts';
 import { lineWorksAppCredentials, type TokenSource } from './tokens.ts';
-
-/** The bot's name and description as members see them, per the tenant's locale (JA default). */
-export const BOT_PROFILE: Readonly<Record<Locale, { botName: string; description: string }>> = {
-  JA: {
-    botName: 'WORKPLACE 通知',
-    description: 'WORKPLACE のワークフロー通知（承認依頼・承認・差し戻しなど）をお届けします。',
-  },
-  EN: {
-    botName: 'WORKPLACE Notifications',
-    description:
-      'Delivers WORKPLACE workflow notifications (approval requests, approvals, returns).',
-  },
-  KO: {
-    botName: 'WORKPLACE 알림',
-    description: 'WORKPLACE 워크플로 알림(결재 요청, 승인, 반려 등)을 전달합니다.',
-  },
-};
 
 /**
  * Registers the tenant's bot when the integration is enabled and has no Bot ID (or a bot whose
@@ -47,8 +30,10 @@ export async function ensureLineWorksBot(
   const domainId = typeof settings.domainId === 'string' ? settings.domainId : '';
   const adminEmail = typeof settings.adminEmail === 'string' ? settings.adminEmail : '';
   if (!app || !domainId || !adminEmail) return [];
-  const locale = settings.locale as Locale | undefined;
-  const profile = BOT_PROFILE[locale && locale in BOT_PROFILE ? locale : 'JA'];
+  // The bot's name and description as members see them, in the tenant's locale (JA default).
+  const profile = catalog(
+    typeof settings.locale === 'string' ? settings.locale : null,
+  ).lineWorksBot;
   const result = await tokens.registerLineWorksBot(tenantId, app, {
     ...profile,
     adminEmail,

@@ -1,11 +1,12 @@
 /**
- * Absence sync (カレンダー登録): WORKPLACE's approved absences ("マイ不在日程") go into each
- * member's LINE WORKS default calendar. `upsertAbsence` / `cancelAbsence` record the wanted state
- * and enqueue an absence job on the delivery queue; the consumer creates, replaces (full PUT) or
- * deletes the event and records the outcome (ARCHITECTURE.md, "The flow of one notification").
+ * The calendar half of the queue consumer (カレンダー登録): an absence job claims its absence,
+ * creates, replaces (full PUT) or deletes the event in the member's LINE WORKS default calendar
+ * and records the outcome; the dead-letter consumer and the cron sweeper finish or re-enqueue
+ * jobs that got lost (ARCHITECTURE.md, "The flow of one notification"). The wanted state comes
+ * from absences.ts.
  * https://developers.worksmobile.com/en/docs/calendar-default-event-user-create
  */
-import { and, asc, eq, gte, isNotNull, isNull, lt, lte, or, type SQL, sql } from 'drizzle-orm';
+import { and, eq, isNotNull, isNull, lt, or, type SQL, sql } from 'drizzle-orm';
 import {
   createCalendarEvent,
   deleteCalendarEvent,
@@ -15,263 +16,24 @@ import {
 } from '../adapters/line-works/index.ts';
 import { type Db, inJson } from '../db/client.ts';
 import { absences, users } from '../db/schema.ts';
-import { auditStatement } from './audit.ts';
-import type { Principal } from './auth.ts';
-import { lineWorksPerMinute, lineWorksUserIdOf } from './channels/line-works.ts';
-import { backoffSeconds, MAX_INLINE_WAIT_MS, type Requeue, type Verdict } from './dispatch.ts';
-import { InputError } from './errors.ts';
+import type { AbsenceRow } from './absences.ts';
+import {
+  CALENDAR_DISABLED,
+  type CalendarState,
+  calendarCredentials,
+} from './calendar-integration.ts';
+import { lineWorksUserIdOf } from './channels/line-works.ts';
 import { newId } from './ids.ts';
-import { loadCredentials } from './integrations.ts';
 import { type Gate, lineWorksPace } from './limits.ts';
 import type { AbsenceMessage } from './queue-messages.ts';
+import { backoffSeconds, MAX_INLINE_WAIT_MS, type Requeue, type Verdict } from './retry-policy.ts';
 import { sweepInChunks } from './sweep-chunks.ts';
-import {
-  type LineWorksAppCredentials,
-  type LineWorksScope,
-  lineWorksAppCredentials,
-  type TokenSource,
-} from './tokens.ts';
-import { getUserByUserId, type UserRow } from './users.ts';
+import type { LineWorksAppCredentials, LineWorksScope, TokenSource } from './tokens.ts';
+import type { UserRow } from './users.ts';
 
-export type AbsenceRow = typeof absences.$inferSelect;
-export type AbsenceSyncStatus = 'PENDING' | 'SYNCED' | 'FAILED' | 'CANCELLED' | 'SKIPPED';
-
-/** Validated `AbsenceInput` (the graph checks dates, times and the zone). */
-export interface AbsenceInput {
-  absenceId: string;
-  userId: string;
-  title: string;
-  startDate: string;
-  endDate: string;
-  allDay: boolean;
-  startTime?: string | null;
-  endTime?: string | null;
-  timeZone: string;
-  note?: string | null;
-}
-
-export const DEFAULT_TIME_ZONE = 'Asia/Tokyo';
 const CALENDAR_SCOPES: readonly LineWorksScope[] = ['calendar'];
 /** RateGate key of the calendar API (LINE WORKS counts each API separately). */
 const CALENDAR_PACE_KEY = 'calendar';
-export const MAX_ABSENCES_LISTED = 1000;
-
-/** Fields that define the calendar event: a change in any of them needs a PUT. */
-function wanted(input: AbsenceInput, userRowId: string) {
-  return {
-    userRowId,
-    title: input.title,
-    startDate: input.startDate,
-    endDate: input.endDate,
-    allDay: input.allDay,
-    startTime: input.allDay ? null : (input.startTime ?? null),
-    endTime: input.allDay ? null : (input.endTime ?? null),
-    timeZone: input.timeZone,
-    note: input.note ?? null,
-  };
-}
-
-/**
- * Records an absence and enqueues its calendar job. Sending the same absence again changes
- * nothing and calls LINE WORKS no more; a changed one is re-synced with a full PUT.
- */
-export async function upsertAbsence(
-  db: Db,
-  queue: Queue<AbsenceMessage>,
-  actor: Principal,
-  input: AbsenceInput,
-): Promise<AbsenceRow> {
-  const tenantId = actor.tenantId;
-  const user = await getUserByUserId(db, tenantId, input.userId);
-  if (!user) {
-    throw new InputError([
-      {
-        code: 'NOT_FOUND',
-        message: `Unknown member "${input.userId}" (sync it with upsertUsers first)`,
-        field: ['input', 'userId'],
-      },
-    ]);
-  }
-  const want = wanted(input, user.id);
-  const existing = await findAbsence(db, tenantId, input.absenceId);
-  const now = new Date().toISOString();
-  const calendar = await calendarState(db, tenantId);
-  const same =
-    existing &&
-    !existing.cancelled &&
-    (Object.keys(want) as (keyof typeof want)[]).every((k) => existing[k] === want[k]);
-  if (same && (existing.syncStatus === 'SYNCED' || existing.syncStatus === 'PENDING')) {
-    return existing;
-  }
-  const skipped = calendar.enabled ? null : calendar.reason;
-  const set = {
-    ...want,
-    cancelled: false,
-    syncStatus: skipped ? 'SKIPPED' : 'PENDING',
-    reason: skipped,
-    updatedAt: now,
-    dueAt: now,
-  };
-  const id = existing?.id ?? newId();
-  const [rows] = await db.batch([
-    existing
-      ? db
-          .update(absences)
-          // Counted in SQL: two concurrent changes are two versions, never one.
-          .set({ ...set, version: same ? existing.version : sql`${absences.version} + 1` })
-          .where(and(eq(absences.tenantId, tenantId), eq(absences.id, existing.id)))
-          .returning()
-      : db
-          .insert(absences)
-          .values({ id, tenantId, absenceId: input.absenceId, createdAt: now, ...set })
-          .onConflictDoNothing()
-          .returning(),
-    auditStatement(
-      db,
-      {
-        tenantId,
-        actor: actor.subject,
-        action: 'absence.upsert',
-        target: input.absenceId,
-        detail: { userId: input.userId, status: set.syncStatus },
-      },
-      now,
-    ),
-  ]);
-  const row = rows[0] ?? (await findAbsence(db, tenantId, input.absenceId));
-  if (!row) throw new Error('absence row vanished after upsert');
-  if (row.syncStatus === 'PENDING') {
-    await queue.send({ kind: 'absence', tenantId, absenceRowId: row.id });
-  }
-  return row;
-}
-
-/** Marks an absence cancelled and enqueues the deletion of its calendar event. */
-export async function cancelAbsence(
-  db: Db,
-  queue: Queue<AbsenceMessage>,
-  actor: Principal,
-  absenceId: string,
-): Promise<AbsenceRow> {
-  const tenantId = actor.tenantId;
-  const existing = await findAbsence(db, tenantId, absenceId);
-  if (!existing) {
-    throw new InputError([
-      { code: 'NOT_FOUND', message: `No absence "${absenceId}"`, field: ['absenceId'] },
-    ]);
-  }
-  if (existing.cancelled) return existing;
-  const now = new Date().toISOString();
-  // Nothing was ever put in a calendar and nothing is on its way: done at once.
-  const nothingToDelete = !existing.calendarEventId && existing.syncStatus !== 'PENDING';
-  const [rows] = await db.batch([
-    db
-      .update(absences)
-      .set({
-        cancelled: true,
-        version: sql`${absences.version} + 1`,
-        // Decided on the row as it is now: a job may have created an event since it was read.
-        syncStatus: nothingToDelete
-          ? sql`case when ${absences.calendarEventId} is null and ${absences.syncStatus} <> 'PENDING' and ${absences.claimId} is null then 'CANCELLED' else 'PENDING' end`
-          : 'PENDING',
-        reason: null,
-        updatedAt: now,
-        dueAt: now,
-      })
-      .where(and(eq(absences.tenantId, tenantId), eq(absences.id, existing.id)))
-      .returning(),
-    auditStatement(
-      db,
-      { tenantId, actor: actor.subject, action: 'absence.cancel', target: absenceId },
-      now,
-    ),
-  ]);
-  const row = rows[0] ?? existing;
-  if (row.syncStatus === 'PENDING') {
-    await queue.send({ kind: 'absence', tenantId, absenceRowId: row.id });
-  }
-  return row;
-}
-
-export async function findAbsence(db: Db, tenantId: string, absenceId: string) {
-  return db.query.absences.findFirst({
-    where: and(eq(absences.tenantId, tenantId), eq(absences.absenceId, absenceId)),
-  });
-}
-
-export async function getAbsenceByRowId(db: Db, tenantId: string, rowId: string) {
-  return db.query.absences.findFirst({
-    where: and(eq(absences.tenantId, tenantId), eq(absences.id, rowId)),
-  });
-}
-
-/** Absences overlapping [from, to] (inclusive dates), optionally of one member, by start. */
-export async function listAbsences(
-  db: Db,
-  tenantId: string,
-  filter: { userRowId?: string | null; from?: string | null; to?: string | null },
-) {
-  const conds: SQL[] = [eq(absences.tenantId, tenantId)];
-  if (filter.userRowId) conds.push(eq(absences.userRowId, filter.userRowId));
-  if (filter.from) conds.push(gte(absences.endDate, filter.from));
-  if (filter.to) conds.push(lte(absences.startDate, filter.to));
-  return db
-    .select()
-    .from(absences)
-    .where(and(...conds))
-    .orderBy(asc(absences.startDate), asc(absences.id))
-    .limit(MAX_ABSENCES_LISTED);
-}
-
-interface CalendarState {
-  enabled: boolean;
-  reason: string | null;
-  app: LineWorksAppCredentials | null;
-  /** Requests per minute the tenant's LINE WORKS plan allows. */
-  perMinute: number;
-}
-
-/**
- * The calendar integration's credentials: its own, or the messenger's when
- * `useMessengerCredentials` is on (so a rotated key is entered once).
- */
-export async function calendarCredentials(
-  db: Db,
-  secretsKey: string,
-  tenantId: string,
-): Promise<CalendarState> {
-  const calendar = await loadCredentials(db, secretsKey, tenantId, 'LINE_WORKS_CALENDAR');
-  if (!calendar?.enabled) {
-    return { enabled: false, reason: DISABLED, app: null, perMinute: lineWorksPerMinute({}) };
-  }
-  const messenger = calendar.settings.useMessengerCredentials
-    ? await loadCredentials(db, secretsKey, tenantId, 'LINE_WORKS')
-    : null;
-  const source = calendar.settings.useMessengerCredentials ? messenger : calendar;
-  const app = source ? lineWorksAppCredentials(source.settings, source.secrets) : null;
-  const perMinute = lineWorksPerMinute(messenger?.settings ?? calendar.settings);
-  if (!app) {
-    return {
-      enabled: false,
-      reason: calendar.settings.useMessengerCredentials
-        ? 'LINE WORKS calendar uses the messenger credentials, which are not configured'
-        : 'LINE WORKS calendar credentials are incomplete',
-      app: null,
-      perMinute,
-    };
-  }
-  return { enabled: true, reason: null, app, perMinute };
-}
-
-const DISABLED = 'LINE WORKS calendar integration is disabled';
-
-async function calendarState(db: Db, tenantId: string) {
-  const row = await db.query.integrations.findFirst({
-    where: (i, { and: both, eq: is }) =>
-      both(is(i.tenantId, tenantId), is(i.kind, 'LINE_WORKS_CALENDAR')),
-  });
-  return row?.enabled ? { enabled: true, reason: null } : { enabled: false, reason: DISABLED };
-}
 
 export interface SyncDeps {
   db: Db;
@@ -412,7 +174,9 @@ async function syncTenant(
       const { msg, row } = job;
       const user = memberById.get(row.userRowId);
       if (!calendar.enabled || !calendar.app || !user) {
-        const reason = !user ? 'the member no longer exists' : (calendar.reason ?? DISABLED);
+        const reason = !user
+          ? 'the member no longer exists'
+          : (calendar.reason ?? CALENDAR_DISABLED);
         await finish(db, job, row, { syncStatus: row.cancelled ? 'CANCELLED' : 'SKIPPED', reason });
         verdicts.set(msg.id, { action: 'ack' });
         return;

@@ -3,6 +3,7 @@
  * value's place (tenant, owner, name) as additional data so a ciphertext copied to another
  * row or tenant does not decrypt.
  */
+import { base64ToBytes, bytesToBase64 } from '../lib/base64.ts';
 
 export interface SealedSecret {
   /** base64(iv ‖ ciphertext ‖ tag) */
@@ -74,26 +75,4 @@ export async function sealSecret(
     hint: secretHint(plaintext),
     updatedAt: at,
   };
-}
-
-export function bytesToBase64(bytes: Uint8Array): string {
-  let s = '';
-  for (const b of bytes) s += String.fromCharCode(b);
-  return btoa(s);
-}
-
-export function base64ToBytes(b64: string): Uint8Array<ArrayBuffer> {
-  const s = atob(b64);
-  const out = new Uint8Array(new ArrayBuffer(s.length));
-  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
-  return out;
-}
-
-export function base64Url(bytes: Uint8Array): string {
-  return bytesToBase64(bytes).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-}
-
-export function fromBase64Url(s: string): Uint8Array<ArrayBuffer> {
-  const b64 = s.replace(/-/g, '+').replace(/_/g, '/');
-  return base64ToBytes(b64 + '='.repeat((4 - (b64.length % 4)) % 4));
 }

@@ -1,5 +1,5 @@
 /** Row ids and the opaque global ids of GraphQL `Node`s. */
-import { base64Url, fromBase64Url } from './crypto.ts';
+import { base64UrlToBytes, textToBase64Url } from '../lib/base64.ts';
 
 /** A sortable unique id: 48-bit millisecond time then 80 random bits, hex. */
 export function newId(at = Date.now()): string {
@@ -28,13 +28,13 @@ const NODE_TYPES: readonly NodeType[] = [
 /** Global id: base64url("<Type>:<rowId>"). The row id alone never grants access: the
  * resolver still checks the row belongs to the caller's tenant. */
 export function toGlobalId(type: NodeType, rowId: string): string {
-  return base64Url(new TextEncoder().encode(`${type}:${rowId}`));
+  return textToBase64Url(`${type}:${rowId}`);
 }
 
 export function fromGlobalId(id: string): { type: NodeType; rowId: string } | null {
   let decoded: string;
   try {
-    decoded = new TextDecoder('utf-8', { fatal: true }).decode(fromBase64Url(id));
+    decoded = new TextDecoder('utf-8', { fatal: true }).decode(base64UrlToBytes(id));
   } catch {
     return null;
   }

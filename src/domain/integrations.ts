@@ -3,13 +3,15 @@
  * JSON, secrets sealed with AES-GCM. Reads return views that never carry a secret's value.
  */
 import { and, eq } from 'drizzle-orm';
-import { validatePrivateKey } from '../adapters/line-works/index.ts';
 import type { Db } from '../db/client.ts';
 import { integrations, lineQuotas } from '../db/schema.ts';
 import { auditStatement } from './audit.ts';
 import type { Principal } from './auth.ts';
 import { type SealedSecret, sealSecret, unseal } from './crypto.ts';
 import { InputError, type UserError } from './errors.ts';
+import type { IntegrationKind } from './integration-kinds/define.ts';
+import { INTEGRATION_KINDS, KINDS } from './integration-kinds/kinds.ts';
+import { LINE_CHANNEL_FIELDS } from './integration-kinds/line.ts';
 import {
   type LineQuotaRow,
   type LineQuotaView,
@@ -19,79 +21,9 @@ import {
 } from './line-quota.ts';
 import type { TokenProvider, TokenSource } from './tokens.ts';
 
-export type IntegrationKind =
-  | 'LINE_WORKS'
-  | 'SLACK'
-  | 'GOOGLE_CHAT'
-  | 'LINE'
-  | 'LINE_WORKS_CALENDAR';
+export type { IntegrationKind } from './integration-kinds/define.ts';
+export { INTEGRATION_KINDS } from './integration-kinds/kinds.ts';
 export type IntegrationStatus = 'DISABLED' | 'UNVERIFIED' | 'ACTIVE' | 'ERROR';
-export const INTEGRATION_KINDS: readonly IntegrationKind[] = [
-  'LINE_WORKS',
-  'SLACK',
-  'GOOGLE_CHAT',
-  'LINE',
-  'LINE_WORKS_CALENDAR',
-];
-
-interface KindSpec {
-  /** Non-secret settings an admin enters. */
-  settings: readonly string[];
-  secrets: readonly string[];
-  /** Fields that must be set (after merging the input) when the integration is enabled. */
-  required(merged: Record<string, unknown>): readonly string[];
-}
-
-const LINE_WORKS_CREDENTIALS = [
-  'domainId',
-  'clientId',
-  'clientSecret',
-  'serviceAccount',
-  'privateKey',
-];
-
-export const KIND_SPECS: Record<IntegrationKind, KindSpec> = {
-  LINE_WORKS: {
-    settings: [
-      'domainId',
-      'adminEmail',
-      'clientId',
-      'serviceAccount',
-      'botId',
-      'rateLimitPerMinute',
-      'locale',
-    ],
-    secrets: ['clientSecret', 'privateKey', 'botSecret'],
-    required: () => [...LINE_WORKS_CREDENTIALS, 'adminEmail'],
-  },
-  SLACK: {
-    // Pacing: the workspace-wide chat.postMessage budget and the Tier 3 calls per minute.
-    settings: ['messagesPerMinute', 'tier3PerMinute'],
-    secrets: ['botToken'],
-    required: () => ['botToken'],
-  },
-  GOOGLE_CHAT: { settings: [], secrets: [], required: () => [] },
-  LINE: {
-    settings: ['loginChannelId', 'friendUrl', 'messagingChannelId'],
-    secrets: ['loginChannelSecret', 'messagingChannelSecret', 'channelAccessToken'],
-    // Without a long-lived token, stateless tokens are issued from the Messaging channel id.
-    required: (merged) => [
-      'loginChannelId',
-      'loginChannelSecret',
-      'messagingChannelSecret',
-      merged.messagingChannelId ? 'messagingChannelId' : 'channelAccessToken',
-      'friendUrl',
-    ],
-  },
-  LINE_WORKS_CALENDAR: {
-    settings: ['useMessengerCredentials', 'domainId', 'clientId', 'serviceAccount'],
-    secrets: ['clientSecret', 'privateKey'],
-    required: (merged) => (merged.useMessengerCredentials ? [] : LINE_WORKS_CREDENTIALS),
-  },
-};
-
-/** The LINE fields that name the Messaging channel (whose quota Renkei keeps). */
-const LINE_CHANNEL_FIELDS: readonly string[] = ['channelAccessToken', 'messagingChannelId'];
 
 export interface SecretView {
   configured: boolean;
@@ -130,7 +62,7 @@ function toView(
 ): IntegrationView {
   const sealed = row ? parseJson<Record<string, SealedSecret>>(row.secrets) : {};
   const secrets: Record<string, SecretView> = {};
-  for (const name of KIND_SPECS[kind].secrets) {
+  for (const name of KINDS[kind].secrets) {
     const s = sealed[name];
     secrets[name] = s
       ? { configured: true, hint: s.hint || null, updatedAt: s.updatedAt }
@@ -197,8 +129,8 @@ const TOKEN_PROVIDER: Partial<Record<IntegrationKind, TokenProvider>> = {
  * the fields an enabled integration needs and writes the change and its audit entry in one
  * batch, then drops the tenant's cached tokens of that provider (`tokens`): whatever was
  * issued for the old credentials is not used again. Status: DISABLED when off; UNVERIFIED
- * when credentials changed or it was off; otherwise unchanged (a Google Chat integration has
- * nothing to verify: ACTIVE).
+ * when credentials changed or it was off; otherwise unchanged (a kind with nothing to verify,
+ * such as Google Chat: ACTIVE).
  */
 export async function configureIntegration(
   db: Db,
@@ -208,7 +140,7 @@ export async function configureIntegration(
   input: { enabled: boolean } & Record<string, unknown>,
   tokens?: Pick<TokenSource, 'forget'>,
 ): Promise<IntegrationView> {
-  const spec = KIND_SPECS[kind];
+  const spec = KINDS[kind];
   const row = await loadRow(db, actor.tenantId, kind);
   const now = new Date().toISOString();
   const settings = row ? parseJson<Record<string, unknown>>(row.settings) : {};
@@ -265,12 +197,12 @@ export async function configureIntegration(
   let status: IntegrationStatus;
   let lastError = row?.lastError ?? null;
   if (!input.enabled) status = 'DISABLED';
-  else if (kind === 'GOOGLE_CHAT') status = 'ACTIVE';
+  else if (spec.activeWhenEnabled) status = 'ACTIVE';
   else if (!wasEnabled || changed.length > 0 || cleared.length > 0 || !row) {
     status = 'UNVERIFIED';
     lastError = null;
   } else status = row.status as IntegrationStatus;
-  if (kind === 'GOOGLE_CHAT') lastError = null;
+  if (spec.activeWhenEnabled) lastError = null;
 
   const values = {
     tenantId: actor.tenantId,
@@ -374,6 +306,3 @@ export async function recordIntegrationHealth(
     })
     .where(and(eq(integrations.tenantId, tenantId), eq(integrations.kind, kind)));
 }
-
-/** Settings-form check of a LINE WORKS service-account private key (PKCS#8 PEM, RSA). */
-export const checkPrivateKey = validatePrivateKey;

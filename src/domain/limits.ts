@@ -154,3 +154,32 @@ export interface Gate {
   /** Until when `key` is held (a provider's 429), or 0. Optional. */
   heldUntil?(channel: Channel, tenantId: string, key: string): Promise<number>;
 }
+
+// ---- the tenant's own limits, read from its integration settings ----
+
+const positiveInt = (v: unknown): number | undefined => {
+  const n = Number(v);
+  return v != null && v !== '' && Number.isInteger(n) && n > 0 ? n : undefined;
+};
+
+/** The tenant's workspace-wide chat.postMessage budget per minute (admin setting, or 525). */
+export function slackMessagesPerMinute(settings: Record<string, unknown>): number {
+  return positiveInt(settings.messagesPerMinute) ?? SLACK_DEFAULT_MESSAGES_PER_MINUTE;
+}
+
+/**
+ * Calls per minute of a Slack method in this tenant's workspace: its tier's documented floor,
+ * or for Tier 3 the tenant's `tier3PerMinute` (Slack's tiers read "50+"; a workspace Slack
+ * grants more, or a test workspace scaled with its fake, sets it).
+ */
+export function slackMethodPerMinute(method: string, settings: Record<string, unknown>): number {
+  const tier = SLACK_METHOD_TIERS[method] ?? 3;
+  if (tier === 3) return positiveInt(settings.tier3PerMinute) ?? SLACK_TIER_PER_MINUTE[3];
+  return SLACK_TIER_PER_MINUTE[tier];
+}
+
+/** The tenant's LINE WORKS requests per minute (plan), from the integration settings. */
+export function lineWorksPerMinute(settings: Record<string, unknown>): number {
+  const n = Number(settings.rateLimitPerMinute);
+  return Number.isInteger(n) && n > 0 ? n : LINE_WORKS_DEFAULT_PER_MINUTE;
+}

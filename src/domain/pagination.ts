@@ -1,5 +1,5 @@
 /** Relay-style cursors: opaque base64url JSON of the sort key of the last row seen. */
-import { base64Url, fromBase64Url } from './crypto.ts';
+import { base64UrlToBytes, textToBase64Url } from '../lib/base64.ts';
 import { InputError } from './errors.ts';
 
 export const DEFAULT_PAGE = 20;
@@ -12,7 +12,7 @@ export const MAX_PAGE = 100;
 export const MAX_NESTED_PAGE = 20;
 
 export function encodeCursor(key: Record<string, string>): string {
-  return base64Url(new TextEncoder().encode(JSON.stringify(key)));
+  return textToBase64Url(JSON.stringify(key));
 }
 
 /** Decodes a cursor made by `encodeCursor` with exactly `fields`; a bad cursor is an InputError. */
@@ -22,7 +22,7 @@ export function decodeCursor<K extends string>(
 ): Record<K, string> | null {
   if (cursor == null) return null;
   try {
-    const value = JSON.parse(new TextDecoder().decode(fromBase64Url(cursor))) as unknown;
+    const value = JSON.parse(new TextDecoder().decode(base64UrlToBytes(cursor))) as unknown;
     if (value && typeof value === 'object') {
       const rec = value as Record<string, unknown>;
       if (fields.every((f) => typeof rec[f] === 'string')) return rec as Record<K, string>;

@@ -6,6 +6,8 @@
 
 /** What the delivery queue carries: ids, never payloads. */
 export interface DeliveryMessage {
+  /** Absent on messages sent before kinds were named: a message without a kind is a delivery. */
+  kind?: 'delivery';
   tenantId: string;
   deliveryId: string;
   /** Set when the message was deferred for pacing: its slot is already reserved. */
@@ -35,3 +37,10 @@ export interface DecisionMessage {
  * decisions to forward (`kind: 'decision'`).
  */
 export type QueueMessage = DeliveryMessage | AbsenceMessage | DecisionMessage;
+
+/** Which kind of job a message is: the consumer hands each kind to its own handler. */
+export type QueueMessageKind = NonNullable<QueueMessage['kind']>;
+
+export function kindOf(body: QueueMessage): QueueMessageKind {
+  return body.kind ?? 'delivery';
+}

@@ -3,7 +3,7 @@ import { lineBotInfo } from '../adapters/line/index.ts';
 import { getBot } from '../adapters/line-works/index.ts';
 import { slackAuthTest } from '../adapters/slack/index.ts';
 import type { Db } from '../db/client.ts';
-import { calendarCredentials } from './calendar-sync.ts';
+import { calendarCredentials } from './calendar-integration.ts';
 import type { UserError } from './errors.ts';
 import { type IntegrationKind, loadCredentials, recordIntegrationHealth } from './integrations.ts';
 import { refreshLineQuota } from './line-quota-sync.ts';

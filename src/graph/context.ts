@@ -4,7 +4,7 @@ import type { PubSub } from 'graphql-yoga';
 import type { Db } from '../db/client.ts';
 import type { Principal } from '../domain/auth.ts';
 import type { DeliveryUpdate, Outbox } from '../domain/deliveries.ts';
-import type { LineAuthStore } from '../domain/line-login.ts';
+import type { LineAuthStore } from '../domain/line-link/types.ts';
 import type { Logger } from '../domain/log.ts';
 import type { TokenSource } from '../domain/tokens.ts';
 import type { Loaders } from './loaders.ts';

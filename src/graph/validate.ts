@@ -1,10 +1,14 @@
 /** Input validation at the edge of the graph: zod issues become field-path UserErrors. */
-import type { z } from 'zod';
+import * as z from 'zod/mini';
+import en from 'zod/v4/locales/en.js';
 import { ForbiddenError, InputError, type UserError } from '../domain/errors.ts';
 import { forbidden } from './context.ts';
 
+// zod/mini carries no messages of its own: English, as the full zod build had.
+z.config(en());
+
 /** Parses `value` with `schema`; each issue becomes a UserError whose field starts at `root`. */
-export async function validate<S extends z.ZodType>(
+export async function validate<S extends z.ZodMiniType>(
   schema: S,
   value: unknown,
   root: string[],

@@ -15,7 +15,7 @@ import { noTenantDb, tenantBinding } from '../db/shards.ts';
 import { AuthError, authenticate, type Principal } from '../domain/auth.ts';
 import type { DeliveryUpdate, Outbox } from '../domain/deliveries.ts';
 import { ForbiddenError, InputError } from '../domain/errors.ts';
-import type { LineAuthStore } from '../domain/line-login.ts';
+import type { LineAuthStore } from '../domain/line-link/types.ts';
 import type { Logger } from '../domain/log.ts';
 import type { TokenSource } from '../domain/tokens.ts';
 import type { Context } from './context.ts';

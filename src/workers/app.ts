@@ -1,16 +1,19 @@
 /** The HTTP surface: /graphql (yoga; GraphiQL for browsers), /healthz, CORS, body limits, logs. */
-import { Hono } from 'hono';
+
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
+import { Hono } from 'hono/tiny';
 import { shardBindings } from '../db/shards.ts';
 import { authenticate } from '../domain/auth.ts';
 import { createLogger } from '../domain/log.ts';
 import { yoga } from '../graph/yoga.ts';
 import type { AppEnv } from './app-env.ts';
+import { createLineAuthStore } from './clients/line-auth-store.ts';
+import { createOutbox } from './clients/outbox.ts';
+import { createTokens } from './clients/tokens.ts';
 import { graphiqlPage, wantsGraphiQL } from './graphiql-page.ts';
 import { lineRoutes } from './line-routes.ts';
-import { createLineAuthStore, createOutbox, createTokens } from './outbox.ts';
 
 export const MAX_BODY_BYTES = 2 * 1024 * 1024;
 

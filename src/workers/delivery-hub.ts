@@ -9,7 +9,9 @@ import type { Principal } from '../domain/auth.ts';
 import type { DeliveryUpdate } from '../domain/deliveries.ts';
 import { createLogger } from '../domain/log.ts';
 import { type HubPubSub, yoga } from '../graph/yoga.ts';
-import { createLineAuthStore, createOutbox, createTokens } from './outbox.ts';
+import { createLineAuthStore } from './clients/line-auth-store.ts';
+import { createOutbox } from './clients/outbox.ts';
+import { createTokens } from './clients/tokens.ts';
 
 export class DeliveryHub extends DurableObject<Env> {
   private readonly pubsub: HubPubSub = createPubSub();

@@ -4,7 +4,7 @@
  * An alarm deletes what has expired. SQLite-backed; `delete … returning` makes a take atomic.
  */
 import { DurableObject } from 'cloudflare:workers';
-import type { PendingLogin } from '../domain/line-login.ts';
+import type { PendingLogin } from '../domain/line-link/types.ts';
 
 export class LineAuth extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {

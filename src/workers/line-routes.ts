@@ -3,12 +3,14 @@
  * Login returns the member, and `POST /line/webhook/:tenant`, the Messaging API webhook. Neither
  * carries a Renkei token: the callback is state-checked, the webhook signature-checked.
  */
-import { Hono } from 'hono';
+import { Hono } from 'hono/tiny';
 import { findTenantDb, noTenantDb } from '../db/shards.ts';
-import { completeLineLogin, handleLineWebhook, tenantOfState } from '../domain/line-login.ts';
+import { completeLineLogin, tenantOfState } from '../domain/line-link/login.ts';
+import { handleLineWebhook } from '../domain/line-link/webhook.ts';
 import type { AppEnv } from './app-env.ts';
+import { createLineAuthStore } from './clients/line-auth-store.ts';
+import { createTokens } from './clients/tokens.ts';
 import { localeFromAcceptLanguage, pageStatus, renderCallbackPage } from './line-page.ts';
-import { createLineAuthStore, createTokens } from './outbox.ts';
 
 /** Mounted at `/line` by app.ts. */
 export const lineRoutes = new Hono<AppEnv>();

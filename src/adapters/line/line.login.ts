@@ -1,4 +1,5 @@
-import { base64url, errors, jwtVerify } from 'jose';
+import { errors, jwtVerify } from 'jose';
+import { bytesToBase64Url } from '../../lib/base64.ts';
 import { fetchWithTimeout, readJson } from '../http.ts';
 import { lineFailure, noResponse } from './line.errors.ts';
 import type {
@@ -50,14 +51,14 @@ export function buildAuthorizeUrl(input: AuthorizeUrlInput): string {
  * base64url(SHA-256(verifier)). https://developers.line.biz/en/docs/line-login/integrate-pkce/
  */
 export async function pkcePair(): Promise<{ verifier: string; challenge: string }> {
-  const verifier = base64url.encode(crypto.getRandomValues(new Uint8Array(VERIFIER_BYTES)));
+  const verifier = bytesToBase64Url(crypto.getRandomValues(new Uint8Array(VERIFIER_BYTES)));
   return { verifier, challenge: await pkceChallenge(verifier) };
 }
 
 /** base64url(SHA-256(verifier)) without padding. */
 export async function pkceChallenge(verifier: string): Promise<string> {
   const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier));
-  return base64url.encode(new Uint8Array(digest));
+  return bytesToBase64Url(new Uint8Array(digest));
 }
 
 export interface ExchangeLoginCodeRequest {

@@ -1,3 +1,5 @@
+import { bytesToBase64, parseBase64 } from '../../lib/base64.ts';
+
 /**
  * Verifies `x-line-signature` = base64(HMAC-SHA256(channel secret, raw body)) before the body
  * is parsed; a missing or malformed header is a failure. `crypto.subtle.verify` compares the
@@ -10,7 +12,7 @@ export async function verifyLineSignature(
   signatureHeader: string | null | undefined,
 ): Promise<boolean> {
   if (!channelSecret || !signatureHeader) return false;
-  const signature = decodeBase64(signatureHeader.trim());
+  const signature = parseBase64(signatureHeader.trim());
   if (signature?.byteLength !== 32) return false;
   const key = await crypto.subtle.importKey(
     'raw',
@@ -36,23 +38,5 @@ export async function signLineBody(
     ['sign'],
   );
   const data = typeof rawBody === 'string' ? new TextEncoder().encode(rawBody) : rawBody;
-  return encodeBase64(new Uint8Array(await crypto.subtle.sign('HMAC', key, data)));
-}
-
-function encodeBase64(bytes: Uint8Array): string {
-  let s = '';
-  for (const b of bytes) s += String.fromCharCode(b);
-  return btoa(s);
-}
-
-function decodeBase64(text: string): Uint8Array<ArrayBuffer> | null {
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(text)) return null;
-  try {
-    const s = atob(text);
-    const out = new Uint8Array(s.length);
-    for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
-    return out;
-  } catch {
-    return null;
-  }
+  return bytesToBase64(new Uint8Array(await crypto.subtle.sign('HMAC', key, data)));
 }

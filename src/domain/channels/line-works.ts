@@ -5,7 +5,7 @@
  */
 import { lineWorksAdapter } from '../../adapters/line-works/index.ts';
 import type { SendResult } from '../../adapters/types.ts';
-import { LINE_WORKS_DEFAULT_PER_MINUTE, lineWorksPace } from '../limits.ts';
+import { lineWorksPace, lineWorksPerMinute } from '../limits.ts';
 import { lineWorksAppCredentials } from '../tokens.ts';
 import type { UserRow } from '../users.ts';
 import type { ChannelDriver, SendContext, SendInput } from './types.ts';
@@ -13,12 +13,6 @@ import type { ChannelDriver, SendContext, SendInput } from './types.ts';
 /** The member's id on LINE WORKS: `lineWorksUserId` where it differs, else the WORKPLACE id. */
 export function lineWorksUserIdOf(user: Pick<UserRow, 'userId' | 'lineWorksUserId'>): string {
   return user.lineWorksUserId || user.userId;
-}
-
-/** The tenant's LINE WORKS requests per minute (plan), from the integration settings. */
-export function lineWorksPerMinute(settings: Record<string, unknown>): number {
-  const n = Number(settings.rateLimitPerMinute);
-  return Number.isInteger(n) && n > 0 ? n : LINE_WORKS_DEFAULT_PER_MINUTE;
 }
 
 /** LINE WORKS limits per domain and API: all bot messages share one bucket. */

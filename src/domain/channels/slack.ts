@@ -16,9 +16,8 @@ import {
   type PaceLimit,
   type PaceStep,
   SLACK_CHANNEL_PACE,
-  SLACK_DEFAULT_MESSAGES_PER_MINUTE,
-  SLACK_METHOD_TIERS,
-  SLACK_TIER_PER_MINUTE,
+  slackMessagesPerMinute,
+  slackMethodPerMinute,
   slackPerMinutePace,
 } from '../limits.ts';
 import type { ChannelDriver, SendContext, SendInput } from './types.ts';
@@ -34,27 +33,6 @@ export const SLACK_POST_LATE_MS = 1000;
 
 /** Without a Retry-After (it should always come with a 429): hold the method this long. */
 const DEFAULT_HOLD_S = 30;
-
-const positiveInt = (v: unknown): number | undefined => {
-  const n = Number(v);
-  return v != null && v !== '' && Number.isInteger(n) && n > 0 ? n : undefined;
-};
-
-/** The tenant's workspace-wide chat.postMessage budget per minute (admin setting, or 525). */
-export function slackMessagesPerMinute(settings: Record<string, unknown>): number {
-  return positiveInt(settings.messagesPerMinute) ?? SLACK_DEFAULT_MESSAGES_PER_MINUTE;
-}
-
-/**
- * Calls per minute of a Slack method in this tenant's workspace: its tier's documented floor,
- * or for Tier 3 the tenant's `tier3PerMinute` (Slack's tiers read "50+"; a workspace Slack
- * grants more, or a test workspace scaled with its fake, sets it).
- */
-export function slackMethodPerMinute(method: string, settings: Record<string, unknown>): number {
-  const tier = SLACK_METHOD_TIERS[method] ?? 3;
-  if (tier === 3) return positiveInt(settings.tier3PerMinute) ?? SLACK_TIER_PER_MINUTE[3];
-  return SLACK_TIER_PER_MINUTE[tier];
-}
 
 /** The workspace part of every RateGate key: the team id once verified, else the tenant's one. */
 function workspaceOf(settings: Record<string, unknown>): string {

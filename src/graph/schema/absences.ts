@@ -1,5 +1,5 @@
 /** Absences (マイ不在日程) and their LINE WORKS calendar sync: upsert, cancel, list. */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import {
   type AbsenceInput,
   type AbsenceRow,
@@ -9,7 +9,7 @@ import {
   listAbsences,
   MAX_ABSENCES_LISTED,
   upsertAbsence,
-} from '../../domain/calendar-sync.ts';
+} from '../../domain/absences.ts';
 import type { UserError } from '../../domain/errors.ts';
 import { InputError } from '../../domain/errors.ts';
 import { toGlobalId } from '../../domain/ids.ts';
@@ -98,45 +98,52 @@ function isTimeZone(zone: string): boolean {
 
 const AbsenceInputSchema = z
   .object({
-    absenceId: z.string().trim().min(1).max(128),
-    userId: z.string().trim().min(1).max(256),
-    title: z.string().trim().min(1, 'title is required').max(200),
+    absenceId: z.string().check(z.trim(), z.minLength(1), z.maxLength(128)),
+    userId: z.string().check(z.trim(), z.minLength(1), z.maxLength(256)),
+    title: z.string().check(z.trim(), z.minLength(1, 'title is required'), z.maxLength(200)),
     startDate: z.string(),
     endDate: z.string(),
     allDay: z.boolean(),
-    startTime: z.string().regex(TIME, 'startTime must be HH:mm').nullish(),
-    endTime: z.string().regex(TIME, 'endTime must be HH:mm').nullish(),
-    timeZone: z
-      .string()
-      .trim()
-      .max(64)
-      .refine(isTimeZone, 'timeZone must be an IANA time zone such as Asia/Tokyo')
-      .nullish()
-      .transform((z) => z || DEFAULT_TIME_ZONE),
-    note: z.string().max(2000).nullish(),
+    startTime: z.nullish(z.string().check(z.regex(TIME, 'startTime must be HH:mm'))),
+    endTime: z.nullish(z.string().check(z.regex(TIME, 'endTime must be HH:mm'))),
+    timeZone: z.pipe(
+      z.nullish(
+        z
+          .string()
+          .check(
+            z.trim(),
+            z.maxLength(64),
+            z.refine(isTimeZone, 'timeZone must be an IANA time zone such as Asia/Tokyo'),
+          ),
+      ),
+      z.transform((z) => z || DEFAULT_TIME_ZONE),
+    ),
+    note: z.nullish(z.string().check(z.maxLength(2000))),
   })
-  .superRefine((a, ctx) => {
-    if (a.endDate < a.startDate) {
-      ctx.addIssue({ code: 'custom', message: 'endDate is before startDate', path: ['endDate'] });
-    }
-    if (a.allDay) return;
-    for (const key of ['startTime', 'endTime'] as const) {
-      if (!a[key]) {
+  .check(
+    z.superRefine((a, ctx) => {
+      if (a.endDate < a.startDate) {
+        ctx.addIssue({ code: 'custom', message: 'endDate is before startDate', path: ['endDate'] });
+      }
+      if (a.allDay) return;
+      for (const key of ['startTime', 'endTime'] as const) {
+        if (!a[key]) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `${key} is required when allDay is false`,
+            path: [key],
+          });
+        }
+      }
+      if (a.startTime && a.endTime && a.startDate === a.endDate && a.endTime <= a.startTime) {
         ctx.addIssue({
           code: 'custom',
-          message: `${key} is required when allDay is false`,
-          path: [key],
+          message: 'endTime must be after startTime',
+          path: ['endTime'],
         });
       }
-    }
-    if (a.startTime && a.endTime && a.startDate === a.endDate && a.endTime <= a.startTime) {
-      ctx.addIssue({
-        code: 'custom',
-        message: 'endTime must be after startTime',
-        path: ['endTime'],
-      });
-    }
-  });
+    }),
+  );
 
 const AbsenceInputRef = builder.inputType('AbsenceInput', {
   fields: (t) => ({

@@ -1,16 +1,14 @@
 /** Workflow events in, deliveries out: emit, read, retry, test, and the status subscription. */
 import { GraphQLError } from 'graphql';
 import { filter, pipe } from 'graphql-yoga';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { Principal } from '../../domain/auth.ts';
 import type { Summary } from '../../domain/batched-reads.ts';
 import {
   type DeliveryRow,
   type DeliveryUpdate,
   type EventRow,
-  emitWorkflowEvent,
   getDelivery,
-  getEvent,
   listDeliveries,
   retryDelivery,
 } from '../../domain/deliveries.ts';
@@ -25,6 +23,7 @@ import {
 } from '../../domain/pagination.ts';
 import { reserveTestNotification } from '../../domain/test-notifications.ts';
 import { ensureSelf } from '../../domain/users.ts';
+import { emitWorkflowEvent, getEvent } from '../../domain/workflow-events.ts';
 import { builder, memberRow } from '../builder.ts';
 import { type Context, readerRowId } from '../context.ts';
 import { forgetReads } from '../loaders.ts';
@@ -240,22 +239,26 @@ const WorkflowEventInput = builder.inputType('WorkflowEventInput', {
 const nonEmpty = (label: string, max: number) =>
   z
     .string()
-    .trim()
-    .min(1, { message: `${label} is required`, abort: true })
-    .max(max, `${label} is at most ${max} characters`);
+    .check(
+      z.trim(),
+      z.minLength(1, { message: `${label} is required`, abort: true }),
+      z.maxLength(max, `${label} is at most ${max} characters`),
+    );
 const EventSchema = z.object({
   idempotencyKey: nonEmpty('idempotencyKey', 200),
   type: z.string(),
   documentId: nonEmpty('documentId', 200),
   title: nonEmpty('title', 500),
-  url: z.url({ protocol: /^https$/, error: 'url must be an https URL' }).max(2048),
-  actorName: z.string().trim().max(200).nullish(),
-  comment: z.string().max(5000, 'comment is at most 5,000 characters').nullish(),
+  url: z.url({ protocol: /^https$/, error: 'url must be an https URL' }).check(z.maxLength(2048)),
+  actorName: z.nullish(z.string().check(z.trim(), z.maxLength(200))),
+  comment: z.nullish(z.string().check(z.maxLength(5000, 'comment is at most 5,000 characters'))),
   recipients: z
     .array(nonEmpty('recipient', 200))
-    .min(1, 'At least one recipient')
-    .max(5000, 'At most 5,000 recipients per event'),
-  occurredAt: z.string().nullish(),
+    .check(
+      z.minLength(1, 'At least one recipient'),
+      z.maxLength(5000, 'At most 5,000 recipients per event'),
+    ),
+  occurredAt: z.nullish(z.string()),
 });
 
 const EmitPayload = builder

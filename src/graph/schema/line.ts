@@ -1,6 +1,6 @@
 /** LINE member linking (マイ情報 > LINE 認証): start LINE Login, unlink. */
 import type { UserError } from '../../domain/errors.ts';
-import { startLineLogin, unbindLine } from '../../domain/line-login.ts';
+import { startLineLogin, unbindLine } from '../../domain/line-link/login.ts';
 import type { UserRow } from '../../domain/users.ts';
 import { builder } from '../builder.ts';
 import { withUserErrors } from '../validate.ts';

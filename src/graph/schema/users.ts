@@ -1,5 +1,5 @@
 /** The member directory, each member's bindings (マイ情報) and the caller (`viewer`, `me`). */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { UserError } from '../../domain/errors.ts';
 import { toGlobalId } from '../../domain/ids.ts';
 import { decodeCursor, encodeCursor, pageSize } from '../../domain/pagination.ts';
@@ -168,21 +168,25 @@ const UserInputRef = builder.inputType('UserInput', {
 
 const userIdSchema = z
   .string()
-  .trim()
-  .min(1, { message: 'userId is required', abort: true })
-  .max(200, 'userId is too long')
-  .regex(/^[^\s]+$/, 'userId must not contain spaces');
+  .check(
+    z.trim(),
+    z.minLength(1, { message: 'userId is required', abort: true }),
+    z.maxLength(200, 'userId is too long'),
+    z.regex(/^[^\s]+$/, 'userId must not contain spaces'),
+  );
 const UsersSchema = z
   .array(
     z.object({
       userId: userIdSchema,
-      displayName: z.string().trim().max(200).nullish(),
-      email: z.union([z.literal(''), z.email('email must be an email address').max(320)]).nullish(),
-      locale: z.enum(['JA', 'EN', 'KO']).nullish(),
-      lineWorksUserId: z.union([z.literal(''), userIdSchema]).nullish(),
+      displayName: z.nullish(z.string().check(z.trim(), z.maxLength(200))),
+      email: z.nullish(
+        z.union([z.literal(''), z.email('email must be an email address').check(z.maxLength(320))]),
+      ),
+      locale: z.nullish(z.enum(['JA', 'EN', 'KO'])),
+      lineWorksUserId: z.nullish(z.union([z.literal(''), userIdSchema])),
     }),
   )
-  .max(MAX_USERS_PER_UPSERT, `At most ${MAX_USERS_PER_UPSERT} users per call`);
+  .check(z.maxLength(MAX_USERS_PER_UPSERT, `At most ${MAX_USERS_PER_UPSERT} users per call`));
 
 const UpsertUsersPayload = builder
   .objectRef<{ users: UserRow[]; errors: UserError[] }>('UpsertUsersPayload')
@@ -225,8 +229,10 @@ const UpdateMyBindingsInput = builder.inputType('UpdateMyBindingsInput', {
 });
 
 const BindingsSchema = z.object({
-  slackMemberId: z.string().max(64, 'slackMemberId is too long').nullish(),
-  googleChatWebhookUrl: z.string().max(2048, 'googleChatWebhookUrl is too long').nullish(),
+  slackMemberId: z.nullish(z.string().check(z.maxLength(64, 'slackMemberId is too long'))),
+  googleChatWebhookUrl: z.nullish(
+    z.string().check(z.maxLength(2048, 'googleChatWebhookUrl is too long')),
+  ),
 });
 
 const UpdateMyBindingsPayload = builder

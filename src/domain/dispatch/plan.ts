@@ -1,0 +1,119 @@
+/**
+ * Step 2, plan: who each claimed delivery goes to and how. Members, credentials and events are
+ * read in one round; each delivery is routed again (settings or bindings may have changed since
+ * emit time) into a job to send, or a final outcome without a send.
+ */
+import { and, eq } from 'drizzle-orm';
+import type { Channel } from '../../adapters/types.ts';
+import { type Db, inJson } from '../../db/client.ts';
+import { users, workflowEvents } from '../../db/schema.ts';
+import { type ChannelDriver, DRIVERS } from '../channels/index.ts';
+import type { EventRow } from '../deliveries.ts';
+import { type IntegrationCredentials, loadCredentials } from '../integrations.ts';
+import { STALE_SLOT_MS } from '../retry-policy.ts';
+import { route } from '../routing.ts';
+import type { Claimed, DispatchDeps, Final, Job } from './types.ts';
+
+export interface Plan {
+  jobs: Job[];
+  finals: Final[];
+  credentials: Map<Channel, IntegrationCredentials | null>;
+  events: Map<string, EventRow>;
+  /** When the plan was made: the time pacing reserves and waits from. */
+  now: number;
+}
+
+export async function plan(
+  deps: DispatchDeps,
+  tenantId: string,
+  claimed: readonly Claimed[],
+): Promise<Plan> {
+  const { db } = deps;
+  const channelsHere = [...new Set(claimed.map((c) => c.row.channel as Channel))];
+  const [userRows, credentialList, events] = await Promise.all([
+    db
+      .select()
+      .from(users)
+      .where(
+        and(
+          eq(users.tenantId, tenantId),
+          inJson(users.id, [...new Set(claimed.map((c) => c.row.userRowId))]),
+        ),
+      ),
+    Promise.all(
+      channelsHere.map((channel) => loadCredentials(db, deps.env.SECRETS_KEY, tenantId, channel)),
+    ),
+    loadEvents(
+      db,
+      tenantId,
+      claimed.map((c) => c.row.eventId),
+    ),
+  ]);
+  const userById = new Map(userRows.map((u) => [u.id, u]));
+  const credentials = new Map<Channel, IntegrationCredentials | null>(
+    channelsHere.map((channel, i) => [channel, credentialList[i] ?? null]),
+  );
+
+  const now = Date.now();
+  const finals: Final[] = [];
+  const jobs: Job[] = [];
+  for (const { msg, row } of claimed) {
+    const user = userById.get(row.userRowId);
+    const channel = row.channel as Channel;
+    const creds = credentials.get(channel);
+    if (!user) {
+      finals.push({ msg, row, user: null, reason: 'the member no longer exists' });
+      continue;
+    }
+    const routed = route(user, channel, {
+      enabled: creds?.enabled ?? false,
+      status: creds?.status ?? 'DISABLED',
+      lastError: creds?.lastError ?? null,
+      settings: creds?.settings ?? {},
+    });
+    if (routed.status === 'SKIPPED') {
+      finals.push({ msg, row, user, reason: routed.reason ?? '' });
+      continue;
+    }
+    const driver = DRIVERS[channel] as ChannelDriver;
+    const steps = deps.gate.reserveSteps
+      ? driver.paceSteps?.(user, creds?.settings ?? {})
+      : undefined;
+    if (steps) {
+      // Times reserved before the message went back on the queue; RateGate keeps those still
+      // valid (not past, not under a hold) and reserves the rest anew.
+      const held = msg.body.slots;
+      if (held && held.length === steps.length) {
+        steps.forEach((step, i) => {
+          step.at = held[i];
+        });
+      }
+    }
+    jobs.push({
+      msg,
+      row,
+      user,
+      channel,
+      driver,
+      paceKey: driver.paceKey(user),
+      ...(steps ? { steps } : {}),
+      // A slot the queue delivered us too late for is not ours any more.
+      slotAt:
+        !steps && msg.body.slotAt !== undefined && msg.body.slotAt + STALE_SLOT_MS >= now
+          ? msg.body.slotAt
+          : undefined,
+    });
+  }
+  return { jobs, finals, credentials, events, now };
+}
+
+async function loadEvents(db: Db, tenantId: string, ids: string[]) {
+  const unique = [...new Set(ids)];
+  const rows = unique.length
+    ? await db
+        .select()
+        .from(workflowEvents)
+        .where(and(eq(workflowEvents.tenantId, tenantId), inJson(workflowEvents.id, unique)))
+    : [];
+  return new Map(rows.map((r) => [r.id, r]));
+}

@@ -1,0 +1,83 @@
+/**
+ * Step 4, send: every ready job through its channel's driver at once, each waiting for its
+ * reserved slot. An adapter that throws does not lose the delivery: it is retried.
+ */
+import type { Channel, Notification, SendResult } from '../../adapters/types.ts';
+import type { EventRow } from '../deliveries.ts';
+import type { IntegrationCredentials } from '../integrations.ts';
+import type { UserRow } from '../users.ts';
+import type { DispatchDeps, Job, Outcome } from './types.ts';
+
+/** Sends `jobs` concurrently; a job whose event is gone fails without a request. */
+export function sendAll(
+  deps: DispatchDeps,
+  tenantId: string,
+  jobs: readonly Job[],
+  credentials: Map<Channel, IntegrationCredentials | null>,
+  events: Map<string, EventRow>,
+): Promise<Outcome[]> {
+  return Promise.all(
+    jobs.map(async (job): Promise<Outcome> => {
+      const event = events.get(job.row.eventId);
+      if (!event)
+        return {
+          job,
+          result: { kind: 'failed', scope: 'message', reason: 'the event was deleted' },
+        };
+      return {
+        job,
+        result: await send(
+          deps,
+          tenantId,
+          job,
+          credentials.get(job.channel) as IntegrationCredentials,
+          event,
+        ),
+      };
+    }),
+  );
+}
+
+/** Resolves at `slotAt` (ms since epoch), at once when it has passed. */
+function untilSlot(slotAt: number | undefined): Promise<void> {
+  const wait = (slotAt ?? 0) - Date.now();
+  return wait > 0 ? new Promise((r) => setTimeout(r, wait)) : Promise.resolve();
+}
+
+function notificationOf(event: EventRow, user: UserRow): Notification {
+  return {
+    type: event.type as Notification['type'],
+    locale: user.locale as Notification['locale'],
+    documentId: event.documentId,
+    title: event.title,
+    url: event.url,
+    actorName: event.actorName,
+    comment: event.comment,
+    test: event.isTest,
+  };
+}
+
+async function send(
+  deps: DispatchDeps,
+  tenantId: string,
+  job: Job,
+  creds: IntegrationCredentials,
+  event: EventRow,
+): Promise<SendResult> {
+  try {
+    return await job.driver.send(
+      { env: deps.env, tenantId, timeoutMs: deps.timeoutMs, gate: deps.gate, tokens: deps.tokens },
+      {
+        user: job.user,
+        credentials: creds,
+        message: notificationOf(event, job.user),
+        deliveryId: job.row.id,
+        pace: () => untilSlot(job.slotAt),
+        ...(job.slots ? { slots: job.slots } : {}),
+      },
+    );
+  } catch (err) {
+    // An adapter bug must not lose the delivery: retry, and the DLQ ends it if it persists.
+    return { kind: 'retry', reason: `internal error: ${(err as Error).message ?? 'unknown'}` };
+  }
+}
