@@ -318,6 +318,27 @@ describe('forwarding a decision to WORKPLACE', () => {
     });
   });
 
+  it('the cron deletes decisions past the retention period, and only those', async () => {
+    const old = await decide({ enqueue: false });
+    const recent = await decide({ s: old.s, eventId: old.eventId, who: 1, enqueue: false });
+    const d1 = await tenantD1(old.s.tenant);
+    const ancient = new Date(Date.now() - 200 * 86_400_000).toISOString();
+    await d1
+      .prepare("update decisions set status = 'ACCEPTED', decided_at = ? where id = ?")
+      .bind(ancient, old.decision.id)
+      .run();
+    await d1
+      .prepare("update decisions set status = 'ACCEPTED' where id = ?")
+      .bind(recent.decision.id)
+      .run();
+    await worker.scheduled(createScheduledController({ cron: '*/5 * * * *' }), env);
+    const left = await d1
+      .prepare('select id from decisions where tenant_id = ?')
+      .bind(old.s.tenant)
+      .all<{ id: string }>();
+    expect(left.results.map((r) => r.id)).toEqual([recent.decision.id]);
+  });
+
   it('tells the chat side each terminal outcome', async () => {
     const d = await decide({ enqueue: false });
     const db = openDb(await tenantD1(d.s.tenant));
