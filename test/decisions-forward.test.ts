@@ -226,7 +226,7 @@ describe('forwarding a decision to WORKPLACE', () => {
     expect(reqs[2].at - reqs[1].at).toBeGreaterThanOrEqual(6000);
     const state = await workplace('/__fake/state');
     expect(state.received[d.globalId].deliveries).toBe(1);
-  });
+  }, 60_000);
 
   it('an answer lost on the way back is sent again with the same webhook-id; WORKPLACE dedupes', async () => {
     const s = await setup(1);
@@ -299,7 +299,7 @@ describe('forwarding a decision to WORKPLACE', () => {
       action: 'decision.retry',
       target: d.decision.id,
     });
-  });
+  }, 60_000);
 
   it('the cron re-sends a decision whose attempt died between claim and record', async () => {
     const d = await decide({ enqueue: false });
@@ -316,6 +316,27 @@ describe('forwarding a decision to WORKPLACE', () => {
       status: 'ACCEPTED',
       attempts: 2,
     });
+  });
+
+  it('the cron deletes decisions past the retention period, and only those', async () => {
+    const old = await decide({ enqueue: false });
+    const recent = await decide({ s: old.s, eventId: old.eventId, who: 1, enqueue: false });
+    const d1 = await tenantD1(old.s.tenant);
+    const ancient = new Date(Date.now() - 200 * 86_400_000).toISOString();
+    await d1
+      .prepare("update decisions set status = 'ACCEPTED', decided_at = ? where id = ?")
+      .bind(ancient, old.decision.id)
+      .run();
+    await d1
+      .prepare("update decisions set status = 'ACCEPTED' where id = ?")
+      .bind(recent.decision.id)
+      .run();
+    await worker.scheduled(createScheduledController({ cron: '*/5 * * * *' }), env);
+    const left = await d1
+      .prepare('select id from decisions where tenant_id = ?')
+      .bind(old.s.tenant)
+      .all<{ id: string }>();
+    expect(left.results.map((r) => r.id)).toEqual([recent.decision.id]);
   });
 
   it('tells the chat side each terminal outcome', async () => {

@@ -3,7 +3,6 @@ import type { Db } from '../db/client.ts';
 import type { DecisionFeedback } from '../domain/decisions/feedback.ts';
 import { DECISION_MAX_ATTEMPTS, type ForwardDeps } from '../domain/decisions/forward.ts';
 import { createLogger } from '../domain/log.ts';
-import type { DecisionMessage } from '../domain/queue-messages.ts';
 import { PROVIDER_TIMEOUT_MS } from '../domain/verify.ts';
 
 /** Forwarding dependencies of one shard; `feedback` tells the chat side each outcome. */
@@ -11,7 +10,7 @@ export function forwardDeps(env: Env, db: Db, feedback?: DecisionFeedback): Forw
   const url = env.WORKPLACE_WEBHOOK_URL?.trim() ?? '';
   return {
     db,
-    queue: env.DELIVERY_QUEUE as Queue<DecisionMessage>,
+    queue: env.DELIVERY_QUEUE,
     webhook: url ? { url, secret: env.WORKPLACE_WEBHOOK_SECRET ?? '' } : null,
     timeoutMs: Number(env.PROVIDER_TIMEOUT_MS) || PROVIDER_TIMEOUT_MS,
     maxAttempts: Number(env.DECISION_MAX_ATTEMPTS) || DECISION_MAX_ATTEMPTS,

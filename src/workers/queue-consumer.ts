@@ -7,16 +7,12 @@ import type { Db } from '../db/client.ts';
 import { groupByShard } from '../db/shards.ts';
 import { markAbsencesGaveUp, syncAbsences } from '../domain/calendar-sync.ts';
 import { createChatFeedback, runChatJobs } from '../domain/decisions/chat-feedback.ts';
-import { forwardDecision } from '../domain/decisions/forward.ts';
+import { type ForwardDeps, forwardDecisions } from '../domain/decisions/forward.ts';
+import type { DeliveryUpdate } from '../domain/deliveries.ts';
 import type { DispatchDeps } from '../domain/dispatch/index.ts';
 import { dispatchBatch, markGaveUp } from '../domain/dispatch/index.ts';
 import { createLogger } from '../domain/log.ts';
-import {
-  type DecisionMessage,
-  kindOf,
-  type QueueMessage,
-  type QueueMessageKind,
-} from '../domain/queue-messages.ts';
+import { kindOf, type QueueMessage, type QueueMessageKind } from '../domain/queue-messages.ts';
 import type { Verdict } from '../domain/retry-policy.ts';
 import { PROVIDER_TIMEOUT_MS } from '../domain/verify.ts';
 import { publishUpdates } from './clients/delivery-updates.ts';
@@ -28,7 +24,11 @@ import { forwardDeps } from './decision-forwarding.ts';
 const DEAD_LETTER_QUEUE = 'renkei-deliveries-dlq';
 
 /** What every handler may use on one shard: its database and the binding clients. */
-type ShardDeps = DispatchDeps & { workerEnv: Env; queue: Queue<QueueMessage> };
+type ShardDeps = DispatchDeps & {
+  workerEnv: Env;
+  queue: Queue<QueueMessage>;
+  forward: ForwardDeps;
+};
 
 type MessageOf<K extends QueueMessageKind> = Extract<QueueMessage, { kind?: K }>;
 type Job<M extends QueueMessage> = { id: string; body: M; attempts: number };
@@ -49,8 +49,8 @@ const HANDLERS: { [K in QueueMessageKind]: KindHandler<MessageOf<K>> } = {
     giveUp: (deps, jobs) => markAbsencesGaveUp(deps.db, jobs),
   },
   decision: {
-    consume: (deps, jobs) => forwardDecisions(deps, jobs),
-    // A decision never gives up here: its row stays PENDING and the sweeper re-sends it.
+    consume: (deps, jobs) => forwardDecisions(deps.forward, jobs),
+    // A decision never gives up here: its row stays PENDING and the cron sweeper re-sends it.
     giveUp: async () => {},
   },
   chat: {
@@ -60,25 +60,8 @@ const HANDLERS: { [K in QueueMessageKind]: KindHandler<MessageOf<K>> } = {
   },
 };
 
-function chatDeps(deps: ShardDeps) {
+function chatDeps(deps: Omit<ShardDeps, 'forward'>) {
   return { ...deps, log: createLogger({ job: 'chat' }) };
-}
-
-/** Forwards decisions to WORKPLACE; each outcome is told in the chat where the member clicked. */
-async function forwardDecisions(deps: ShardDeps, jobs: Job<DecisionMessage>[]) {
-  const forward = forwardDeps(deps.workerEnv, deps.db, createChatFeedback(chatDeps(deps)));
-  const verdicts = new Map<string, Verdict>();
-  await Promise.all(
-    jobs.map(async (m) => {
-      // A D1 hiccup on one decision retries that message alone, not the deliveries beside it.
-      const verdict = await forwardDecision(forward, m.body).catch((err) => {
-        forward.log.error('decision forwarding failed', { error: (err as Error)?.message });
-        return { action: 'retry' as const, delaySeconds: 5 };
-      });
-      verdicts.set(m.id, verdict);
-    }),
-  );
-  return verdicts;
 }
 
 export async function queue(batch: MessageBatch<QueueMessage>, env: Env) {
@@ -107,17 +90,21 @@ async function consumeOnShard(
   queueName: string,
   messages: readonly Message<QueueMessage>[],
 ) {
-  const deps: ShardDeps = {
+  const shared = {
     db,
     env,
     gate: createGate(env),
     tokens: createTokens(env),
-    publish: (tenantId, updates) => publishUpdates(env, tenantId, updates),
+    publish: (tenantId: string, updates: DeliveryUpdate[]) =>
+      publishUpdates(env, tenantId, updates),
     requeue: createRequeue(env),
     timeoutMs: Number(env.PROVIDER_TIMEOUT_MS) || PROVIDER_TIMEOUT_MS,
     workerEnv: env,
-    queue: env.DELIVERY_QUEUE as Queue<QueueMessage>,
+    queue: env.DELIVERY_QUEUE,
   };
+  // Decisions go to WORKPLACE; each outcome is told in the chat where the member clicked.
+  const feedback = createChatFeedback({ ...shared, log: createLogger({ job: 'chat' }) });
+  const deps: ShardDeps = { ...shared, forward: forwardDeps(env, db, feedback) };
   const byKind = new Map<QueueMessageKind, Job<QueueMessage>[]>();
   for (const m of messages) {
     const kind = kindOf(m.body);

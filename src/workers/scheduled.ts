@@ -1,6 +1,6 @@
 /**
- * The cron (every 5 minutes), on every shard in turn: re-enqueue stuck deliveries and calendar
- * jobs, prune what is past the retention, and read the LINE monthly quota of the tenants that are
+ * The cron (every 5 minutes), on every shard in turn: re-enqueue stuck deliveries, calendar
+ * jobs and decisions, prune what is past the retention, and read the LINE monthly quota of the tenants that are
  * due (daily each, a bounded chunk per run).
  */
 import { allShards } from '../db/shards.ts';
@@ -9,7 +9,6 @@ import { sweepDecisions } from '../domain/decisions/sweep.ts';
 import { refreshDueLineQuotas } from '../domain/line-quota-sync.ts';
 import { createLogger } from '../domain/log.ts';
 import { sweep } from '../domain/maintenance.ts';
-import type { DecisionMessage } from '../domain/queue-messages.ts';
 import { pruneExpired } from '../domain/retention.ts';
 import { PROVIDER_TIMEOUT_MS } from '../domain/verify.ts';
 import { createTokens } from './clients/tokens.ts';
@@ -24,7 +23,7 @@ export async function scheduled(_controller: ScheduledController, env: Env) {
     try {
       const result = await sweep(db, queue, { stuckSeconds });
       const calendar = await sweepAbsences(db, queue, { stuckSeconds });
-      const decisions = await sweepDecisions(db, queue as Queue<DecisionMessage>, { stuckSeconds });
+      const decided = await sweepDecisions(db, queue, { stuckSeconds });
       const pruned = await pruneExpired(db, { retentionDays: Number(env.RETENTION_DAYS) || 90 });
       const lineQuota = await refreshDueLineQuotas({
         db,
@@ -32,7 +31,7 @@ export async function scheduled(_controller: ScheduledController, env: Env) {
         tokens: createTokens(env),
         timeoutMs: Number(env.PROVIDER_TIMEOUT_MS) || PROVIDER_TIMEOUT_MS,
       });
-      log.info('sweep done', { shard, ...result, ...calendar, decisions, pruned, lineQuota });
+      log.info('sweep done', { shard, ...result, ...calendar, ...decided, pruned, lineQuota });
     } catch (err) {
       log.error('sweep failed', { shard, error: err instanceof Error ? err.message : String(err) });
       firstFailure ??= err;

@@ -17,7 +17,7 @@ import { decisions, users, workflowEvents } from '../../db/schema.ts';
 import { newId, toGlobalId } from '../ids.ts';
 import type { Logger } from '../log.ts';
 import type { DecisionMessage } from '../queue-messages.ts';
-import { backoffSeconds } from '../retry-policy.ts';
+import { backoffSeconds, type Verdict } from '../retry-policy.ts';
 import type { DecisionFeedback } from './feedback.ts';
 import { type DecisionRow, enqueueDecision } from './store.ts';
 
@@ -36,7 +36,7 @@ export interface WorkplaceWebhook {
 
 export interface ForwardDeps {
   db: Db;
-  queue: Queue<DecisionMessage>;
+  queue: Queue;
   webhook: WorkplaceWebhook | null;
   timeoutMs: number;
   maxAttempts: number;
@@ -46,7 +46,7 @@ export interface ForwardDeps {
 }
 
 /** What the consumer does with the message: it has been handled, or comes back later. */
-export type ForwardVerdict = { action: 'ack' } | { action: 'retry'; delaySeconds: number };
+export type ForwardVerdict = Verdict;
 
 /** The claim is held this long past the request timeout (record the answer, then let go). */
 export function leaseMs(timeoutMs: number): number {
@@ -251,7 +251,10 @@ export async function forwardDecision(
       nextAttemptAt: row.nextAttemptAt,
     };
   } else {
-    delaySeconds = Math.max(1, Math.ceil(result.afterSeconds ?? backoffSeconds(row.attempts)));
+    delaySeconds = Math.max(
+      1,
+      Math.ceil(result.afterSeconds ?? backoffSeconds(row.attempts - row.attemptsAtRetry)),
+    );
     next = {
       status: 'PENDING',
       reason: result.reason,
@@ -295,4 +298,29 @@ export async function forwardDecision(
     }
   }
   return { action: 'ack' };
+}
+
+/**
+ * A batch's decisions, each on its own: a D1 hiccup on one retries that message alone, not the
+ * deliveries or decisions beside it.
+ */
+export async function forwardDecisions(
+  deps: ForwardDeps,
+  jobs: readonly { id: string; body: DecisionMessage }[],
+): Promise<Map<string, Verdict>> {
+  const verdicts = new Map<string, Verdict>();
+  await Promise.all(
+    jobs.map(async (job) => {
+      const verdict = await forwardDecision(deps, job.body).catch((err): Verdict => {
+        deps.log.error('decision forwarding failed', {
+          tenantId: job.body.tenantId,
+          decisionId: job.body.decisionId,
+          error: (err as Error)?.message ?? String(err),
+        });
+        return { action: 'retry', delaySeconds: 5 };
+      });
+      verdicts.set(job.id, verdict);
+    }),
+  );
+  return verdicts;
 }

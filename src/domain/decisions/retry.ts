@@ -5,7 +5,6 @@ import { decisions } from '../../db/schema.ts';
 import { auditStatement } from '../audit.ts';
 import type { Principal } from '../auth.ts';
 import { InputError } from '../errors.ts';
-import type { DecisionMessage } from '../queue-messages.ts';
 import { type DecisionRow, enqueueDecision, getDecision } from './store.ts';
 
 /**
@@ -14,7 +13,7 @@ import { type DecisionRow, enqueueDecision, getDecision } from './store.ts';
  */
 export async function retryDecision(
   db: Db,
-  queue: Queue<DecisionMessage>,
+  queue: Queue,
   actor: Principal,
   id: string,
 ): Promise<DecisionRow> {

@@ -167,7 +167,7 @@ export async function listDecisions(
 
 /** Puts one decision on the queue for forwarding (`delaySeconds` for a retry later on). */
 export async function enqueueDecision(
-  queue: Queue<DecisionMessage>,
+  queue: Queue,
   tenantId: string,
   decisionId: string,
   delaySeconds?: number,

@@ -7,13 +7,12 @@ import { and, eq, isNull, lt, or } from 'drizzle-orm';
 import { type Db, inJson } from '../../db/client.ts';
 import { decisions } from '../../db/schema.ts';
 import { QUEUE_BATCH } from '../enqueue.ts';
-import type { DecisionMessage } from '../queue-messages.ts';
 import { sweepInChunks } from '../sweep-chunks.ts';
 
 /** Re-enqueues stuck PENDING decisions; returns how many. */
 export async function sweepDecisions(
   db: Db,
-  queue: Queue<DecisionMessage>,
+  queue: Queue,
   options: { stuckSeconds: number; now?: number; chunk?: number },
 ) {
   const now = options.now ?? Date.now();
