@@ -3,6 +3,7 @@ import path from 'node:path';
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
 import { defineConfig } from 'vitest/config';
 import type { FakeBases } from './test/fakes/index.ts';
+import { FAKE_WORKPLACE_SECRET } from './test/fakes/workplace.ts';
 import { quietRuntimeLogs } from './test/quiet-runtime.ts';
 
 export default defineConfig(async () => {
@@ -38,6 +39,10 @@ export default defineConfig(async () => {
               LINE_ACCESS_BASE: fakes.lineAccessBase,
               LINE_WORKS_AUTH_BASE: fakes.lineWorksAuthBase,
               LINE_WORKS_API_BASE: fakes.lineWorksApiBase,
+              WORKPLACE_WEBHOOK_URL: fakes.workplaceWebhookUrl,
+              WORKPLACE_WEBHOOK_SECRET: FAKE_WORKPLACE_SECRET,
+              // A short retry budget so giving up is quick to test (12 in wrangler.toml).
+              DECISION_MAX_ATTEMPTS: '4',
             },
           },
         };

@@ -6,8 +6,9 @@
  * and exits non-zero when anything was lost or stuck, or a duplicate has no lost response to
  * explain it.
  *
- *   npm run resilience                         # 10,000 deliveries, 30 % faults
+ *   npm run resilience                         # 10,000 deliveries, then 1,000 decisions, 30 % faults
  *   npm run resilience -- --deliveries 400     # the small configuration CI runs
+ *   npm run resilience -- --deliveries 0 --decisions 1000   # decisions to WORKPLACE only
  *
  * Every member is bound to Slack, Google Chat, LINE and LINE WORKS. Transient faults must
  * never lose, strand or fail a delivery; duplicates are allowed only where the fake accepted a
@@ -15,7 +16,8 @@
  */
 import { parseArgs } from 'node:util';
 import { graphqlClient } from '../scripts/local-client.mjs';
-import { startStack } from '../scripts/local-stack.mjs';
+import { freePort, startStack } from '../scripts/local-stack.mjs';
+import { decisionCounts, receivedAtWorkplace, recordDecisions, runCron } from './decisions.mjs';
 import {
   control,
   countDeliveries,
@@ -33,22 +35,35 @@ const { values: opts } = parseArgs({
   options: {
     deliveries: { type: 'string', default: '10000' },
     'fault-rate': { type: 'string', default: '0.3' },
+    decisions: { type: 'string', default: '1000' },
     'deadline-seconds': { type: 'string', default: '900' },
   },
 });
 const faultRate = Number(opts['fault-rate']);
 const FAULTS = ['5xx', '429', 'hang', 'reset', 'acceptThenDrop'];
 
+const PERSIST = '.wrangler/resilience';
 const stack = await startStack({
-  port: 8887,
-  fakePortBase: 8990,
-  persistTo: '.wrangler/resilience',
+  // Free ports (the fakes on ephemeral ones): other stacks may be running on this machine.
+  port: await freePort(),
+  persistTo: PERSIST,
   fresh: true,
   quiet: true,
   // Hangs are cut at 2 s instead of 10 s so the run stays short; the behaviour is the same.
   vars: { PROVIDER_TIMEOUT_MS: '2000', STUCK_AFTER_SECONDS: '30' },
 });
 const gql = graphqlClient(stack.base);
+// Watchdog: a run that hangs past its deadline ends the whole stack (wrangler's process group
+// and the fakes) instead of leaving it running.
+const watchdog = setTimeout(
+  () => {
+    console.error('\nresilience: watchdog fired, stopping the stack');
+    stack.stop();
+    process.exit(2);
+  },
+  (2 * Number(opts['deadline-seconds']) + 600) * 1000,
+);
+watchdog.unref();
 /** `key` picks the fake's accepted-message counters that belong to the channel. */
 const channels = [
   { channel: 'SLACK', base: stack.fakes.slackApiBase, key: (k) => k.startsWith('D') },
@@ -64,7 +79,9 @@ const channels = [
 const events = Math.max(1, Math.min(5, Math.floor(Number(opts.deliveries) / 4 / 25)));
 const members = Math.ceil(Number(opts.deliveries) / channels.length / events);
 let failed = false;
-try {
+
+/** The delivery part: every member on four channels, faults on every provider fake. */
+async function runDeliveries() {
   const t = await tenantWithMembers(stack, gql, members, {
     tag: 'res',
     slack: true,
@@ -149,10 +166,98 @@ try {
     ],
     rows,
   );
+}
+
+/**
+ * The decision part: N decisions (one per member of one event) forwarded to the fake WORKPLACE
+ * while it answers 30 % of requests with a fault. Nothing may be lost (every decision ACCEPTED
+ * and held by WORKPLACE), and a webhook-id may arrive twice only where the fake dropped its
+ * answer after accepting.
+ */
+async function runDecisions(n) {
+  const t = await tenantWithMembers(stack, gql, n, { tag: 'dec', slack: false });
+  const eventId = await emitEvent(gql, t, t.ids.slice(0, 5000));
+  const recorded = recordDecisions(PERSIST, t, eventId);
+  const base = stack.fakes.workplaceWebhookUrl;
+  await control(base, '/__fake/config', {
+    faultRate,
+    faults: FAULTS,
+    retryAfterSeconds: 1,
+    seed: 7,
+  });
+  const started = performance.now();
+  await runCron(stack);
+  const deadline = Date.now() + Number(opts['deadline-seconds']) * 1000;
+  let counts = await decisionCounts(gql, t);
+  let polls = 0;
+  while (counts.PENDING > 0 && Date.now() < deadline) {
+    progress(
+      `  ${((performance.now() - started) / 1000).toFixed(0)} s: ${counts.PENDING} decisions pending`,
+    );
+    await new Promise((r) => setTimeout(r, 1000));
+    if (++polls % 30 === 0) await runCron(stack);
+    counts = await decisionCounts(gql, t);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const held = await receivedAtWorkplace(stack, t.tenant);
+  const distinct = Object.keys(held).length;
+  const duplicates = Object.values(held).reduce((x, r) => x + r.deliveries - 1, 0);
+  const stats = await control(base, '/__fake/stats');
+  const dropped = stats.faults?.acceptThenDrop ?? 0;
+  // ACCEPTED but not at WORKPLACE, or a decision that vanished: lost.
+  const lost =
+    Math.max(0, counts.ACCEPTED - distinct) +
+    Math.max(0, recorded - (counts.ACCEPTED + counts.REFUSED + counts.FAILED + counts.PENDING));
+  progress('');
+  table(
+    `Resilience: ${recorded} decisions to WORKPLACE, ${Math.round(faultRate * 100)} % transient faults, ${seconds.toFixed(0)} s`,
+    [
+      'decisions',
+      'accepted',
+      'refused',
+      'failed',
+      'pending',
+      'lost',
+      'webhook-ids at WORKPLACE',
+      'duplicates',
+      'responses lost by the fake',
+      'faults injected',
+    ],
+    [
+      [
+        recorded,
+        counts.ACCEPTED,
+        counts.REFUSED,
+        counts.FAILED,
+        counts.PENDING,
+        lost,
+        distinct,
+        duplicates,
+        dropped,
+        Object.entries(stats.faults ?? {})
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', '),
+      ],
+    ],
+  );
+  if (
+    lost > 0 ||
+    counts.PENDING > 0 ||
+    counts.FAILED > 0 ||
+    counts.REFUSED > 0 ||
+    distinct !== recorded ||
+    duplicates > dropped
+  )
+    failed = true;
+}
+
+try {
+  if (Number(opts.deliveries) > 0) await runDeliveries();
+  if (Number(opts.decisions) > 0) await runDecisions(Number(opts.decisions));
   console.log(failed ? '\nRESULT: FAILED' : '\nRESULT: ok');
 } finally {
-  for (const c of channels)
-    await control(c.base, '/__fake/config', { faultRate: 0 }).catch(() => undefined);
+  for (const base of [...channels.map((c) => c.base), stack.fakes.workplaceWebhookUrl])
+    await control(base, '/__fake/config', { faultRate: 0 }).catch(() => undefined);
   stack.stop();
 }
 process.exit(failed ? 1 : 0);

@@ -8,6 +8,7 @@
  *   npm run bench -- --only pacing          # fanout, ingestion, pacing, slack-tiers, subscription, baselines
  *   npm run bench -- --only slack-tiers --tiers-dms 1000 --tiers-scale 2
  *   npm run bench -- --only discovery       # findBindings, 1,000 members per provider (issue 15)
+ *   npm run bench -- --only decisions --decisions-single 50 --decisions-burst 500
  *
  * Slack's workspace limits (Tier 3 conversations.open, the workspace message budget) are set
  * high in the fake and in Renkei for every scenario but slack-tiers, which measures them.
@@ -16,7 +17,8 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { graphqlClient } from '../scripts/local-client.mjs';
-import { spawnWrangler, startStack } from '../scripts/local-stack.mjs';
+import { freePort, spawnWrangler, startStack } from '../scripts/local-stack.mjs';
+import { receivedAtWorkplace, recordDecisions, runCron } from './decisions.mjs';
 import { benchDiscovery } from './discovery.mjs';
 import {
   control,
@@ -41,20 +43,23 @@ const { values: opts } = parseArgs({
     'ingest-requests': { type: 'string', default: '48' },
     only: {
       type: 'string',
-      default: 'fanout,ingestion,pacing,slack-tiers,subscription,baselines',
+      default: 'fanout,ingestion,pacing,slack-tiers,decisions,subscription,baselines',
     },
     'tiers-dms': { type: 'string', default: '1000' },
+    'decisions-single': { type: 'string', default: '50' },
+    'decisions-burst': { type: 'string', default: '500' },
     'tiers-scale': { type: 'string', default: '2' },
   },
 });
 const want = (scenario) => opts.only.split(',').includes(scenario);
 
+const PERSIST = '.wrangler/bench';
 const stack = await startStack({
-  port: 8788,
-  fakePortBase: 8890,
-  persistTo: '.wrangler/bench',
+  // Free ports (the fakes on ephemeral ones): other stacks may be running on this machine.
+  port: await freePort(),
+  persistTo: PERSIST,
   fresh: true,
-  quiet: true,
+  quiet: !process.env.BENCH_VERBOSE,
 });
 const gql = graphqlClient(stack.base);
 const slackBase = stack.fakes.slackApiBase;
@@ -335,6 +340,66 @@ try {
         `× ${scale}: measured at real limits`,
         'computed at real limits',
       ],
+      rows,
+    );
+  }
+
+  // ---- decisions: recorded → WORKPLACE's webhook received ----
+  // A PENDING decision row (what a click leaves) is put on the queue by the cron sweeper and
+  // forwarded by the consumer; the time runs from the cron call to the fake WORKPLACE's receipt.
+  if (want('decisions')) {
+    const rows = [];
+    const single = await tenantWithMembers(stack, gql, Number(opts['decisions-single']), {
+      tag: 'dsg',
+      slack: false,
+    });
+    const singleEvent = await emitEvent(gql, single, single.ids);
+    const singleMs = [];
+    for (const [i, userId] of single.ids.entries()) {
+      recordDecisions(PERSIST, single, singleEvent, { userIds: [userId] });
+      const t0 = Date.now();
+      await runCron(stack);
+      for (;;) {
+        const held = Object.values(await receivedAtWorkplace(stack, single.tenant));
+        if (held.length > i) {
+          singleMs.push(Math.max(...held.map((r) => Date.parse(r.receivedAt))) - t0);
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      progress(`  decisions one at a time ${i + 1}/${single.ids.length}`);
+    }
+    rows.push([
+      `one at a time (${singleMs.length})`,
+      ms(percentile(singleMs, 50)),
+      ms(percentile(singleMs, 99)),
+      '',
+    ]);
+    const burst = await tenantWithMembers(stack, gql, Number(opts['decisions-burst']), {
+      tag: 'dbu',
+      slack: false,
+    });
+    const burstEvent = await emitEvent(gql, burst, burst.ids);
+    const recorded = recordDecisions(PERSIST, burst, burstEvent);
+    const t0 = Date.now();
+    await runCron(stack);
+    let held = {};
+    while (Object.keys(held).length < recorded) {
+      await new Promise((r) => setTimeout(r, 100));
+      held = await receivedAtWorkplace(stack, burst.tenant);
+      progress(`  decisions burst ${Object.keys(held).length}/${recorded}`);
+    }
+    const burstMs = Object.values(held).map((r) => Date.parse(r.receivedAt) - t0);
+    rows.push([
+      `burst of ${recorded}`,
+      ms(percentile(burstMs, 50)),
+      ms(percentile(burstMs, 99)),
+      `${(Math.max(...burstMs) / 1000).toFixed(1)} s`,
+    ]);
+    progress('');
+    table(
+      'Decisions: recorded (PENDING row) → WORKPLACE webhook received, local workerd, fake WORKPLACE without faults',
+      ['run', 'p50 ms', 'p99 ms', 'all received after'],
       rows,
     );
   }

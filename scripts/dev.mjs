@@ -46,9 +46,11 @@ await gql(
 if (fakes) {
   await gql(
     admin,
-    'mutation ($t: String) { configureSlack(input: { enabled: true, botToken: $t }) { errors { message } } }',
+    'mutation ($t: String, $s: String) { configureSlack(input: { enabled: true, botToken: $t, signingSecret: $s }) { errors { message } } }',
     {
       t: 'xoxb-demo-renkei',
+      // The demo Slack fake signs simulated clicks with it (scripts/click.mjs).
+      s: 'demo-slack-signing-secret',
     },
   );
   await gql(admin, 'mutation { verifyIntegration(kind: SLACK) { ok } }');

@@ -159,6 +159,9 @@ export async function startStack({
       LINE_ACCESS_BASE: fakes.lineAccessBase,
       LINE_WORKS_AUTH_BASE: fakes.lineWorksAuthBase,
       LINE_WORKS_API_BASE: fakes.lineWorksApiBase,
+      // The fake WORKPLACE receives members' decisions and verifies their signatures.
+      WORKPLACE_WEBHOOK_URL: fakes.workplaceWebhookUrl,
+      WORKPLACE_WEBHOOK_SECRET: fakes.workplaceWebhookSecret,
     });
   }
   const stopFakes = () => {

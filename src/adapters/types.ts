@@ -17,6 +17,15 @@ export type NotificationType =
   | 'WITHDRAWN'
   | 'REMINDER';
 
+/** What an approver may answer from the chat: 承認 / 却下 / 差し戻し (DECISIONS.md). */
+export type DecisionAction = 'APPROVE' | 'REJECT' | 'RETURN';
+
+/** One decision button: the action and its opaque value (≤ 300 chars, LINE's postback limit). */
+export interface DecisionButton {
+  action: DecisionAction;
+  value: string;
+}
+
 /** What one recipient is told: the event, in the recipient's locale. */
 export interface Notification {
   type: NotificationType;
@@ -30,6 +39,8 @@ export interface Notification {
   test?: boolean;
   /** A digest: the notifications folded into this one message (the rest is ignored then). */
   digest?: DigestContent;
+  /** Decision buttons to offer (empty or absent: the link only). */
+  decisions?: DecisionButton[];
 }
 
 /** One notification listed in a digest. */

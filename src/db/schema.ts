@@ -61,6 +61,11 @@ export const users = sqliteTable(
     email: text('email'),
     locale: text('locale').notNull().default('JA'),
     lineWorksUserId: text('line_works_user_id'),
+    /**
+     * The member's permanent LINE WORKS resource id (a UUID), learned with `GET /users/{loginId}`:
+     * bot callbacks name the clicker by it, not by the login id Renkei sends to.
+     */
+    lineWorksResourceId: text('line_works_resource_id'),
     slackMemberId: text('slack_member_id'),
     slackDmChannelId: text('slack_dm_channel_id'),
     slackError: text('slack_error'),
@@ -112,12 +117,15 @@ export const workflowEvents = sqliteTable(
     isTest: integer('is_test', { mode: 'boolean' }).notNull().default(false),
     /** The event of a digest delivery (Renkei's own: it lists the deliveries folded into it). */
     isDigest: integer('is_digest', { mode: 'boolean' }).notNull().default(false),
+    /** What recipients may decide from the chat (JSON array of DecisionAction; DECISIONS.md). */
+    actions: text('actions').notNull().default('[]'),
     createdAt: text('created_at').notNull(),
   },
   (t) => [
     uniqueIndex('events_tenant_key').on(t.tenantId, t.idempotencyKey),
     index('events_tenant_created').on(t.tenantId, t.createdAt),
-    index('events_tenant_document').on(t.tenantId, t.documentId),
+    // A later event for the same document closes an earlier one's actions.
+    index('events_tenant_document').on(t.tenantId, t.documentId, t.createdAt),
   ],
 );
 
@@ -137,6 +145,12 @@ export const deliveries = sqliteTable(
     createdAt: text('created_at').notNull(),
     updatedAt: text('updated_at').notNull(),
     sentAt: text('sent_at'),
+    /**
+     * Where the sent message lives, for editing it later (Slack: the `D…` channel and the `ts`
+     * chat.postMessage answered; chat.update needs both).
+     */
+    messageChannel: text('message_channel'),
+    messageTs: text('message_ts'),
     /** When the next step is expected (enqueue, retry, slot); the sweeper looks past it. */
     dueAt: text('due_at').notNull(),
     /** HELD: when it goes out (the end of the member's quiet hours, or their digest time). */
@@ -328,5 +342,61 @@ export const bindingDiscoveries = sqliteTable(
     index('discoveries_status_updated').on(t.status, t.updatedAt),
     // No parallel runs per tenant and channel: a second start finds the running one.
     uniqueIndex('discoveries_one_running').on(t.tenantId, t.channel).where(sql`status = 'RUNNING'`),
+  ],
+);
+
+/**
+ * LINE reply tokens of decision clicks, kept until the decision's outcome is known: a reply
+ * (free, unlike a push) is possible for about a minute after the click (PROVIDERS.md, v2 facts ›
+ * LINE). One row per decision; deleted once used.
+ */
+export const lineReplyTokens = sqliteTable(
+  'line_reply_tokens',
+  {
+    tenantId: text('tenant_id').notNull(),
+    decisionId: text('decision_id').notNull(),
+    replyToken: text('reply_token').notNull(),
+    expiresAt: text('expires_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.decisionId] })],
+);
+
+/**
+ * One row per (tenant, event, member): the member's answer from the chat (DECISIONS.md) and how
+ * forwarding it to WORKPLACE went. The unique key makes the first click win.
+ */
+export const decisions = sqliteTable(
+  'decisions',
+  {
+    id: text('id').primaryKey(),
+    tenantId: text('tenant_id').notNull(),
+    eventId: text('event_id').notNull(),
+    /** The member who decided: `users.id` (the row id, as in `deliveries.user_row_id`). */
+    userRowId: text('user_row_id').notNull(),
+    /** The delivery whose button was clicked; null when the click names none. */
+    deliveryId: text('delivery_id'),
+    action: text('action').notNull(),
+    channel: text('channel').notNull(),
+    comment: text('comment'),
+    status: text('status').notNull().default('PENDING'),
+    /** WORKPLACE's message when REFUSED; the last error while retrying or when FAILED. */
+    reason: text('reason'),
+    /** Forwarding attempts so far (counted when an attempt starts). */
+    attempts: integer('attempts').notNull().default(0),
+    /** `attempts` when the last retryDecision put it back: the retry budget counts from here. */
+    attemptsAtRetry: integer('attempts_at_retry').notNull().default(0),
+    /** When the next forwarding attempt is due; the sweeper looks past it. */
+    nextAttemptAt: text('next_attempt_at').notNull(),
+    /** The attempt that holds the row: it alone sends until `leaseUntil`, then anyone may. */
+    claimId: text('claim_id'),
+    leaseUntil: text('lease_until'),
+    decidedAt: text('decided_at').notNull(),
+    updatedAt: text('updated_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('decisions_tenant_event_user').on(t.tenantId, t.eventId, t.userRowId),
+    index('decisions_tenant_decided').on(t.tenantId, t.decidedAt, t.id),
+    index('decisions_tenant_user').on(t.tenantId, t.userRowId, t.decidedAt),
+    index('decisions_status_next').on(t.status, t.nextAttemptAt),
   ],
 );

@@ -20,12 +20,16 @@ export async function ensureLineWorksBot(
   secretsKey: string,
   tokens: TokenSource,
   tenantId: string,
+  callbackUrl?: string,
 ): Promise<UserError[]> {
   const creds = await loadCredentials(db, secretsKey, tenantId, 'LINE_WORKS');
   if (!creds?.enabled) return [];
   const { settings } = creds;
   const botId = typeof settings.botId === 'string' ? settings.botId : '';
-  if (botId && settings.botInDomain !== false) return [];
+  const botReady = botId !== '' && settings.botInDomain !== false;
+  // The callback only matters once clicks can be verified (a Bot Secret is stored).
+  const wantedCallback = creds.secrets.botSecret ? callbackUrl : undefined;
+  if (botReady && (!wantedCallback || settings.callbackUrl === wantedCallback)) return [];
   const app = lineWorksAppCredentials(settings, creds.secrets);
   const domainId = typeof settings.domainId === 'string' ? settings.domainId : '';
   const adminEmail = typeof settings.adminEmail === 'string' ? settings.adminEmail : '';
@@ -39,12 +43,36 @@ export async function ensureLineWorksBot(
     adminEmail,
     domainId,
     ...(botId ? { existingBotId: botId } : {}),
+    ...(wantedCallback ? { callbackUrl: wantedCallback } : {}),
+    ...(botReady ? { callbackOnly: true } : {}),
   });
+  if (botReady) {
+    // The bot works; only its callback (decision clicks) was set: messages go on either way.
+    if (result.ok) {
+      await recordIntegrationHealth(db, tenantId, 'LINE_WORKS', {
+        ok: creds.status !== 'ERROR',
+        error: creds.lastError,
+        facts: { callbackUrl: wantedCallback },
+      });
+      return [];
+    }
+    return [
+      {
+        code: result.retryable ? 'PROVIDER_UNAVAILABLE' : 'PROVIDER_REJECTED',
+        message: `LINE WORKS bot callback could not be set (button clicks will not arrive): ${result.reason}`,
+      },
+    ];
+  }
   if (result.ok) {
     await recordIntegrationHealth(db, tenantId, 'LINE_WORKS', {
       ok: true,
       verified: true,
-      facts: { botId: result.botId, botInDomain: true, botName: profile.botName },
+      facts: {
+        botId: result.botId,
+        botInDomain: true,
+        botName: profile.botName,
+        ...(wantedCallback ? { callbackUrl: wantedCallback } : {}),
+      },
     });
     return [];
   }

@@ -15,7 +15,8 @@ export type NodeType =
   | 'WorkflowEvent'
   | 'Delivery'
   | 'Absence'
-  | 'BindingSuggestion';
+  | 'BindingSuggestion'
+  | 'Decision';
 const NODE_TYPES: readonly NodeType[] = [
   'User',
   'AuditEntry',
@@ -23,6 +24,7 @@ const NODE_TYPES: readonly NodeType[] = [
   'Delivery',
   'Absence',
   'BindingSuggestion',
+  'Decision',
 ];
 
 /** Global id: base64url("<Type>:<rowId>"). The row id alone never grants access: the

@@ -36,11 +36,45 @@ export interface DiscoveryMessage {
   step: number;
 }
 
+/** A decision to forward to WORKPLACE: the decision row id, never its content. */
+export interface DecisionMessage {
+  kind: 'decision';
+  tenantId: string;
+  decisionId: string;
+}
+
 /**
- * Everything the delivery queue carries: delivery ids, calendar jobs (`kind: 'absence'`) and
- * binding discovery steps (`kind: 'discovery'`).
+ * A chat message about a decision (DECISIONS.md, "Feedback in the chat"): ids and short texts
+ * already in the member's words, never a secret.
+ * - `slack-refresh`: re-render the delivery's Slack message for its current state (received,
+ *   accepted, refused, closed) without buttons, by chat.update.
+ * - `slack-ephemeral`: a refusal of the click itself, seen only by the clicker.
+ * - `line-works-text`: a bot message to a LINE WORKS user (resource id).
  */
-export type QueueMessage = DeliveryMessage | AbsenceMessage | DiscoveryMessage;
+export type ChatJob =
+  | { type: 'slack-refresh'; deliveryId: string }
+  | { type: 'slack-ephemeral'; channel: string; user: string; text: string }
+  | { type: 'line-works-text'; userId: string; text: string };
+
+export interface ChatMessage {
+  kind: 'chat';
+  tenantId: string;
+  job: ChatJob;
+  /** Set when the job was deferred for pacing: its slot is already reserved. */
+  slotAt?: number;
+}
+
+/**
+ * Everything the delivery queue carries: delivery ids, calendar jobs (`kind: 'absence'`),
+ * binding discovery steps (`kind: 'discovery'`), decisions to forward (`kind: 'decision'`) and
+ * chat feedback on decisions (`kind: 'chat'`).
+ */
+export type QueueMessage =
+  | DeliveryMessage
+  | AbsenceMessage
+  | DiscoveryMessage
+  | DecisionMessage
+  | ChatMessage;
 
 /** Which kind of job a message is: the consumer hands each kind to its own handler. */
 export type QueueMessageKind = NonNullable<QueueMessage['kind']>;

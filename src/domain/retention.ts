@@ -1,13 +1,13 @@
 /**
- * Retention (RETENTION_DAYS): the cron deletes workflow events, their deliveries and audit
- * entries older than the retention period. Each DELETE removes at most PRUNE_CHUNK rows of one
+ * Retention (RETENTION_DAYS): the cron deletes workflow events, their deliveries, decisions and
+ * audit entries older than the retention period. Each DELETE removes at most PRUNE_CHUNK rows of one
  * tenant, found by a bounded read first, so no statement comes near D1's 30-second limit;
  * a run stops after PRUNE_MAX_CHUNKS reads per table and the next run carries on.
  */
 import { and, lt } from 'drizzle-orm';
 import type { SQLiteColumn, SQLiteTable } from 'drizzle-orm/sqlite-core';
 import { type Db, inJson, sameTenant } from '../db/client.ts';
-import { auditLog, deliveries, workflowEvents } from '../db/schema.ts';
+import { auditLog, decisions, deliveries, workflowEvents } from '../db/schema.ts';
 
 export const PRUNE_CHUNK = 500;
 export const PRUNE_MAX_CHUNKS = 20;
@@ -19,7 +19,13 @@ interface Prunable {
   at: SQLiteColumn;
 }
 
-const TABLES: Record<'deliveries' | 'events' | 'auditEntries', Prunable> = {
+const TABLES: Record<'decisions' | 'deliveries' | 'events' | 'auditEntries', Prunable> = {
+  decisions: {
+    table: decisions,
+    id: decisions.id,
+    tenantId: decisions.tenantId,
+    at: decisions.decidedAt,
+  },
   deliveries: {
     table: deliveries,
     id: deliveries.id,
@@ -43,9 +49,9 @@ export async function pruneExpired(
   const now = options.now ?? Date.now();
   const cutoff = new Date(now - options.retentionDays * 86_400_000).toISOString();
   const chunk = options.chunk ?? PRUNE_CHUNK;
-  const pruned = { deliveries: 0, events: 0, auditEntries: 0 };
-  // Deliveries before their events: a delivery never outlives the event it belongs to.
-  for (const kind of ['deliveries', 'events', 'auditEntries'] as const) {
+  const pruned = { decisions: 0, deliveries: 0, events: 0, auditEntries: 0 };
+  // Decisions and deliveries go before the events they belong to.
+  for (const kind of ['decisions', 'deliveries', 'events', 'auditEntries'] as const) {
     const t = TABLES[kind];
     for (let round = 0; round < PRUNE_MAX_CHUNKS; round++) {
       const found = (await db

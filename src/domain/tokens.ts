@@ -16,7 +16,10 @@ export type TokenResult =
   | { ok: true; token: string }
   | { ok: false; reason: string; retryable: boolean };
 
-/** LINE WORKS scopes Renkei asks for: messenger (`bot`), calendar (`calendar`), directory (`user.read`). */
+/**
+ * LINE WORKS scopes Renkei asks for: messenger (`bot`), calendar (`calendar`), and `user.read`
+ * to learn a member's resource id for decision callbacks.
+ */
 export type LineWorksScope = 'bot' | 'calendar' | 'user.read';
 
 /** What `POST /bots` and `POST /bots/{botId}/domains/{domainId}` are sent. */
@@ -27,6 +30,10 @@ export interface BotRegistration {
   domainId: string;
   /** A bot registered earlier whose domain step failed: only that step is repeated. */
   existingBotId?: string;
+  /** v2: the bot's callback URL (decision clicks), set on registration or by PATCH. */
+  callbackUrl?: string;
+  /** With existingBotId: the bot is fine, only its callback is (re)set. */
+  callbackOnly?: boolean;
 }
 
 export type BotRegistrationResult =

@@ -30,11 +30,18 @@ export const MAX_USERS_PER_UPSERT = 1000;
 export async function upsertUsers(db: Db, actor: Principal, inputs: readonly UserInput[]) {
   const now = new Date().toISOString();
   const writes = inputs.map((u) => {
-    const set: Partial<typeof users.$inferInsert> = { updatedAt: now };
+    const set: Partial<{
+      [K in keyof typeof users.$inferInsert]: (typeof users.$inferInsert)[K] | SQL;
+    }> = { updatedAt: now };
     if (u.displayName != null) set.displayName = u.displayName || null;
     if (u.email != null) set.email = u.email || null;
     if (u.locale != null) set.locale = u.locale;
-    if (u.lineWorksUserId != null) set.lineWorksUserId = u.lineWorksUserId || null;
+    if (u.lineWorksUserId != null) {
+      const next = u.lineWorksUserId || null;
+      set.lineWorksUserId = next;
+      // Another LINE WORKS account: its resource id (decision clicks) is learned anew.
+      set.lineWorksResourceId = sql`case when ${users.lineWorksUserId} is ${next} then ${users.lineWorksResourceId} else null end`;
+    }
     return db
       .insert(users)
       .values({

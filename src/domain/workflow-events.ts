@@ -4,10 +4,11 @@
  * batch, then the queued ids go to the queue (ARCHITECTURE.md, "The flow of one notification").
  */
 import { and, eq } from 'drizzle-orm';
-import type { Channel, NotificationType } from '../adapters/types.ts';
+import type { Channel, DecisionAction, NotificationType } from '../adapters/types.ts';
 import type { Db } from '../db/client.ts';
 import { workflowEvents } from '../db/schema.ts';
 import type { Principal } from './auth.ts';
+import { closeEarlierEvent } from './decisions/closing.ts';
 import type { DeliveryRow, EventRow, Outbox } from './deliveries.ts';
 import { enqueue } from './enqueue.ts';
 import { InputError, type UserError } from './errors.ts';
@@ -38,6 +39,8 @@ export interface WorkflowEventInput {
   comment?: string | null;
   recipients: string[];
   occurredAt?: string | null;
+  /** v2: what recipients may decide from the chat (kept only where decisions can go). */
+  actions?: readonly DecisionAction[] | null;
 }
 
 function isUniqueViolation(err: unknown): boolean {
@@ -74,8 +77,8 @@ function insertDeliveries(
 function insertEvent(d1: D1Database, e: EventRow) {
   return d1
     .prepare(`insert into workflow_events
-      (id, tenant_id, idempotency_key, type, document_id, title, url, actor_name, comment, occurred_at, is_test, created_at)
-      values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      (id, tenant_id, idempotency_key, type, document_id, title, url, actor_name, comment, occurred_at, is_test, actions, created_at)
+      values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
     .bind(
       e.id,
       e.tenantId,
@@ -88,6 +91,7 @@ function insertEvent(d1: D1Database, e: EventRow) {
       e.comment,
       e.occurredAt,
       e.isTest ? 1 : 0,
+      e.actions,
       e.createdAt,
     );
 }
@@ -112,8 +116,14 @@ export async function emitWorkflowEvent(
   outbox: Outbox,
   principal: Principal,
   input: WorkflowEventInput,
-  /** `now`: the preferences clock (quiet hours, digests); the real one when left out. */
-  options: { channels?: readonly Channel[]; isTest?: boolean; now?: number } = {},
+  options: {
+    channels?: readonly Channel[];
+    isTest?: boolean;
+    /** The preferences clock (quiet hours, digests); the real one when left out. */
+    now?: number;
+    /** Whether decisions can reach WORKPLACE (WORKPLACE_WEBHOOK_URL is set): else no actions. */
+    decisionsEnabled?: boolean;
+  } = {},
 ): Promise<{ event: EventRow; duplicate: boolean; deliveries: DeliveryRow[] | null }> {
   const tenantId = principal.tenantId;
   const recipients = [...new Set(input.recipients)];
@@ -159,6 +169,9 @@ export async function emitWorkflowEvent(
     occurredAt: input.occurredAt ?? null,
     isTest: options.isTest ?? false,
     isDigest: false,
+    actions: JSON.stringify(
+      options.decisionsEnabled && !options.isTest ? [...new Set(input.actions ?? [])] : [],
+    ),
     createdAt: now,
   };
   const rows: NewDelivery[] = [];
@@ -218,6 +231,8 @@ export async function emitWorkflowEvent(
     hold: r.h ?? null,
     digestId: null,
     items: 1,
+    messageChannel: null,
+    messageTs: null,
   }));
   const byRow = new Map(members.map((m) => [m.id, m.userId]));
   if (CLOSING_TYPES.includes(input.type) && !options.isTest) {
@@ -230,6 +245,8 @@ export async function emitWorkflowEvent(
     );
   }
   await Promise.all([
+    // v2: the document's previous event stops offering decisions (its Slack buttons go).
+    closeEarlierEvent(db, outbox.queue, event),
     enqueue(
       outbox.queue,
       tenantId,

@@ -14,6 +14,7 @@ import {
   usersByRowIds,
 } from '../domain/batched-reads.ts';
 import { proposedByUserRows, type SuggestionRow } from '../domain/binding-suggestions.ts';
+import { decisionsByEvent, type EventDecisionsPage } from '../domain/decisions/store.ts';
 import type { EventRow } from '../domain/deliveries.ts';
 import { type Preferences, preferencesOf } from '../domain/preferences/index.ts';
 import { findUsers, type UserRow } from '../domain/users.ts';
@@ -36,6 +37,8 @@ export interface Loaders {
   preferences: DataLoader<string, Preferences | null>;
   /** A member's PROPOSED binding suggestions, by member row id. */
   suggestionsByUserRow: DataLoader<string, SuggestionRow[]>;
+  /** WorkflowEvent.decisions: the same page keys as eventDeliveries. */
+  eventDecisions: DataLoader<EventDeliveriesKey, EventDecisionsPage, string>;
 }
 
 /**
@@ -54,6 +57,35 @@ function groupBy<K, G>(keys: readonly K[], groupOf: (k: K) => G, id: (g: G) => s
     groups.set(id(group), entry);
   }
   return [...groups.values()];
+}
+
+type PageGroup = Omit<EventDeliveriesKey, 'eventId'>;
+
+/**
+ * A loader of one page per event (WorkflowEvent.deliveries, .decisions): keys grouped by page
+ * shape, one read per group.
+ */
+function pagesByEvent<P>(read: (eventIds: string[], group: PageGroup) => Promise<Map<string, P>>) {
+  return new DataLoader<EventDeliveriesKey, P, string>(
+    async (keys) => {
+      const out = new Map<string, P>();
+      const groups = groupBy(
+        keys,
+        (k) => ({ first: k.first, afterId: k.afterId, userRowId: k.userRowId }),
+        (g) => JSON.stringify(g),
+      );
+      for (const { group, keys: ks } of groups) {
+        for (const [eventId, page] of await read(
+          ks.map((k) => k.eventId),
+          group,
+        )) {
+          out.set(pageKey({ ...group, eventId }), page);
+        }
+      }
+      return keys.map((k) => out.get(pageKey(k)) as P);
+    },
+    { batchScheduleFn, maxBatchSize: 500, cacheKeyFn: pageKey },
+  );
 }
 
 const pageKey = (k: EventDeliveriesKey) =>
@@ -89,24 +121,7 @@ export function createLoaders(db: Db, tenantId: string): Loaders {
       },
       { batchScheduleFn, maxBatchSize: 500, cacheKeyFn: (k) => `${k.eventId}|${k.userRowId}` },
     ),
-    eventDeliveries: new DataLoader(
-      async (keys) => {
-        const out = new Map<string, EventDeliveriesPage>();
-        const groups = groupBy(
-          keys,
-          (k) => ({ first: k.first, afterId: k.afterId, userRowId: k.userRowId }),
-          (g) => JSON.stringify(g),
-        );
-        for (const { group, keys: ks } of groups) {
-          const ids = ks.map((k) => k.eventId);
-          for (const [eventId, page] of await deliveriesByEvent(db, tenantId, ids, group)) {
-            out.set(pageKey({ ...group, eventId }), page);
-          }
-        }
-        return keys.map((k) => out.get(pageKey(k)) as EventDeliveriesPage);
-      },
-      { batchScheduleFn, maxBatchSize: 500, cacheKeyFn: pageKey },
-    ),
+    eventDeliveries: pagesByEvent((ids, group) => deliveriesByEvent(db, tenantId, ids, group)),
     suggestionsByUserRow: new DataLoader(
       async (ids) => {
         const found = await proposedByUserRows(db, tenantId, ids);
@@ -114,6 +129,7 @@ export function createLoaders(db: Db, tenantId: string): Loaders {
       },
       { batchScheduleFn, maxBatchSize: 500 },
     ),
+    eventDecisions: pagesByEvent((ids, group) => decisionsByEvent(db, tenantId, ids, group)),
   };
 }
 
@@ -125,4 +141,5 @@ export function forgetReads(loaders: Loaders) {
   loaders.eventDeliveries.clearAll();
   loaders.preferences.clearAll();
   loaders.suggestionsByUserRow.clearAll();
+  loaders.eventDecisions.clearAll();
 }

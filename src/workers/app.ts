@@ -12,6 +12,7 @@ import type { AppEnv } from './app-env.ts';
 import { createLineAuthStore } from './clients/line-auth-store.ts';
 import { createOutbox } from './clients/outbox.ts';
 import { createTokens } from './clients/tokens.ts';
+import { decisionRoutes } from './decision-routes.ts';
 import { digestRoutes } from './digest-page.ts';
 import { graphiqlPage, wantsGraphiQL } from './graphiql-page.ts';
 import { lineRoutes } from './line-routes.ts';
@@ -112,6 +113,7 @@ app.on(['GET', 'POST'], '/graphql', async function graphql(c) {
 
 app.route('/line', lineRoutes);
 app.route('/digests', digestRoutes);
+app.route('/', decisionRoutes);
 
 app.notFound((c) => c.json({ error: 'Not found' }, 404));
 

@@ -8,6 +8,9 @@ import { groupByShard, shardBindings } from '../db/shards.ts';
 import { runDiscoverySteps } from '../domain/binding-discovery.ts';
 import { markDiscoveriesGaveUp } from '../domain/binding-discovery-sweep.ts';
 import { markAbsencesGaveUp, syncAbsences } from '../domain/calendar-sync.ts';
+import { createChatFeedback, runChatJobs } from '../domain/decisions/chat-feedback.ts';
+import { type ForwardDeps, forwardDecisions } from '../domain/decisions/forward.ts';
+import type { DeliveryUpdate } from '../domain/deliveries.ts';
 import type { DispatchDeps } from '../domain/dispatch/index.ts';
 import { dispatchBatch, markGaveUp } from '../domain/dispatch/index.ts';
 import { createLogger } from '../domain/log.ts';
@@ -20,6 +23,7 @@ import { createGate } from './clients/gate.ts';
 import { releaseDeps } from './clients/release-deps.ts';
 import { createRequeue } from './clients/requeue.ts';
 import { createTokens } from './clients/tokens.ts';
+import { forwardDeps } from './decision-forwarding.ts';
 
 const DEAD_LETTER_QUEUE = 'renkei-deliveries-dlq';
 
@@ -29,10 +33,12 @@ type ShardDeps = DispatchDeps & {
   release: ReleaseDeps;
   preferenceNow: () => number;
   queue: Queue<QueueMessage>;
+  /** Decisions go to WORKPLACE; each outcome is told in the chat where the member clicked. */
+  forward: ForwardDeps;
 };
 
 type MessageOf<K extends QueueMessageKind> = Extract<QueueMessage, { kind?: K }>;
-type Job<M extends QueueMessage> = { id: string; body: M };
+type Job<M extends QueueMessage> = { id: string; body: M; attempts: number };
 
 /** One kind of queue message: a live batch of it, and how its dead letters end. */
 interface KindHandler<M extends QueueMessage> {
@@ -66,7 +72,21 @@ const HANDLERS: { [K in QueueMessageKind]: KindHandler<MessageOf<K>> } = {
         jobs.map((j) => j.body),
       ),
   },
+  decision: {
+    consume: (deps, jobs) => forwardDecisions(deps.forward, jobs),
+    // A decision never gives up here: its row stays PENDING and the cron sweeper re-sends it.
+    giveUp: async () => {},
+  },
+  chat: {
+    consume: (deps, jobs) => runChatJobs(chatDeps(deps), jobs),
+    // Chat feedback past its retries is dropped (runChatJobs logs it before it gets here).
+    giveUp: async () => {},
+  },
 };
+
+function chatDeps(deps: Omit<ShardDeps, 'forward'>) {
+  return { ...deps, log: createLogger({ job: 'chat' }) };
+}
 
 export async function queue(batch: MessageBatch<QueueMessage>, env: Env) {
   const { groups, unknown } = await groupByShard(env, batch.messages, (m) => m.body.tenantId);
@@ -134,16 +154,16 @@ async function consumeOnShard(
   const binding = shardBindings(env)[shard] as D1Database;
   const requeue = createRequeue(env);
   const db = openDb(countingD1(binding, usage, env.D1_METER === 'rows'));
-  const deps: ShardDeps = {
+  const shared = {
     db,
     env,
     gate: countingCalls(createGate(env), usage),
     tokens: countingCalls(createTokens(env), usage),
-    publish: (tenantId, updates) => {
+    publish: (tenantId: string, updates: DeliveryUpdate[]) => {
       if (updates.length > 0) usage.objectCalls += 1;
       return publishUpdates(env, tenantId, updates);
     },
-    requeue: (items) => {
+    requeue: (items: Parameters<DispatchDeps['requeue']>[0]) => {
       usage.requeued += items.length;
       return requeue(items);
     },
@@ -152,6 +172,8 @@ async function consumeOnShard(
     preferenceNow: () => preferenceNow(env),
     queue: env.DELIVERY_QUEUE,
   };
+  const feedback = createChatFeedback({ ...shared, log: createLogger({ job: 'chat' }) });
+  const deps: ShardDeps = { ...shared, forward: forwardDeps(env, db, feedback) };
   try {
     await runPart(deps, queueName, messages, usage);
   } finally {
@@ -173,7 +195,10 @@ async function runPart(
   const byKind = new Map<QueueMessageKind, Job<QueueMessage>[]>();
   for (const m of messages) {
     const kind = kindOf(m.body);
-    byKind.set(kind, [...(byKind.get(kind) ?? []), { id: m.id, body: m.body }]);
+    byKind.set(kind, [
+      ...(byKind.get(kind) ?? []),
+      { id: m.id, body: m.body, attempts: m.attempts },
+    ]);
   }
   // The handler of each kind takes exactly that kind's messages (MessageOf).
   const handlerOf = (kind: QueueMessageKind) =>

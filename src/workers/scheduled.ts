@@ -1,12 +1,13 @@
 /**
- * The cron (every 5 minutes), on every shard in turn: re-enqueue stuck deliveries, calendar jobs
- * and stalled findBindings runs, release HELD deliveries whose quiet hours or digest time came,
- * prune what is past the retention, and read the LINE monthly quota of the tenants that are
- * due (daily each, a bounded chunk per run).
+ * The cron (every 5 minutes), on every shard in turn: re-enqueue stuck deliveries, calendar
+ * jobs, stalled findBindings runs and decisions not yet forwarded, release HELD deliveries whose
+ * quiet hours or digest time came, prune what is past the retention, and read the LINE monthly
+ * quota of the tenants that are due (daily each, a bounded chunk per run).
  */
 import { allShards } from '../db/shards.ts';
 import { sweepDiscoveries } from '../domain/binding-discovery-sweep.ts';
 import { sweepAbsences } from '../domain/calendar-sync.ts';
+import { sweepDecisions } from '../domain/decisions/sweep.ts';
 import { refreshDueLineQuotas } from '../domain/line-quota-sync.ts';
 import { createLogger } from '../domain/log.ts';
 import { sweep } from '../domain/maintenance.ts';
@@ -32,6 +33,7 @@ export async function scheduled(controller: ScheduledController, env: Env) {
       );
       const calendar = await sweepAbsences(db, queue, { stuckSeconds });
       const discoveries = await sweepDiscoveries(db, queue, { stuckSeconds });
+      const decided = await sweepDecisions(db, queue, { stuckSeconds });
       const pruned = await pruneExpired(db, { retentionDays: Number(env.RETENTION_DAYS) || 90 });
       const lineQuota = await refreshDueLineQuotas({
         db,
@@ -45,6 +47,7 @@ export async function scheduled(controller: ScheduledController, env: Env) {
         ...held,
         ...calendar,
         ...discoveries,
+        ...decided,
         pruned,
         lineQuota,
       });

@@ -14,6 +14,7 @@ import {
   fetchLineWorksToken,
   type LineWorksApiFailure,
   registerBot,
+  updateBotCallback,
 } from '../adapters/line-works/index.ts';
 import type {
   BotRegistration,
@@ -141,6 +142,23 @@ export class TokenVault extends DurableObject<Env> {
     if (!bot.existingBotId && recent && Date.now() - recent.at < REGISTERED_MEMORY_MS) {
       return { ok: true, botId: recent.botId };
     }
+    const callbackUrl = bot.callbackUrl;
+    const patchCallback = (id: string, url: string) =>
+      this.withBotToken(creds, (accessToken) =>
+        updateBotCallback({
+          apiBase,
+          accessToken,
+          botId: id,
+          callbackUrl: url,
+          timeoutMs: PROVIDER_TIMEOUT_MS,
+        }),
+      );
+    if (bot.callbackOnly && bot.existingBotId && callbackUrl) {
+      const patched = await patchCallback(bot.existingBotId, callbackUrl);
+      return patched.ok
+        ? { ok: true, botId: bot.existingBotId }
+        : { ...patched, botId: bot.existingBotId };
+    }
     let botId = bot.existingBotId;
     if (!botId) {
       const created = await this.withBotToken(creds, (accessToken) =>
@@ -150,11 +168,16 @@ export class TokenVault extends DurableObject<Env> {
           botName: bot.botName,
           description: bot.description,
           adminEmail: bot.adminEmail,
+          ...(callbackUrl ? { callbackUrl } : {}),
           timeoutMs: PROVIDER_TIMEOUT_MS,
         }),
       );
       if (!created.ok) return created;
       botId = created.botId;
+    } else if (callbackUrl) {
+      // A bot registered before (its domain step failed): its callback may predate v2.
+      const patched = await patchCallback(botId, callbackUrl);
+      if (!patched.ok) return { ...patched, botId };
     }
     const id = botId;
     const added = await this.withBotToken(creds, (accessToken) =>

@@ -116,7 +116,8 @@ describe('slackAdapter.send', () => {
     expect(r).toEqual({
       kind: 'sent',
       providerMessageId: expect.stringMatching(new RegExp(`^${channel}:\\d+\\.\\d{6}$`)),
-      learned: { dmChannelId: channel },
+      // Where the message lives, for chat.update (decision feedback).
+      learned: { dmChannelId: channel, messageChannel: channel, messageTs: expect.any(String) },
     });
 
     expect(post.json.text).toBe(
@@ -174,7 +175,11 @@ describe('slackAdapter.send', () => {
       comment: null,
     });
     expect(second).toMatchObject({ kind: 'sent' });
-    expect(second.learned).toBeUndefined();
+    // No DM channel learned (it was cached); only where the message lives.
+    expect(second.learned).toEqual({
+      messageChannel: expect.stringMatching(/^D/),
+      messageTs: expect.stringMatching(/^\d+\.\d{6}$/),
+    });
     expect(await requests(token, 'conversations.open')).toHaveLength(1);
     const posts = await requests(token, 'chat.postMessage');
     expect(posts).toHaveLength(2);

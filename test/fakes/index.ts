@@ -8,12 +8,15 @@ import { createGoogleChatFake, type GoogleChatState } from './google-chat.ts';
 import { createLineFake, type LineState } from './line.ts';
 import { createLineWorksFake, type LineWorksState } from './line-works.ts';
 import { createSlackFake, type SlackState } from './slack.ts';
+import { createWorkplaceFake, WORKPLACE_WEBHOOK_PATH, type WorkplaceState } from './workplace.ts';
 
 export type { FakeConfig, RecordedRequest, Scripted, ScriptMatch } from './fake-server.ts';
 export type { GoogleChatState } from './google-chat.ts';
 export type { LineState } from './line.ts';
 export type { LineWorksState } from './line-works.ts';
 export type { SlackState } from './slack.ts';
+export type { WorkplaceState } from './workplace.ts';
+export { FAKE_WORKPLACE_SECRET } from './workplace.ts';
 
 export interface FakeBases {
   /** SLACK_API_BASE, e.g. 'http://127.0.0.1:PORT/api' (methods at `${base}/auth.test`). */
@@ -28,6 +31,8 @@ export interface FakeBases {
   lineWorksAuthBase: string;
   /** LINE_WORKS_API_BASE, e.g. 'http://127.0.0.1:PORT/v1.0'. */
   lineWorksApiBase: string;
+  /** WORKPLACE_WEBHOOK_URL: WORKPLACE's decision receiver (`${origin}/webhooks/renkei/decisions`). */
+  workplaceWebhookUrl: string;
 }
 
 /** Initial provider state (what `POST /__fake/reset` returns to). */
@@ -36,6 +41,7 @@ export interface FakeSeed {
   googleChat?: Partial<GoogleChatState>;
   line?: Partial<LineState>;
   lineWorks?: Partial<LineWorksState>;
+  workplace?: Partial<WorkplaceState>;
 }
 
 export interface FakeProviders {
@@ -43,6 +49,7 @@ export interface FakeProviders {
   googleChat: FakeProvider<GoogleChatState>;
   line: FakeProvider<LineState>;
   lineWorks: FakeProvider<LineWorksState>;
+  workplace: FakeProvider<WorkplaceState>;
 }
 
 export interface RunningFakes {
@@ -67,6 +74,7 @@ export async function startFakes(options: StartFakesOptions = {}): Promise<Runni
     googleChat: createGoogleChatFake(seed.googleChat),
     line: createLineFake(seed.line),
     lineWorks: createLineWorksFake(seed.lineWorks),
+    workplace: createWorkplaceFake(seed.workplace),
   };
   const plan: [keyof FakeBases, FakeProvider<object>, string, string][] = [
     ['slackApiBase', providers.slack, 'api', '/api'],
@@ -75,6 +83,7 @@ export async function startFakes(options: StartFakesOptions = {}): Promise<Runni
     ['lineAccessBase', providers.line, 'access', ''],
     ['lineWorksAuthBase', providers.lineWorks, 'auth', ''],
     ['lineWorksApiBase', providers.lineWorks, 'api', '/v1.0'],
+    ['workplaceWebhookUrl', providers.workplace, 'webhook', WORKPLACE_WEBHOOK_PATH],
   ];
   const started: Listening[] = [];
   const bases = {} as FakeBases;

@@ -23,8 +23,12 @@
  * - Rate limit (optional `rateLimit.perMinute`): per domain, per API (method + path template), in
  *   a rolling minute; headers `rateLimit-limit`, `rateLimit-remaining`, `rateLimit-reset`.
  *   https://developers.worksmobile.com/jp/docs/rate-limits
+ * - v2: the bot callback fields (`enableCallback`, `callbackUrl`, `callbackEvents`) on `POST
+ *   /bots` and `PATCH /bots/{botId}`; `GET /users/{userId}` (resource id or email, scope
+ *   `user.read`) from `state.directory`; `POST /__fake/callback` builds and signs a button click.
+ *   https://developers.worksmobile.com/jp/docs/bot-callback , .../user-get-profile
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { decodeProtectedHeader, importSPKI, jwtVerify } from 'jose';
 import {
   type FakeContext,
@@ -55,6 +59,10 @@ export interface LineWorksBot {
   domains: string[];
   /** Tenant (domain) that created the bot. */
   ownerDomainId?: string;
+  /** v2: the bot callback (POST /bots or PATCH /bots/{botId}). */
+  enableCallback?: boolean;
+  callbackUrl?: string;
+  callbackEvents?: string[];
 }
 
 export interface LineWorksEvent {
@@ -149,6 +157,12 @@ export function createLineWorksFake(
     name: 'line-works',
     counters: ['concurrentBotManagement'],
     initialState: { ...defaultLineWorksState(), ...structuredClone(initial) },
+    control(req) {
+      if (req.method === 'POST' && req.path === '/__fake/callback') {
+        return lineWorksCallbackRequest(isPlainObject(req.json) ? req.json : {});
+      }
+      return undefined;
+    },
     onReset: () => {
       windows.clear();
       inFlight.clear();
@@ -357,8 +371,11 @@ export function createLineWorksFake(
         ) {
           return invalid('administrators must be an array of user ids');
         }
+        const callback = callbackFields(body);
+        if (typeof callback === 'string') return invalid(callback);
         const botId = st.nextBotId++;
         const bot: LineWorksBot = {
+          ...callback,
           botName,
           administrators: (administrators as string[] | undefined) ?? [],
           domains: [],
@@ -372,6 +389,15 @@ export function createLineWorksFake(
       case 'GET /bots/{botId}': {
         const bot = st.bots[p.botId as string];
         if (!bot) return notFound('bot');
+        return json(200, { botId: Number(p.botId), ...botView(bot) });
+      }
+      case 'PATCH /bots/{botId}': {
+        const bot = st.bots[p.botId as string];
+        if (!bot) return notFound('bot');
+        const callback = callbackFields(body);
+        if (typeof callback === 'string') return invalid(callback);
+        Object.assign(bot, callback);
+        if (typeof body.botName === 'string') bot.botName = body.botName;
         return json(200, { botId: Number(p.botId), ...botView(bot) });
       }
       case 'DELETE /bots/{botId}': {
@@ -520,7 +546,9 @@ interface Route {
 const ROUTES: { method: string; re: RegExp; template: string; names: string[] }[] = [
   ['POST', '/bots'],
   ['GET', '/bots/{botId}'],
+  ['PATCH', '/bots/{botId}'],
   ['DELETE', '/bots/{botId}'],
+  ['GET', '/users/{userId}'],
   ['POST', '/bots/{botId}/domains/{domainId}'],
   ['POST', '/bots/{botId}/users/{userId}/messages'],
   ['POST', '/users/{userId}/calendar/events'],
@@ -721,4 +749,78 @@ export function validateEvent(body: Record<string, unknown>): string | undefined
     }
   }
   return undefined;
+}
+
+/**
+ * The bot callback fields of `POST /bots` / `PATCH /bots/{botId}` (v2 facts › LINE WORKS):
+ * `callbackUrl` https and ≤ 1,000 characters (http is accepted for localhost only, so the local
+ * demo works), `callbackEvents` an array of event names; a problem is returned as a string.
+ */
+function callbackFields(body: Record<string, unknown>): Partial<LineWorksBot> | string {
+  const out: Partial<LineWorksBot> = {};
+  if (body.enableCallback !== undefined) {
+    if (typeof body.enableCallback !== 'boolean') return 'enableCallback must be a boolean';
+    out.enableCallback = body.enableCallback;
+  }
+  if (body.callbackUrl !== undefined) {
+    const url = body.callbackUrl;
+    if (typeof url !== 'string' || url.length > 1000)
+      return 'callbackUrl must be ≤ 1,000 characters';
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      return 'callbackUrl must be a URL';
+    }
+    const local = ['localhost', '127.0.0.1'].includes(parsed.hostname);
+    if (parsed.protocol !== 'https:' && !(local && parsed.protocol === 'http:')) {
+      return 'callbackUrl must be https';
+    }
+    out.callbackUrl = url;
+  }
+  if (body.callbackEvents !== undefined) {
+    const events = body.callbackEvents;
+    if (!Array.isArray(events) || events.some((e) => typeof e !== 'string')) {
+      return 'callbackEvents must be an array of strings';
+    }
+    out.callbackEvents = events as string[];
+  }
+  if (out.enableCallback && !out.callbackUrl) return 'callbackUrl is required with enableCallback';
+  return out;
+}
+
+/**
+ * What LINE WORKS posts to a bot's callback URL when a member taps a `message` action of a
+ * button template (v2 facts › LINE WORKS): `{type:"message", source:{userId, domainId},
+ * issuedTime, content:{type:"text", text, postback}}` with `X-WORKS-BotId` and `X-WORKS-Signature`
+ * = base64(HMAC-SHA256(Bot Secret, body)). With `url` it is posted there; without, returned.
+ */
+export async function lineWorksCallbackRequest(
+  body: Record<string, unknown>,
+): Promise<FakeResponse> {
+  const botSecret = typeof body.botSecret === 'string' ? body.botSecret : '';
+  const botId = body.botId == null ? '' : String(body.botId);
+  if (!botSecret || !botId) return json(400, { error: 'botSecret and botId needed' });
+  const event = {
+    type: 'message',
+    source: {
+      userId: typeof body.userId === 'string' ? body.userId : '',
+      domainId: Number(body.domainId) || body.domainId,
+    },
+    issuedTime: new Date().toISOString(),
+    content: {
+      type: 'text',
+      text: typeof body.text === 'string' ? body.text : '',
+      postback: typeof body.postback === 'string' ? body.postback : '',
+    },
+  };
+  const raw = typeof body.rawBody === 'string' ? body.rawBody : JSON.stringify(event);
+  const headers = {
+    'content-type': 'application/json',
+    'x-works-botid': botId,
+    'x-works-signature': createHmac('sha256', botSecret).update(raw).digest('base64'),
+  };
+  if (typeof body.url !== 'string') return json(200, { headers, body: raw, event });
+  const res = await fetch(body.url, { method: 'POST', headers, body: raw });
+  return json(200, { status: res.status, body: await res.text(), event });
 }

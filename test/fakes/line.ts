@@ -14,6 +14,8 @@
  *   when already accepted), 1–5 messages (text ≤5,000 UTF-16 units, flex needs altText),
  *   429 rate limit / monthly quota. https://developers.line.biz/en/docs/messaging-api/retrying-api-request
  * - `POST /v2/bot/message/reply` with single-use reply tokens (issued by `POST /__fake/reply-token`).
+ * - Postback clicks (v2 facts › LINE): `POST /__fake/postback` builds the signed webhook of a
+ *   `postback` event (with a fresh reply token) and optionally posts it to the app's webhook.
  * - Stateless channel access tokens: `POST {API}/oauth2/v3/token` client_credentials (15 min).
  * - Monthly quota (v2 facts › LINE): `GET /v2/bot/message/quota` → `{"type":"limited","value":N}`
  *   or `{"type":"none"}` per channel (`quotas`, `defaultQuota`), `GET
@@ -26,7 +28,7 @@
  * Not from PROVIDERS.md but handy: `GET /v2/bot/info`, `GET /v2/profile`, `GET /v2/bot/profile/{id}`,
  * `POST|GET /oauth2/v2.1/verify`.
  */
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { jwtVerify, SignJWT } from 'jose';
 import {
   type FakeContext,
@@ -167,6 +169,9 @@ export function createLineFake(initial: Partial<LineState> = {}): FakeProvider<L
         ? json(429, { message: 'Too many requests' }, { 'retry-after': String(retryAfter) })
         : json(500, { message: 'An error occurred in the server.' }),
     control(req, ctx) {
+      if (req.method === 'POST' && req.path === '/__fake/postback') {
+        return postbackWebhook(isPlainObject(req.json) ? req.json : {}, ctx);
+      }
       if (req.method === 'POST' && req.path === '/__fake/reply-token') {
         const body = isPlainObject(req.json) ? req.json : {};
         const userId = typeof body.userId === 'string' ? body.userId : DEFAULT_LINE_USER_ID;
@@ -622,4 +627,41 @@ export function validateMessages(messages: unknown): { message: string; property
     }
   }
   return out;
+}
+
+/**
+ * A signed Messaging webhook carrying one `postback` event, as LINE sends it when a member taps
+ * a postback button (v2 facts › LINE): a fresh reply token (valid for `replyTokenTtlMs`, default
+ * one minute), `source.userId`, `postback.data`, `webhookEventId`, `deliveryContext.isRedelivery`;
+ * `x-line-signature` = base64(HMAC-SHA256(channel secret, body)). With `url` it is posted there
+ * and the answer returned; without, the signed request is returned.
+ */
+async function postbackWebhook(
+  body: Record<string, unknown>,
+  ctx: FakeContext<LineState>,
+): Promise<FakeResponse> {
+  const secret = typeof body.channelSecret === 'string' ? body.channelSecret : '';
+  const userId = typeof body.userId === 'string' ? body.userId : DEFAULT_LINE_USER_ID;
+  if (!secret) return json(400, { error: 'channelSecret needed' });
+  const replyToken = randomBytes(16).toString('hex');
+  ctx.state.replyTokens[replyToken] = { userId, used: false };
+  const event = {
+    type: 'postback',
+    mode: 'active',
+    timestamp: Date.now(),
+    source: { type: 'user', userId },
+    webhookEventId:
+      typeof body.webhookEventId === 'string'
+        ? body.webhookEventId
+        : `01${randomBytes(12).toString('hex').toUpperCase()}`,
+    deliveryContext: { isRedelivery: body.redelivery === true },
+    replyToken,
+    postback: { data: typeof body.data === 'string' ? body.data : '' },
+  };
+  const raw = JSON.stringify({ destination: 'U0000000000000000000000000000b07', events: [event] });
+  const signature = createHmac('sha256', secret).update(raw).digest('base64');
+  const headers = { 'content-type': 'application/json', 'x-line-signature': signature };
+  if (typeof body.url !== 'string') return json(200, { headers, body: raw, event });
+  const res = await fetch(body.url, { method: 'POST', headers, body: raw });
+  return json(200, { status: res.status, body: await res.text(), event });
 }

@@ -6,8 +6,10 @@
  *
  * stdout: exactly one JSON line with the FakeBases, e.g.
  *   {"slackApiBase":"http://127.0.0.1:4101/api","googleChatOrigin":"http://127.0.0.1:4102",...}
- * With --port-base N the servers listen on N..N+5 in the order slackApiBase, googleChatOrigin,
- * lineApiBase, lineAccessBase, lineWorksAuthBase, lineWorksApiBase; otherwise on ephemeral ports.
+ * With --port-base N the servers listen on N..N+6 in the order slackApiBase, googleChatOrigin,
+ * lineApiBase, lineAccessBase, lineWorksAuthBase, lineWorksApiBase, workplaceWebhookUrl;
+ * otherwise on ephemeral ports. The line also carries `workplaceWebhookSecret`, the secret the
+ * fake WORKPLACE verifies decision webhooks with (WORKPLACE_WEBHOOK_SECRET for Renkei).
  *
  * The fakes are pre-seeded with the demo credentials of `demoSeed` (./index.ts) — Slack token
  * `xoxb-demo-renkei`, LINE channel token `line-demo-channel-token`, LINE Login channel
@@ -23,7 +25,7 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:cry
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { demoSeed, demoState, type FakeBases, startFakes } from './index.ts';
+import { demoSeed, demoState, FAKE_WORKPLACE_SECRET, type FakeBases, startFakes } from './index.ts';
 
 const { values } = parseArgs({
   options: {
@@ -66,6 +68,7 @@ const order: (keyof FakeBases)[] = [
   'lineAccessBase',
   'lineWorksAuthBase',
   'lineWorksApiBase',
+  'workplaceWebhookUrl',
 ];
 const ports =
   portBase === undefined ? {} : Object.fromEntries(order.map((k, i) => [k, portBase + i]));
@@ -81,7 +84,9 @@ if (key) {
     `[fakes] demo LINE WORKS private key (PKCS#8) for ${demoSeed.lineWorks.clientId}: ${key.file}\n`,
   );
 }
-process.stdout.write(`${JSON.stringify(fakes.bases)}\n`);
+process.stdout.write(
+  `${JSON.stringify({ ...fakes.bases, workplaceWebhookSecret: FAKE_WORKPLACE_SECRET })}\n`,
+);
 
 let stopping = false;
 const stop = async () => {

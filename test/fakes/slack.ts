@@ -21,8 +21,13 @@
  *   `limits: null` / `rateLimit: null` turn the checks off. 429s are counted per workspace and
  *   method: `GET /__fake/rate-limited[?team=T…]`.
  *   https://docs.slack.dev/apis/web-api/rate-limits
+ * - Interactivity (v2 facts › Slack): chat.update (edits a posted message; `message_not_found`
+ *   otherwise), chat.postEphemeral, views.open (needs a trigger_id issued with a simulated click,
+ *   valid 3 s; modal title ≤ 24, private_metadata ≤ 3,000). `POST /__fake/interaction` builds and
+ *   signs what Slack sends the Request URL (block_actions / view_submission); `GET
+ *   /__fake/message?channel=&ts=` shows a posted message as last edited.
  */
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import {
   FakeProvider,
   type FakeProviderSpec,
@@ -83,6 +88,7 @@ export const SLACK_DEFAULT_LIMITS = (): SlackLimits => ({
     'users.lookupByEmail': 50,
     'users.list': 20,
     'views.open': 100,
+    'chat.postEphemeral': 100,
     'auth.test': 300,
   },
   messagesPerMinute: 525,
@@ -101,6 +107,12 @@ export interface SlackState {
   channels: Record<string, { team_id: string; user: string }>;
   /** Each workspace's accounts (by team_id), for users.list and users.lookupByEmail. */
   directory: Record<string, SlackDirectoryMember[]>;
+  /** Posted messages by `${channel}:${ts}` (chat.update edits them). */
+  messages: Record<string, { team_id: string; text: string; blocks?: unknown; edits: number }>;
+  /** trigger_ids handed out with simulated clicks: id → { team_id, user, expiresAt }. */
+  triggers: Record<string, { team_id: string; user: string; expiresAt: number }>;
+  /** Views opened by views.open: view id → the view as sent, and who it was opened for. */
+  views: Record<string, { team_id: string; user: string; view: Record<string, unknown> }>;
 }
 
 export const defaultSlackState = (): SlackState => ({
@@ -111,6 +123,9 @@ export const defaultSlackState = (): SlackState => ({
   teamLimits: {},
   channels: {},
   directory: {},
+  messages: {},
+  triggers: {},
+  views: {},
 });
 
 const ok = (body: Record<string, unknown>, extra?: Record<string, unknown>) =>
@@ -182,6 +197,13 @@ export function createSlackFake(initial: Partial<SlackState> = {}): FakeProvider
         }
         return json(200, { byMethod, byTeam: limited });
       }
+      if (req.method === 'POST' && req.path === '/__fake/interaction') {
+        return interaction(isPlainObject(req.json) ? req.json : {});
+      }
+      if (req.method === 'GET' && req.path === '/__fake/message') {
+        const msg = provider.state.messages[`${req.query.channel}:${req.query.ts}`];
+        return msg ? json(200, msg) : json(404, { error: 'no such message' });
+      }
       return undefined;
     },
     faultResponse: (kind, retryAfter) =>
@@ -247,6 +269,12 @@ export function createSlackFake(initial: Partial<SlackState> = {}): FakeProvider
           return lookupByEmail(args, t, extra);
         case 'users.list':
           return listUsers(args, t, extra);
+        case 'chat.update':
+          return chatUpdate(args, t, extra);
+        case 'chat.postEphemeral':
+          return postEphemeral(args, t, extra);
+        case 'views.open':
+          return viewsOpen(args, t, extra);
         default:
           return fail('unknown_method', extra);
       }
@@ -327,6 +355,12 @@ export function createSlackFake(initial: Partial<SlackState> = {}): FakeProvider
     };
     if (hasBlocks) message.blocks = blocks;
     if (attachments) message.attachments = attachments;
+    provider.state.messages[`${channel}:${ts}`] = {
+      team_id: t.team_id,
+      text,
+      ...(hasBlocks ? { blocks } : {}),
+      edits: 0,
+    };
     return ok({ channel, ts, message }, extra);
   }
 
@@ -404,6 +438,177 @@ export function createSlackFake(initial: Partial<SlackState> = {}): FakeProvider
     );
   }
   // ---- end of directory ----------------------------------------------------------------------
+
+  /** https://docs.slack.dev/reference/methods/chat.update */
+  function chatUpdate(
+    args: Record<string, unknown>,
+    t: SlackToken,
+    extra?: Record<string, unknown>,
+  ): FakeResponse {
+    const channel = typeof args.channel === 'string' ? args.channel : '';
+    const ts = typeof args.ts === 'string' ? args.ts : '';
+    if (!channel) return fail('channel_not_found', extra);
+    if (!ts) return fail('message_not_found', extra);
+    const text = typeof args.text === 'string' ? args.text : '';
+    const blocks = args.blocks;
+    if (!text && (blocks === undefined || blocks === null)) return fail('no_text', extra);
+    if (blocks !== undefined) {
+      const problem = validateBlocks(blocks);
+      if (problem) return fail('invalid_blocks', { ...extra, errors: [problem] });
+    }
+    const msg = provider.state.messages[`${channel}:${ts}`];
+    if (!msg || msg.team_id !== t.team_id) return fail('message_not_found', extra);
+    msg.text = text;
+    if (blocks !== undefined) msg.blocks = blocks;
+    msg.edits += 1;
+    return ok({ channel, ts, text }, extra);
+  }
+
+  /** https://docs.slack.dev/reference/methods/chat.postEphemeral */
+  function postEphemeral(
+    args: Record<string, unknown>,
+    t: SlackToken,
+    extra?: Record<string, unknown>,
+  ): FakeResponse {
+    const channel = typeof args.channel === 'string' ? args.channel : '';
+    const user = typeof args.user === 'string' ? args.user : '';
+    if (!channel) return fail('channel_not_found', extra);
+    if (!user) return fail('user_not_found', extra);
+    if (!args.text && !args.blocks) return fail('no_text', extra);
+    const ch = provider.state.channels[channel];
+    if (ch && ch.team_id !== t.team_id) return fail('channel_not_found', extra);
+    return ok({ message_ts: nextTs() }, extra);
+  }
+
+  /** https://docs.slack.dev/reference/methods/views.open (trigger_id valid 3 s). */
+  function viewsOpen(
+    args: Record<string, unknown>,
+    t: SlackToken,
+    extra?: Record<string, unknown>,
+  ): FakeResponse {
+    const triggerId = typeof args.trigger_id === 'string' ? args.trigger_id : '';
+    let view: unknown = args.view;
+    if (typeof view === 'string') {
+      try {
+        view = JSON.parse(view);
+      } catch {
+        return fail('invalid_arguments', extra);
+      }
+    }
+    if (!triggerId) return fail('invalid_trigger_id', extra);
+    const trigger = provider.state.triggers[triggerId];
+    if (!trigger || trigger.team_id !== t.team_id) return fail('invalid_trigger_id', extra);
+    if (trigger.expiresAt < Date.now()) return fail('expired_trigger_id', extra);
+    delete provider.state.triggers[triggerId];
+    if (!isPlainObject(view) || view.type !== 'modal' || !isPlainObject(view.title)) {
+      return fail('invalid_arguments', extra);
+    }
+    const title = (view.title as Record<string, unknown>).text;
+    if (typeof title !== 'string' || title.length > 24) return fail('invalid_arguments', extra);
+    const meta = view.private_metadata;
+    if (meta !== undefined && (typeof meta !== 'string' || meta.length > 3000)) {
+      return fail('invalid_arguments', extra);
+    }
+    const id = `V${randomBytes(5).toString('hex').toUpperCase()}`;
+    provider.state.views[id] = { team_id: t.team_id, user: trigger.user, view };
+    return ok({ view: { id, ...view } }, extra);
+  }
+
+  /**
+   * What Slack sends the app's Request URL for a simulated interaction (PROVIDERS.md, v2 facts ›
+   * Slack): `application/x-www-form-urlencoded` with one field `payload`, signed
+   * `v0=hex(HMAC-SHA256(signing secret, "v0:{ts}:{body}"))`. `click` is a button of a posted
+   * message (a fresh trigger_id is issued for views.open); `submit` sends the last view opened
+   * for the user with `comment` in its input. With `url` the request is sent there and its
+   * answer returned; without, the signed request itself is returned for the caller to send.
+   */
+  async function interaction(body: Record<string, unknown>): Promise<FakeResponse> {
+    const secret = typeof body.signingSecret === 'string' ? body.signingSecret : '';
+    const team = typeof body.team === 'string' ? body.team : '';
+    const user = typeof body.user === 'string' ? body.user : '';
+    if (!secret || !team || !user) return json(400, { error: 'signingSecret, team, user needed' });
+    let payload: Record<string, unknown>;
+    if (isPlainObject(body.click)) {
+      const c = body.click;
+      const triggerId = `${Date.now()}.${randomBytes(6).toString('hex')}`;
+      provider.state.triggers[triggerId] = {
+        team_id: team,
+        user,
+        expiresAt: Date.now() + 3000,
+      };
+      payload = {
+        type: 'block_actions',
+        user: { id: user, team_id: team },
+        team: { id: team },
+        api_app_id: 'A0RENKEI',
+        trigger_id: triggerId,
+        container: {
+          type: 'message',
+          message_ts: c.ts,
+          channel_id: c.channel,
+          is_ephemeral: false,
+        },
+        channel: { id: c.channel },
+        message: { ts: c.ts },
+        response_url: `https://hooks.slack.com/actions/${team}/${randomBytes(6).toString('hex')}`,
+        actions: [
+          {
+            type: 'button',
+            action_id: c.actionId,
+            block_id: 'actions',
+            value: c.value,
+            action_ts: String(Date.now() / 1000),
+          },
+        ],
+      };
+    } else if (isPlainObject(body.submit)) {
+      const sub = body.submit;
+      const opened = Object.entries(provider.state.views).filter(
+        ([, v]) => v.team_id === team && v.user === user,
+      );
+      const chosen =
+        typeof sub.viewId === 'string'
+          ? provider.state.views[sub.viewId]
+          : opened[opened.length - 1]?.[1];
+      if (!chosen) return json(404, { error: 'no view opened for that user' });
+      const view = { ...chosen.view };
+      if (typeof sub.privateMetadata === 'string') view.private_metadata = sub.privateMetadata;
+      const values: Record<string, Record<string, unknown>> = {};
+      for (const b of Array.isArray(view.blocks) ? view.blocks : []) {
+        if (!isPlainObject(b) || b.type !== 'input' || !isPlainObject(b.element)) continue;
+        values[String(b.block_id)] = {
+          [String(b.element.action_id)]: {
+            type: 'plain_text_input',
+            value: typeof sub.comment === 'string' ? sub.comment : null,
+          },
+        };
+      }
+      payload = {
+        type: 'view_submission',
+        user: { id: user, team_id: team },
+        team: { id: team },
+        view: { ...view, id: 'V0', team_id: team, state: { values } },
+      };
+    } else {
+      return json(400, { error: 'click or submit needed' });
+    }
+    const raw =
+      typeof body.rawBody === 'string'
+        ? body.rawBody
+        : new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+    const ts = String(
+      typeof body.timestamp === 'number' ? body.timestamp : Math.floor(Date.now() / 1000),
+    );
+    const signature = `v0=${createHmac('sha256', secret).update(`v0:${ts}:${raw}`).digest('hex')}`;
+    const headers = {
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-slack-request-timestamp': ts,
+      'x-slack-signature': signature,
+    };
+    if (typeof body.url !== 'string') return json(200, { headers, body: raw, payload });
+    const res = await fetch(body.url, { method: 'POST', headers, body: raw });
+    return json(200, { status: res.status, body: await res.text(), payload });
+  }
 
   const provider = new FakeProvider(spec);
   return provider;

@@ -2,8 +2,9 @@ export type {
   AddBotToDomainRequest,
   GetBotRequest,
   RegisterBotRequest,
+  UpdateBotCallbackRequest,
 } from './line-works.bot.ts';
-export { addBotToDomain, getBot, registerBot } from './line-works.bot.ts';
+export { addBotToDomain, getBot, registerBot, updateBotCallback } from './line-works.bot.ts';
 export type {
   CreateCalendarEventRequest,
   DeleteCalendarEventRequest,
@@ -15,6 +16,8 @@ export {
   deleteCalendarEvent,
   updateCalendarEvent,
 } from './line-works.calendar.ts';
+export type { LineWorksPostback } from './line-works.callback.ts';
+export { parseLineWorksCallback, verifyLineWorksSignature } from './line-works.callback.ts';
 export type {
   LineWorksDirectoryFailure,
   LineWorksUser,
@@ -30,7 +33,12 @@ export {
 } from './line-works.directory.ts';
 export type { LineWorksErrorClass } from './line-works.errors.ts';
 export { classifyLineWorksError, readRateLimitHeaders } from './line-works.errors.ts';
-export { lineWorksAdapter, lineWorksMessageContent } from './line-works.provider.ts';
+export type { LineWorksTextRequest } from './line-works.provider.ts';
+export {
+  lineWorksAdapter,
+  lineWorksMessageContent,
+  sendLineWorksText,
+} from './line-works.provider.ts';
 export type {
   LineWorksTokenRequest,
   PrivateKeyCheck,

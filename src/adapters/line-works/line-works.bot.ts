@@ -26,7 +26,12 @@ export interface RegisterBotRequest extends BotApiRequest {
   /** The bot administrator's login id (email). */
   adminEmail: string;
   photoUrl?: string;
+  /** Where button clicks go (v2): sets `enableCallback`, `callbackUrl`, `callbackEvents`. */
+  callbackUrl?: string;
 }
+
+/** The message events a decision click arrives as (a `message` action sends text). */
+export const BOT_CALLBACK_EVENTS = ['text'] as const;
 
 /**
  * Registers the tenant's bot (`POST /bots`) and returns its `botId`. Call `addBotToDomain`
@@ -40,6 +45,7 @@ export async function registerBot(request: RegisterBotRequest): Promise<LineWork
     administrators: [request.adminEmail],
   };
   if (request.photoUrl) body.photoUrl = request.photoUrl;
+  if (request.callbackUrl) Object.assign(body, callbackFields(request.callbackUrl));
   const result = await call(request, 'POST', '/bots', body);
   if (!result.ok) return result;
   const bot = pickBot(await readJson(result.response));
@@ -84,9 +90,31 @@ export async function getBot(request: GetBotRequest): Promise<LineWorksBotResult
   return { ok: true, ...(pickBot(await readJson(result.response)) ?? { botId: request.botId }) };
 }
 
+function callbackFields(callbackUrl: string) {
+  return { enableCallback: true, callbackUrl, callbackEvents: [...BOT_CALLBACK_EVENTS] };
+}
+
+export interface UpdateBotCallbackRequest extends BotApiRequest {
+  botId: string;
+  callbackUrl: string;
+}
+
+/**
+ * Points an existing bot's callback at Renkei: `PATCH /bots/{botId}` with `enableCallback`,
+ * `callbackUrl` and `callbackEvents` (v2 facts › LINE WORKS).
+ * https://developers.worksmobile.com/jp/docs/bot-callback
+ */
+export async function updateBotCallback(
+  request: UpdateBotCallbackRequest,
+): Promise<LineWorksOkResult> {
+  const path = `/bots/${encodeURIComponent(request.botId)}`;
+  const result = await call(request, 'PATCH', path, callbackFields(request.callbackUrl));
+  return result.ok ? { ok: true } : result;
+}
+
 async function call(
   request: BotApiRequest,
-  method: 'GET' | 'POST',
+  method: 'GET' | 'POST' | 'PATCH',
   path: string,
   body?: unknown,
 ): Promise<{ ok: true; response: Response } | LineWorksApiFailure> {

@@ -1,8 +1,9 @@
 import { describeNetworkFailure, fetchWithTimeout } from '../http.ts';
-import { renderText, truncate } from '../messages.ts';
+import { decisionCopy, renderText, truncate } from '../messages.ts';
 import type { Notification, ProviderAdapter, SendResult } from '../types.ts';
 import { classifyLineWorksError, readRateLimitHeaders } from './line-works.errors.ts';
 import type {
+  LineWorksAction,
   LineWorksCredentials,
   LineWorksMessageContent,
   LineWorksTarget,
@@ -15,6 +16,8 @@ const MAX_CONTENT_TEXT = 1000;
  * LINE's own template buttons allow; longer labels are cut rather than rejected.
  */
 const MAX_LABEL = 20;
+/** A decision value is at most 300 characters (LINE's postback limit, kept everywhere). */
+const MAX_POSTBACK = 300;
 
 /**
  * The `content` of a bot message in the recipient's locale: a button template whose button
@@ -24,11 +27,29 @@ const MAX_LABEL = 20;
 export function lineWorksMessageContent(message: Notification): LineWorksMessageContent {
   const text = renderText(message, { maxCommentLength: MAX_CONTENT_TEXT });
   const body = [text.heading, text.summary, ...text.lines].join('\n');
-  if (!text.url) return { type: 'text', text: truncate(text.fallback, MAX_CONTENT_TEXT) };
+  const copy = decisionCopy(message.locale);
+  // Decision buttons are `message` actions with a postback (a `postback` action is not allowed
+  // in a button template): the click comes back to the bot's callback as a message event.
+  // https://developers.worksmobile.com/jp/docs/bot-send-button
+  const decisions: LineWorksAction[] = (message.decisions ?? [])
+    .filter((d) => d.value.length <= MAX_POSTBACK)
+    .map((d) => ({
+      type: 'message',
+      label: truncate(copy.labels[d.action], MAX_LABEL),
+      postback: d.value,
+    }));
+  if (!text.url && decisions.length === 0) {
+    return { type: 'text', text: truncate(text.fallback, MAX_CONTENT_TEXT) };
+  }
   return {
     type: 'button_template',
     contentText: truncate(body, MAX_CONTENT_TEXT),
-    actions: [{ type: 'uri', label: truncate(text.buttonLabel, MAX_LABEL), uri: text.url }],
+    actions: [
+      ...decisions,
+      ...(text.url
+        ? [{ type: 'uri' as const, label: truncate(text.buttonLabel, MAX_LABEL), uri: text.url }]
+        : []),
+    ],
   };
 }
 
@@ -86,3 +107,51 @@ export const lineWorksAdapter: ProviderAdapter<LineWorksCredentials, LineWorksTa
     return result;
   },
 };
+
+/** `text` content limit. */
+const MAX_TEXT = 2000;
+
+export interface LineWorksTextRequest {
+  base: string;
+  accessToken: string;
+  botId: string;
+  /** The member's user id, login id or resource id. */
+  userId: string;
+  text: string;
+  timeoutMs: number;
+}
+
+/**
+ * A plain bot message to one member (a decision's feedback): `POST
+ * /bots/{botId}/users/{userId}/messages` with `{"content":{"type":"text","text":…}}`.
+ * https://developers.worksmobile.com/jp/docs/bot-user-message-send
+ */
+export async function sendLineWorksText(request: LineWorksTextRequest): Promise<SendResult> {
+  const url =
+    `${request.base.replace(/\/+$/, '')}/bots/${encodeURIComponent(request.botId)}` +
+    `/users/${encodeURIComponent(request.userId)}/messages`;
+  const outcome = await fetchWithTimeout(
+    url,
+    {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${request.accessToken}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ content: { type: 'text', text: truncate(request.text, MAX_TEXT) } }),
+    },
+    request.timeoutMs,
+  );
+  if (!outcome.ok) {
+    return { kind: 'retry', reason: describeNetworkFailure('LINE WORKS', outcome.failure) };
+  }
+  if (outcome.response.ok) return { kind: 'sent' };
+  const error = await classifyLineWorksError(outcome.response, [request.accessToken]);
+  if (error.kind === 'failed') return { kind: 'failed', reason: error.reason, scope: error.scope };
+  return {
+    kind: 'retry',
+    reason: error.reason,
+    ...(error.afterSeconds !== undefined ? { afterSeconds: error.afterSeconds } : {}),
+    ...(error.tokenRejected ? { learned: { tokenRejected: 'true' } } : {}),
+  };
+}

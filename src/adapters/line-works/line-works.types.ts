@@ -16,13 +16,18 @@ export interface LineWorksTarget {
   userId: string;
 }
 
+/** A button template action: a link, or a message that carries a postback (a decision). */
+export type LineWorksAction =
+  | { type: 'uri'; label: string; uri: string }
+  | { type: 'message'; label: string; postback: string };
+
 /** `content` of `POST /bots/{botId}/users/{userId}/messages`. */
 export type LineWorksMessageContent =
   | { type: 'text'; text: string }
   | {
       type: 'button_template';
       contentText: string;
-      actions: { type: 'uri'; label: string; uri: string }[];
+      actions: LineWorksAction[];
     };
 
 /** Error body of every LINE WORKS API 2.0 call. */

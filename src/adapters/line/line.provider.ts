@@ -1,5 +1,5 @@
 import { describeNetworkFailure, fetchWithTimeout, readJson } from '../http.ts';
-import { renderText, truncate } from '../messages.ts';
+import { decisionCopy, renderText, truncate } from '../messages.ts';
 import type { Notification, ProviderAdapter, SendResult } from '../types.ts';
 import { classifyLinePushError } from './line.errors.ts';
 import type { LineCredentials, LineFlexMessage, LineTarget } from './line.types.ts';
@@ -10,6 +10,10 @@ const MAX_ALT_TEXT = 400;
 const MAX_LABEL = 40;
 /** Keeps one text component well inside the bubble's 30 KB. */
 const MAX_LINE = 2000;
+/** Postback action limits (v2 facts › LINE): label ≤ 20, data ≤ 300. */
+const MAX_POSTBACK_LABEL = 20;
+const MAX_POSTBACK_DATA = 300;
+const DECISION_STYLE = { APPROVE: 'primary', REJECT: 'secondary', RETURN: 'secondary' } as const;
 
 /**
  * The `X-Line-Retry-Key` of a delivery: a name-based UUID (SHA-256 of the delivery id, laid
@@ -54,17 +58,32 @@ export function lineFlexMessage(message: Notification): LineFlexMessage {
       ],
     },
   };
+  const decisions = (message.decisions ?? []).filter((d) => d.value.length <= MAX_POSTBACK_DATA);
+  const copy = decisionCopy(message.locale);
+  const buttons: Record<string, unknown>[] = decisions.map((d) => ({
+    type: 'button',
+    style: DECISION_STYLE[d.action],
+    action: {
+      type: 'postback',
+      label: truncate(copy.labels[d.action], MAX_POSTBACK_LABEL),
+      data: d.value,
+      displayText: copy.displayText[d.action],
+    },
+  }));
   if (text.url) {
+    buttons.push({
+      type: 'button',
+      // With decision buttons, 承認 is the primary one.
+      style: decisions.length > 0 ? 'link' : 'primary',
+      action: { type: 'uri', label: truncate(text.buttonLabel, MAX_LABEL), uri: text.url },
+    });
+  }
+  if (buttons.length > 0) {
     bubble.footer = {
       type: 'box',
       layout: 'vertical',
-      contents: [
-        {
-          type: 'button',
-          style: 'primary',
-          action: { type: 'uri', label: truncate(text.buttonLabel, MAX_LABEL), uri: text.url },
-        },
-      ],
+      ...(buttons.length > 1 ? { spacing: 'sm' } : {}),
+      contents: buttons,
     };
   }
   return { type: 'flex', altText: truncate(text.fallback, MAX_ALT_TEXT), contents: bubble };

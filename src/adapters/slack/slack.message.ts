@@ -5,14 +5,15 @@
  * https://docs.slack.dev/messaging/formatting-message-text
  */
 import {
+  decisionCopy,
   type RenderedField,
   type RenderedText,
   renderText,
   truncate,
   truncateEscaped,
 } from '../messages.ts';
-import type { Notification } from '../types.ts';
-import type { SlackBlock } from './slack.types.ts';
+import type { DecisionAction, Notification } from '../types.ts';
+import type { SlackBlock, SlackButton } from './slack.types.ts';
 
 /** Block Kit limits (characters). */
 export const SLACK_LIMITS = {
@@ -26,14 +27,38 @@ export const SLACK_LIMITS = {
 
 export const SLACK_OPEN_DOCUMENT_ACTION_ID = 'open_document';
 
+/** `action_id` of each decision button; the interactivity endpoint reads the action from it. */
+export const SLACK_DECISION_ACTION_IDS: Readonly<Record<DecisionAction, string>> = {
+  APPROVE: 'decision_approve',
+  REJECT: 'decision_reject',
+  RETURN: 'decision_return',
+};
+
+const DECISION_STYLE: Partial<Record<DecisionAction, 'primary' | 'danger'>> = {
+  APPROVE: 'primary',
+  REJECT: 'danger',
+};
+
+/** Slack's limit on a button `value`. */
+export const SLACK_BUTTON_VALUE_MAX = 2000;
+
+export interface SlackRenderOptions {
+  /** A line under the message (the decision's state, "closed"), as a context block. */
+  note?: string;
+}
+
 /**
  * Renders the blocks (header, section with summary / actor / comment, actions with a link
  * button) and the mrkdwn fallback `text`. User text is escaped (`&`, `<`, `>`) so a comment
  * cannot mention `<!channel>` or forge a link.
  */
-export function renderSlackMessage(n: Notification): { text: string; blocks: SlackBlock[] } {
+export function renderSlackMessage(
+  n: Notification,
+  options: SlackRenderOptions = {},
+): { text: string; blocks: SlackBlock[] } {
   const r = renderText(n);
   if (n.digest) return renderSlackDigest(r);
+  const decisions = (n.decisions ?? []).filter((d) => d.value.length <= SLACK_BUTTON_VALUE_MAX);
   const blocks: SlackBlock[] = [
     {
       type: 'header',
@@ -41,14 +66,39 @@ export function renderSlackMessage(n: Notification): { text: string; blocks: Sla
     },
     { type: 'section', text: { type: 'mrkdwn', text: sectionText(r.summary, r.fields) } },
   ];
-  const open = documentButton(r, 'primary');
-  if (open) blocks.push(open);
+  const elements: SlackButton[] = [];
+  if (decisions.length > 0) {
+    const copy = decisionCopy(n.locale);
+    for (const d of decisions) {
+      const style = DECISION_STYLE[d.action];
+      elements.push({
+        type: 'button',
+        text: { type: 'plain_text', text: copy.labels[d.action], emoji: true },
+        action_id: SLACK_DECISION_ACTION_IDS[d.action],
+        value: d.value,
+        ...(style ? { style } : {}),
+      });
+    }
+  }
+  // With decision buttons, 承認 is the primary one.
+  const open = documentButton(r, decisions.length > 0 ? undefined : 'primary');
+  if (open) elements.push(open);
+  if (elements.length > 0) blocks.push({ type: 'actions', elements });
+  if (options.note) {
+    blocks.push({
+      type: 'context',
+      elements: [
+        { type: 'mrkdwn', text: truncate(escapeSlack(options.note), SLACK_LIMITS.sectionText) },
+      ],
+    });
+  }
 
   const head = [escapeSlack(r.heading), escapeSlack(r.summary)].join('\n');
   const link = r.url ? `<${slackLinkUrl(r.url)}|${escapeSlack(r.buttonLabel)}>` : '';
   const budget = SLACK_LIMITS.fallbackText - head.length - link.length - 2;
   const body = r.lines.length > 0 ? truncateEscaped(r.lines.join('\n'), budget, escapeSlack) : '';
-  const text = [head, body, link].filter((part) => part !== '').join('\n');
+  const note = options.note ? escapeSlack(options.note) : '';
+  const text = [head, body, link, note].filter((part) => part !== '').join('\n');
   return { text: truncate(text, SLACK_LIMITS.fallbackText), blocks };
 }
 
@@ -79,29 +129,24 @@ function renderSlackDigest(r: RenderedText): { text: string; blocks: SlackBlock[
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: link(r.url, r.more) } });
   }
   const open = documentButton(r);
-  if (open) blocks.push(open);
+  if (open) blocks.push({ type: 'actions', elements: [open] });
   const text = [escapeSlack(r.heading), ...r.lines.map(escapeSlack)].join('\n');
   return { text: truncate(text, SLACK_LIMITS.fallbackText), blocks };
 }
 
 /** The "open in WORKPLACE" link button, when the URL fits Slack's limit. */
-function documentButton(r: RenderedText, style?: 'primary'): SlackBlock | null {
+function documentButton(r: RenderedText, style?: 'primary'): SlackButton | null {
   if (!r.url || r.url.length > SLACK_LIMITS.buttonUrl) return null;
   return {
-    type: 'actions',
-    elements: [
-      {
-        type: 'button',
-        text: {
-          type: 'plain_text',
-          text: truncate(r.buttonLabel, SLACK_LIMITS.buttonText),
-          emoji: true,
-        },
-        url: r.url,
-        action_id: SLACK_OPEN_DOCUMENT_ACTION_ID,
-        ...(style ? { style } : {}),
-      },
-    ],
+    type: 'button',
+    text: {
+      type: 'plain_text',
+      text: truncate(r.buttonLabel, SLACK_LIMITS.buttonText),
+      emoji: true,
+    },
+    url: r.url,
+    action_id: SLACK_OPEN_DOCUMENT_ACTION_ID,
+    ...(style ? { style } : {}),
   };
 }
 

@@ -82,7 +82,7 @@ const RETRYABLE: Record<string, string> = {
   team_added_to_org: 'the workspace is being migrated',
 };
 
-type CallResult<T> = { ok: true; data: T } | { ok: false; failure: Failure; code: string };
+export type CallResult<T> = { ok: true; data: T } | { ok: false; failure: Failure; code: string };
 
 /**
  * Checks a bot token and returns the workspace and bot it belongs to; used by
@@ -187,11 +187,14 @@ async function sendSlack(req: SendRequest<SlackCredentials, SlackTarget>): Promi
     return learned ? { ...failure, learned: { ...failure.learned, ...learned } } : failure;
   }
   const ts = post.data.ts;
+  const postedTo = post.data.channel ?? channel;
+  // Where the message lives, for chat.update later (decision feedback, closed requests).
+  const where: Record<string, string> = ts ? { messageChannel: postedTo, messageTs: ts } : {};
   const sent: SendResult = {
     kind: 'sent',
-    ...(ts ? { providerMessageId: `${post.data.channel ?? channel}:${ts}` } : {}),
+    ...(ts ? { providerMessageId: `${postedTo}:${ts}` } : {}),
   };
-  return learned ? { ...sent, learned } : sent;
+  return learned || ts ? { ...sent, learned: { ...learned, ...where } } : sent;
 }
 
 function cachedChannelGone(channel: string): Failure {
@@ -203,7 +206,7 @@ function cachedChannelGone(channel: string): Failure {
 }
 
 /** One Web API call: JSON in, `{ ok, error }` out, every failure classified. */
-async function callSlack<T extends SlackResponse>(
+export async function callSlack<T extends SlackResponse>(
   base: string,
   method: string,
   botToken: string,

@@ -65,13 +65,16 @@ export interface SlackButton {
   text: SlackPlainText;
   action_id: string;
   url?: string;
+  /** ≤ 2,000 characters; comes back in the block_actions payload. */
+  value?: string;
   style?: 'primary' | 'danger';
 }
 
 export type SlackBlock =
   | { type: 'header'; text: SlackPlainText }
   | { type: 'section'; text: SlackMrkdwn | SlackPlainText }
-  | { type: 'actions'; elements: SlackButton[] };
+  | { type: 'actions'; elements: SlackButton[] }
+  | { type: 'context'; elements: (SlackMrkdwn | SlackPlainText)[] };
 
 export interface SlackPostMessageBody {
   channel: string;

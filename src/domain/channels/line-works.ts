@@ -32,6 +32,7 @@ export const lineWorksDriver: ChannelDriver = {
   paceLimit: (settings) => lineWorksPace(lineWorksPerMinute(settings)),
   paceKey: () => MESSAGE_PACE_KEY,
   send: sendLineWorks,
+  offersDecisions: (creds) => Boolean(creds.secrets.botSecret),
   bindingChanges: () => null,
 };
 

@@ -98,6 +98,8 @@ export const lineDriver: ChannelDriver = {
     }
     return result;
   },
+  // The webhook that brings postbacks is signed with the Messaging channel secret.
+  offersDecisions: (creds) => Boolean(creds.secrets.messagingChannelSecret),
   bindingChanges: () => null,
   quota: lineQuotaGate,
 };

@@ -85,6 +85,7 @@ export const slackDriver: ChannelDriver = {
     return [open, firstPost];
   },
   send: sendSlack,
+  offersDecisions: (creds) => Boolean(creds.secrets.signingSecret),
   bindingChanges(user, result) {
     if (result.kind === 'failed' && result.scope === 'recipient') {
       return { slackError: result.reason, slackDmChannelId: null };

@@ -19,6 +19,7 @@ export type DispatchEnv = Pick<
   | 'LINE_API_BASE'
   | 'LINE_WORKS_AUTH_BASE'
   | 'LINE_WORKS_API_BASE'
+  | 'WORKPLACE_WEBHOOK_URL'
 >;
 
 /** What a driver may use while sending (bindings to Durable Objects are passed in, not read). */
@@ -91,6 +92,12 @@ export interface ChannelDriver {
   send(ctx: SendContext, input: SendInput): Promise<SendResult>;
   /** The channel's shared allowance, when it has one; optional. */
   quota?: ChannelQuota;
+  /**
+   * Whether messages on this channel can carry decision buttons: the platform can send the click
+   * back and Renkei can verify it (Slack: a signing secret; LINE WORKS: the Bot Secret).
+   * Absent: never (Google Chat's incoming webhooks are one-way).
+   */
+  offersDecisions?(credentials: IntegrationCredentials): boolean;
   /** Binding changes a result implies (a learned DM channel, a broken webhook), or null. */
   bindingChanges(user: UserRow, result: SendResult): Partial<UserRow> | null;
 }

@@ -24,6 +24,13 @@ function outcomeOf(
         providerMessageId: result.providerMessageId ?? null,
         sentAt: now.toISOString(),
         reason: null,
+        // Where the message lives (Slack channel + ts), to edit it when a decision comes back.
+        ...(result.learned?.messageTs
+          ? {
+              messageChannel: result.learned.messageChannel ?? null,
+              messageTs: result.learned.messageTs,
+            }
+          : {}),
       },
       verdict: { action: 'ack' },
     };

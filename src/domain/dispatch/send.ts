@@ -2,7 +2,9 @@
  * Step 4, send: every ready job through its channel's driver at once, each waiting for its
  * reserved slot. An adapter that throws does not lose the delivery: it is retried.
  */
-import type { Channel, Notification, SendResult } from '../../adapters/types.ts';
+import type { Channel, DecisionButton, Notification, SendResult } from '../../adapters/types.ts';
+import { encodeButtonValue } from '../decisions/button-value.ts';
+import { eventActions } from '../decisions/event-actions.ts';
 import type { EventRow } from '../deliveries.ts';
 import type { IntegrationCredentials } from '../integrations.ts';
 import type { UserRow } from '../users.ts';
@@ -44,7 +46,8 @@ function untilSlot(slotAt: number | undefined): Promise<void> {
   return wait > 0 ? new Promise((r) => setTimeout(r, wait)) : Promise.resolve();
 }
 
-function notificationOf(event: EventRow, user: UserRow): Notification {
+/** What one member is told about an event, in their locale (no buttons: see decisionButtons). */
+export function notificationOf(event: EventRow, user: UserRow): Notification {
   return {
     type: event.type as Notification['type'],
     locale: user.locale as Notification['locale'],
@@ -55,6 +58,27 @@ function notificationOf(event: EventRow, user: UserRow): Notification {
     comment: event.comment,
     test: event.isTest,
   };
+}
+
+/**
+ * The decision buttons of one delivery: the event's actions, where decisions can reach WORKPLACE
+ * and the channel can verify the click (DECISIONS.md); none otherwise (the link only).
+ */
+async function decisionButtons(
+  deps: DispatchDeps,
+  tenantId: string,
+  job: Job,
+  creds: IntegrationCredentials,
+  event: EventRow,
+): Promise<DecisionButton[]> {
+  if (event.isTest || !deps.env.WORKPLACE_WEBHOOK_URL) return [];
+  if (!job.driver.offersDecisions?.(creds)) return [];
+  return Promise.all(
+    eventActions(event).map(async (action) => ({
+      action,
+      value: await encodeButtonValue(deps.env.SECRETS_KEY, tenantId, job.row.id, action),
+    })),
+  );
 }
 
 async function send(
@@ -72,7 +96,10 @@ async function send(
         credentials: creds,
         message: {
           ...notificationOf(event, job.user),
-          ...(job.digest ? { digest: job.digest } : {}),
+          // A digest folds several events: it links to each, and offers no decision buttons.
+          ...(job.digest
+            ? { digest: job.digest }
+            : { decisions: await decisionButtons(deps, tenantId, job, creds, event) }),
         },
         deliveryId: job.row.id,
         pace: () => untilSlot(job.slotAt),

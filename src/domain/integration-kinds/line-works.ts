@@ -1,7 +1,7 @@
 /** LINE WORKS messenger bot (API 2.0): https://developers.worksmobile.com/jp/docs/bot-api */
 import * as z from 'zod/mini';
 import { lineWorksPerMinute } from '../limits.ts';
-import { defineKind, locale, matching, perMinute, secret, text, token } from './define.ts';
+import { defineKind, link, locale, matching, perMinute, secret, text, token } from './define.ts';
 import { LINE_WORKS_APP_FIELDS, lineWorksApp } from './line-works-app.ts';
 
 export const lineWorksKind = defineKind({
@@ -19,6 +19,11 @@ export const lineWorksKind = defineKind({
       input: 'Registered automatically on save when not given',
     }),
     botSecret: secret(token('botSecret', 500)),
+    // v2: where the bot's button clicks arrive; Renkei sets it on the bot (bot-registration.ts).
+    callbackUrl: link(
+      (tenantId) => `/line-works/callback/${encodeURIComponent(tenantId)}`,
+      "Where the bot's button clicks arrive (set on the bot by Renkei)",
+    ),
     rateLimitPerMinute: perMinute(lineWorksPerMinute, {
       input: "Requests per minute of the tenant's LINE WORKS plan (default 240; Free: 60)",
       output:

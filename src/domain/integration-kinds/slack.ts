@@ -1,6 +1,6 @@
 /** Slack bot DMs: https://docs.slack.dev/messaging/sending-and-scheduling-messages */
 import { slackMessagesPerMinute, slackMethodPerMinute } from '../limits.ts';
-import { defineKind, fact, perMinute, secret, token } from './define.ts';
+import { defineKind, fact, link, perMinute, secret, token } from './define.ts';
 
 export const slackKind = defineKind({
   kind: 'SLACK',
@@ -11,6 +11,14 @@ export const slackKind = defineKind({
     teamName: fact.text(),
     botUserId: fact.text(),
     botToken: secret(token('botToken', 500)),
+    // v2: verifies button clicks (DECISIONS.md); clicks arrive at interactivityUrl.
+    signingSecret: secret(token('signingSecret', 200), {
+      input: 'Basic Information > Signing Secret: verifies button clicks',
+    }),
+    interactivityUrl: link(
+      (tenantId) => `/slack/interactivity/${encodeURIComponent(tenantId)}`,
+      'To paste into Interactivity & Shortcuts > Request URL (button clicks arrive here)',
+    ),
     // Pacing: the workspace-wide chat.postMessage budget and the Tier 3 calls per minute.
     messagesPerMinute: perMinute(slackMessagesPerMinute, {
       input:

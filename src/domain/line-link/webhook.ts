@@ -1,13 +1,16 @@
 /**
  * The Messaging API webhook of one tenant (PROVIDERS.md, LINE): the signature is checked over the
  * raw body before anything is parsed, events are deduplicated on `webhookEventId`, and each event
- * goes to the handler of its `type` (friendship.ts: follow / unfollow).
+ * goes to the handler of its `type` (friendship.ts: follow / unfollow; decisions/line-postback.ts:
+ * postback).
  * https://developers.line.biz/en/reference/messaging-api/#webhooks
  */
 import { verifyLineSignature } from '../../adapters/line/index.ts';
 import type { Db } from '../../db/client.ts';
+import { linePostbackHandler } from '../decisions/line-postback.ts';
 import { loadCredentials } from '../integrations.ts';
 import type { Logger } from '../log.ts';
+import type { QueueMessage } from '../queue-messages.ts';
 import type { TokenSource } from '../tokens.ts';
 import { lineFollowed, lineUnfollowed } from './friendship.ts';
 import {
@@ -25,12 +28,15 @@ export type WebhookOutcome = { status: 200 | 400 | 401; handled: number };
  * The handler of an event type, or null for a type Renkei does not act on (LINE expects unknown
  * events to be ignored; they are not remembered for deduplication either).
  */
-function handlerFor(type: string): WebhookEventHandler | null {
+function handlerFor(type: string, queue?: Queue<QueueMessage>): WebhookEventHandler | null {
   switch (type) {
     case 'follow':
       return lineFollowed;
     case 'unfollow':
       return lineUnfollowed;
+    case 'postback':
+      // v2: a decision button (decisions/line-postback.ts); ignored without a queue.
+      return queue ? linePostbackHandler(queue) : null;
     default:
       return null;
   }
@@ -51,6 +57,8 @@ export async function handleLineWebhook(
   tenantId: string,
   rawBody: ArrayBuffer,
   signature: string | null | undefined,
+  /** v2: where decisions from postbacks are queued. */
+  queue?: Queue<QueueMessage>,
 ): Promise<WebhookOutcome> {
   if (!signature) return { status: 401, handled: 0 };
   const creds = await loadCredentials(db, env.SECRETS_KEY, tenantId, 'LINE');
@@ -71,7 +79,7 @@ export async function handleLineWebhook(
     // Only events from a LINE user are acted on; anything else, null and scalars included, is
     // skipped.
     if (!isLineUserEvent(event)) continue;
-    const handle = handlerFor(event.type);
+    const handle = handlerFor(event.type, queue);
     if (!handle) continue;
     const eventId = typeof event.webhookEventId === 'string' ? event.webhookEventId : null;
     if (eventId && (await store.seenWebhookEvent(tenantId, eventId))) continue;

@@ -238,6 +238,8 @@ function rowOf(r: Record<string, unknown>): DeliveryRow {
     hold: (r.hold as string | null) ?? null,
     digestId: (r.digest_id as string | null) ?? null,
     items: Number(r.items),
+    messageChannel: (r.message_channel as string | null) ?? null,
+    messageTs: (r.message_ts as string | null) ?? null,
   };
 }
 

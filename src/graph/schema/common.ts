@@ -1,6 +1,7 @@
 /** Scalars, enums and small types shared by the whole schema (contract.graphql). */
 import type { ObjectRef } from '@pothos/core';
 import { GraphQLError, Kind } from 'graphql';
+import { DECISION_ACTIONS } from '../../domain/decisions/store.ts';
 import type { UserError } from '../../domain/errors.ts';
 import { INTEGRATION_KINDS } from '../../domain/integrations.ts';
 import { CHANNELS, NOTIFICATION_TYPES } from '../../domain/rules.ts';
@@ -51,6 +52,10 @@ export const IntegrationKindEnum = builder.enumType('IntegrationKind', {
 });
 export const IntegrationStatusEnum = builder.enumType('IntegrationStatus', {
   values: ['DISABLED', 'UNVERIFIED', 'ACTIVE', 'ERROR'] as const,
+});
+export const DecisionActionEnum = builder.enumType('DecisionAction', {
+  description: 'What an approver may answer from the chat: 承認 / 却下 / 差し戻し.',
+  values: DECISION_ACTIONS,
 });
 export const LocaleEnum = builder.enumType('Locale', { values: ['JA', 'EN', 'KO'] as const });
 export const NotificationTypeEnum = builder.enumType('NotificationType', {

@@ -4,6 +4,7 @@ import { filter, pipe } from 'graphql-yoga';
 import * as z from 'zod/mini';
 import type { Principal } from '../../domain/auth.ts';
 import type { Summary } from '../../domain/batched-reads.ts';
+import { eventActions, isSuperseded } from '../../domain/decisions/event-actions.ts';
 import {
   type DeliveryRow,
   type DeliveryUpdate,
@@ -33,6 +34,7 @@ import {
   ChannelEnum,
   connection,
   connectionType,
+  DecisionActionEnum,
   NodeRef,
   NotificationTypeEnum,
   UserErrorRef,
@@ -87,6 +89,15 @@ WorkflowEventRef.implement({
     actorName: t.exposeString('actorName', { nullable: true }),
     comment: t.exposeString('comment', { nullable: true }),
     createdAt: t.field({ type: 'DateTime', resolve: (e) => e.createdAt }),
+    actions: t.field({
+      type: [DecisionActionEnum],
+      description: 'What recipients may decide from the chat',
+      resolve: (e) => eventActions(e),
+    }),
+    open: t.boolean({
+      description: 'False once a later event for the document arrived',
+      resolve: async (e, _a, ctx) => !(await isSuperseded(ctx.db, e)),
+    }),
     summary: t.field({
       type: SummaryRef,
       description: 'Counts by status; a user counts their own deliveries only',
@@ -261,6 +272,11 @@ const WorkflowEventInput = builder.inputType('WorkflowEventInput', {
     comment: t.string(),
     recipients: t.stringList({ required: true, description: 'WORKPLACE user ids' }),
     occurredAt: t.field({ type: 'DateTime' }),
+    actions: t.field({
+      type: [DecisionActionEnum],
+      description:
+        'Offered to every recipient in Slack, LINE and LINE WORKS (none without WORKPLACE_WEBHOOK_URL)',
+    }),
   }),
 });
 
@@ -287,6 +303,7 @@ const EventSchema = z.object({
       z.maxLength(5000, 'At most 5,000 recipients per event'),
     ),
   occurredAt: z.nullish(z.string()),
+  actions: z.nullish(z.array(z.enum(['APPROVE', 'REJECT', 'RETURN'])).check(z.maxLength(3))),
 });
 
 const EmitPayload = builder
@@ -319,7 +336,10 @@ builder.mutationField('emitWorkflowEvent', (t) =>
             ctx.outbox,
             service,
             { ...input, type: args.input.type },
-            { now: preferenceNow(ctx.env) },
+            {
+              now: preferenceNow(ctx.env),
+              decisionsEnabled: Boolean(ctx.env.WORKPLACE_WEBHOOK_URL),
+            },
           );
           return { event: r.event, duplicate: r.duplicate };
         },

@@ -9,6 +9,7 @@ import './node.ts';
 import './deliveries.ts';
 import './absences.ts';
 import './bindings.ts';
+import './decisions.ts';
 import { builder } from '../builder.ts';
 
 /** The executable schema served at /graphql and printed to schema.graphql. */

@@ -4,6 +4,7 @@
  * src/domain/integration-kinds/; this file only names the GraphQL types.
  */
 import { ensureLineWorksBot } from '../../domain/bot-registration.ts';
+import { lineWorksCallbackUrl } from '../../domain/decisions/inbound-urls.ts';
 import type { UserError } from '../../domain/errors.ts';
 import type { IntegrationKind, KindField } from '../../domain/integration-kinds/define.ts';
 import { INTEGRATION_KINDS, KINDS } from '../../domain/integration-kinds/kinds.ts';
@@ -179,7 +180,13 @@ type AfterSave = (ctx: Context, tenantId: string) => Promise<UserError[]>;
 
 const AFTER_SAVE: Partial<Record<IntegrationKind, AfterSave>> = {
   LINE_WORKS: (ctx, tenantId) =>
-    ensureLineWorksBot(ctx.db, ctx.env.SECRETS_KEY, ctx.tokens, tenantId),
+    ensureLineWorksBot(
+      ctx.db,
+      ctx.env.SECRETS_KEY,
+      ctx.tokens,
+      tenantId,
+      lineWorksCallbackUrl(ctx.env, tenantId),
+    ),
 };
 
 /** `configure<Kind>(input)`: the input type and validation both come from the kind's fields. */

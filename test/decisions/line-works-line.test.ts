@@ -1,0 +1,375 @@
+// Integration: decision buttons on LINE WORKS (button_template message actions, the bot's
+// callback set by Renkei, signed callbacks, resource ids learned with GET /users) and on LINE
+// (flex postback buttons, signed postback webhooks, replies), through exports.default.fetch().
+import { env, exports } from 'cloudflare:workers';
+import { describe, expect, it } from 'vitest';
+import { fake, gql, rsaKeyPair, tenantD1, tenantId, tokens } from '../helpers.ts';
+import { auditActions, decisionRows, emitWithActions, eventually } from './slack-helpers.ts';
+
+const VALUE = /^rk1\.[0-9a-f]{32}\.[AJR]\.[A-Za-z0-9_-]{22}$/;
+const BOT_SECRET = 'lw-bot-secret-0123456789';
+
+async function lineWorksTenant() {
+  const tenant = tenantId('lwd');
+  const { admin, service } = await tokens(tenant);
+  const { privatePem, publicPem } = await rsaKeyPair();
+  const clientId = `client-${crypto.randomUUID()}`;
+  const clientSecret = `secret-${crypto.randomUUID()}`;
+  const domainId = String(100_000_000 + Math.floor(Math.random() * 800_000_000));
+  const serviceAccount = `sa-${tenant}.serviceaccount@works-${domainId}.example`;
+  const member = `m-${tenant}`;
+  const resourceId = crypto.randomUUID();
+  await fake(env.LINE_WORKS_AUTH_BASE, '/__fake/state', {
+    apps: { [clientId]: { clientSecret, serviceAccount, publicKeyPem: publicPem, domainId } },
+    directory: { [domainId]: [{ userId: resourceId, email: member }] },
+  });
+  const saved = await gql(
+    `mutation ($input: ConfigureLineWorksInput!) { configureLineWorks(input: $input) {
+      integration { botId callbackUrl botSecret { configured } } errors { code message } } }`,
+    {
+      input: {
+        enabled: true,
+        domainId,
+        adminEmail: 'admin@works.example',
+        clientId,
+        clientSecret,
+        serviceAccount,
+        privateKey: privatePem,
+        botSecret: BOT_SECRET,
+      },
+    },
+    admin,
+  );
+  expect(saved.data?.configureLineWorks.errors).toEqual([]);
+  const integration = saved.data?.configureLineWorks.integration;
+  await gql(
+    'mutation { setNotificationRules(rules: [{ type: APPROVAL_REQUESTED, channel: LINE_WORKS, enabled: true }]) { errors { code } } }',
+    {},
+    admin,
+  );
+  await gql(
+    'mutation ($u: [UserInput!]!) { upsertUsers(users: $u) { errors { code } } }',
+    { u: [{ userId: member }, { userId: `other-${tenant}` }] },
+    service,
+  );
+  return {
+    tenant,
+    admin,
+    service,
+    members: [member],
+    member,
+    resourceId,
+    domainId,
+    botId: integration.botId as string,
+    integration,
+  };
+}
+
+async function lineWorksClick(
+  t: { tenant: string; botId: string; domainId: string },
+  userId: string,
+  postback: string,
+  options: { secret?: string; botId?: string; rawBody?: string } = {},
+) {
+  const signed = await fake(env.LINE_WORKS_API_BASE, '/__fake/callback', {
+    botSecret: options.secret ?? BOT_SECRET,
+    botId: options.botId ?? t.botId,
+    userId,
+    domainId: t.domainId,
+    postback,
+    text: '承認',
+    ...(options.rawBody !== undefined ? { rawBody: options.rawBody } : {}),
+  });
+  return exports.default.fetch(`https://renkei.test/line-works/callback/${t.tenant}`, {
+    method: 'POST',
+    headers: signed.headers,
+    body: signed.body,
+  });
+}
+
+async function botMessagesTo(botId: string, userId: string) {
+  return fake(
+    env.LINE_WORKS_API_BASE,
+    `/__fake/requests?path=/v1.0/bots/${botId}/users/${encodeURIComponent(userId)}/messages`,
+  );
+}
+
+describe('decisions on LINE WORKS', () => {
+  it('sets the bot callback, sends message-action buttons and records a signed click once', async () => {
+    const t = await lineWorksTenant();
+    expect(t.integration.callbackUrl).toBe(`https://renkei.test/line-works/callback/${t.tenant}`);
+    const state = await fake(env.LINE_WORKS_API_BASE, '/__fake/state');
+    expect(state.bots[t.botId]).toMatchObject({
+      enableCallback: true,
+      callbackUrl: t.integration.callbackUrl,
+      callbackEvents: ['text'],
+    });
+    const event = await emitWithActions(t as never, [t.member]);
+    const sent = await eventually(
+      () => botMessagesTo(t.botId, t.member),
+      (r) => r.length > 0,
+    );
+    expect(sent[0].json.content).toEqual({
+      type: 'button_template',
+      contentText: expect.stringContaining('出張申請 (大阪)'),
+      actions: [
+        { type: 'message', label: '承認', postback: expect.stringMatching(VALUE) },
+        { type: 'message', label: '却下', postback: expect.stringMatching(VALUE) },
+        { type: 'message', label: '差し戻し', postback: expect.stringMatching(VALUE) },
+        { type: 'uri', label: '文書を開く', uri: 'https://workplace.example/wf/0042' },
+      ],
+    });
+    const approve = sent[0].json.content.actions[0].postback as string;
+
+    // Forged: no signature, wrong secret, wrong bot id, unknown tenant, malformed body.
+    const bare = await exports.default.fetch(
+      `https://renkei.test/line-works/callback/${t.tenant}`,
+      { method: 'POST', body: '{}' },
+    );
+    expect(bare.status).toBe(401);
+    expect((await lineWorksClick(t, t.resourceId, approve, { secret: 'nope' })).status).toBe(401);
+    expect((await lineWorksClick(t, t.resourceId, approve, { botId: '999' })).status).toBe(401);
+    expect(
+      (await lineWorksClick({ ...t, tenant: 'no-such-tenant' }, t.resourceId, approve)).status,
+    ).toBe(401);
+    expect((await lineWorksClick(t, t.resourceId, approve, { rawBody: '{nope' })).status).toBe(400);
+    // Someone else, and a tampered value: told, nothing recorded.
+    const stranger = crypto.randomUUID();
+    expect((await lineWorksClick(t, stranger, approve)).status).toBe(200);
+    expect((await lineWorksClick(t, t.resourceId, `${approve}x`)).status).toBe(200);
+    expect(await decisionRows(t.tenant)).toEqual([]);
+    expect(await auditActions(t.tenant, 'decision.refused')).toHaveLength(1);
+
+    // The member, named by their resource id (learned with GET /users/{loginId}).
+    expect((await lineWorksClick(t, t.resourceId, approve)).status).toBe(200);
+    expect((await lineWorksClick(t, t.resourceId, approve)).status).toBe(200);
+    const rows = await decisionRows(t.tenant);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ action: 'APPROVE', channel: 'LINE_WORKS' });
+    const lookups = await fake(
+      env.LINE_WORKS_API_BASE,
+      `/__fake/requests?path=/v1.0/users/${encodeURIComponent(t.member)}`,
+    );
+    expect(lookups).toHaveLength(1);
+    const toStranger = await eventually(
+      () => botMessagesTo(t.botId, stranger),
+      (r) => r.length >= 1,
+    );
+    expect(toStranger[0].json.content.text).toBe('この申請に回答できるのは宛先の方だけです。');
+    const answers = await eventually(
+      () => botMessagesTo(t.botId, t.resourceId),
+      (r) => r.length >= 3,
+    );
+    const texts: string[] = answers.map((r: any) => r.json.content.text);
+    // An altered value names no button of Renkei's: it is left unanswered.
+    expect(texts).not.toContain('このボタンは無効です。WORKPLACE で操作してください。');
+    expect(texts).toContain('「承認」を受け付けました。WORKPLACE に送信しています。');
+    expect(texts.some((x: string) => x.startsWith('この申請には '))).toBe(true);
+    expect(event.id).toBeTruthy();
+    const verdict = await eventually(
+      () => botMessagesTo(t.botId, t.resourceId),
+      (r) => r.some((x: any) => x.json.content.text.includes('反映されました')),
+    );
+    expect(verdict.map((x: any) => x.json.content.text)).toContain(
+      '「承認」が WORKPLACE に反映されました。',
+    );
+  });
+
+  it('sends the link only without a Bot Secret', async () => {
+    const t = await lineWorksTenant();
+    await gql(
+      'mutation { configureLineWorks(input: { enabled: true, botSecret: "" }) { errors { code } } }',
+      {},
+      t.admin,
+    );
+    await emitWithActions(t as never, [t.member]);
+    const sent = await eventually(
+      () => botMessagesTo(t.botId, t.member),
+      (r) => r.length > 0,
+    );
+    expect(sent[0].json.content.actions).toEqual([
+      { type: 'uri', label: '文書を開く', uri: 'https://workplace.example/wf/0042' },
+    ]);
+  });
+});
+
+const hex = (n: number) =>
+  Array.from(crypto.getRandomValues(new Uint8Array(n)), (b) => (b % 16).toString(16)).join('');
+
+async function lineTenant() {
+  const tenant = tenantId('lnd');
+  const { admin, service } = await tokens(tenant);
+  const channelToken = `line-token-${crypto.randomUUID()}`;
+  const messagingSecret = `messaging-secret-${hex(16)}`;
+  const lineUserId = `U${hex(32)}`;
+  const basicId = `@${hex(8)}`;
+  await fake(env.LINE_API_BASE, '/__fake/state', {
+    bots: { [channelToken]: { userId: `U${hex(32)}`, basicId, displayName: 'Acme' } },
+    users: { [lineUserId]: { displayName: 'Hanako', friend: true } },
+  });
+  const configured = await gql(
+    `mutation ($i: ConfigureLineInput!) { configureLine(input: $i) { errors { code message } } }`,
+    {
+      i: {
+        enabled: true,
+        loginChannelId: '1650009999',
+        loginChannelSecret: `login-${hex(8)}`,
+        messagingChannelSecret: messagingSecret,
+        channelAccessToken: channelToken,
+        friendUrl: `https://line.me/R/ti/p/${basicId}`,
+      },
+    },
+    admin,
+  );
+  expect(configured.data?.configureLine.errors).toEqual([]);
+  const member = `m-${tenant}`;
+  await gql(
+    'mutation ($u: [UserInput!]!) { upsertUsers(users: $u) { errors { code } } }',
+    { u: [{ userId: member }] },
+    service,
+  );
+  await gql(
+    'mutation { setNotificationRules(rules: [{ type: APPROVAL_REQUESTED, channel: LINE, enabled: true }]) { errors { code } } }',
+    {},
+    admin,
+  );
+  // The member linked earlier (LINE Login + follow, covered by line.test.ts).
+  const d1 = await tenantD1(tenant);
+  await d1
+    .prepare(
+      "update users set line_user_id = ?, line_status = 'LINKED' where tenant_id = ? and user_id = ?",
+    )
+    .bind(lineUserId, tenant, member)
+    .run();
+  return {
+    tenant,
+    admin,
+    service,
+    members: [member],
+    member,
+    channelToken,
+    messagingSecret,
+    lineUserId,
+  };
+}
+
+async function linePostback(
+  t: { tenant: string; messagingSecret: string },
+  userId: string,
+  data: string,
+  webhookEventId?: string,
+) {
+  const signed = await fake(env.LINE_API_BASE, '/__fake/postback', {
+    channelSecret: t.messagingSecret,
+    userId,
+    data,
+    ...(webhookEventId ? { webhookEventId } : {}),
+  });
+  return exports.default.fetch(`https://renkei.test/line/webhook/${t.tenant}`, {
+    method: 'POST',
+    headers: signed.headers,
+    body: signed.body,
+  });
+}
+
+describe('decisions on LINE', () => {
+  it('pushes postback buttons and records a signed postback once; others are answered by reply', async () => {
+    const t = await lineTenant();
+    await emitWithActions(t as never, [t.member]);
+    const pushes = await eventually(
+      () =>
+        fake(
+          env.LINE_API_BASE,
+          `/__fake/requests?path=/v2/bot/message/push&contains=${t.lineUserId}`,
+        ),
+      (r) => r.length > 0,
+    );
+    const footer = pushes[0].json.messages[0].contents.footer;
+    expect(footer).toEqual({
+      type: 'box',
+      layout: 'vertical',
+      spacing: 'sm',
+      contents: [
+        {
+          type: 'button',
+          style: 'primary',
+          action: {
+            type: 'postback',
+            label: '承認',
+            data: expect.stringMatching(VALUE),
+            displayText: '承認します',
+          },
+        },
+        {
+          type: 'button',
+          style: 'secondary',
+          action: {
+            type: 'postback',
+            label: '却下',
+            data: expect.stringMatching(VALUE),
+            displayText: '却下します',
+          },
+        },
+        {
+          type: 'button',
+          style: 'secondary',
+          action: {
+            type: 'postback',
+            label: '差し戻し',
+            data: expect.stringMatching(VALUE),
+            displayText: '差し戻します',
+          },
+        },
+        {
+          type: 'button',
+          style: 'link',
+          action: { type: 'uri', label: '文書を開く', uri: 'https://workplace.example/wf/0042' },
+        },
+      ],
+    });
+    const approve = footer.contents[0].action.data as string;
+    const stranger = `U${hex(32)}`;
+    expect((await linePostback(t, stranger, approve)).status).toBe(200);
+    expect((await linePostback(t, t.lineUserId, `${approve.slice(0, -1)}Z`)).status).toBe(200);
+    expect(await decisionRows(t.tenant)).toEqual([]);
+    // Wrongly signed: 401.
+    const bad = await exports.default.fetch(`https://renkei.test/line/webhook/${t.tenant}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-line-signature': 'AAAA' },
+      body: '{"events":[]}',
+    });
+    expect(bad.status).toBe(401);
+
+    const eventId = `01J${hex(23).toUpperCase()}`;
+    expect((await linePostback(t, t.lineUserId, approve, eventId)).status).toBe(200);
+    // A redelivery of the same webhook event, and a second tap: still one decision.
+    expect((await linePostback(t, t.lineUserId, approve, eventId)).status).toBe(200);
+    expect((await linePostback(t, t.lineUserId, approve)).status).toBe(200);
+    const rows = await decisionRows(t.tenant);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ action: 'APPROVE', channel: 'LINE' });
+    // WORKPLACE's verdict comes back as a (free) reply with the click's reply token.
+    const replies = await eventually(
+      () =>
+        fake(
+          env.LINE_API_BASE,
+          `/__fake/requests?path=/v2/bot/message/reply&contains=${t.channelToken}`,
+        ),
+      (r) => r.some((x: any) => x.json.messages[0].text.includes('反映されました')),
+    );
+    expect(replies.filter((x: any) => x.json.messages[0].text.includes('反映されました'))).toEqual([
+      expect.objectContaining({ status: 200 }),
+    ]);
+    const d1 = await tenantD1(t.tenant);
+    const kept = await d1
+      .prepare('select * from line_reply_tokens where tenant_id = ?')
+      .bind(t.tenant)
+      .all();
+    expect(kept.results).toEqual([]);
+    const texts = replies.map((r: any) => r.json.messages[0].text);
+    expect(texts).toContain('この申請に回答できるのは宛先の方だけです。');
+    // An altered value (or a rich menu's postback) is not Renkei's to answer.
+    expect(texts).not.toContain('このボタンは無効です。WORKPLACE で操作してください。');
+    expect(texts.some((x: string) => x.startsWith('この申請には '))).toBe(true);
+  });
+});
