@@ -18,6 +18,7 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { graphqlClient } from '../scripts/local-client.mjs';
 import { freePort, spawnWrangler, startStack } from '../scripts/local-stack.mjs';
+import { cpuDelta, cpuMeter } from './cpu.mjs';
 import { receivedAtWorkplace, recordDecisions, runCron } from './decisions.mjs';
 import { benchDiscovery } from './discovery.mjs';
 import {
@@ -60,8 +61,18 @@ const stack = await startStack({
   persistTo: PERSIST,
   fresh: true,
   quiet: !process.env.BENCH_VERBOSE,
+  capture: true,
 });
 const gql = graphqlClient(stack.base);
+const cpu = cpuMeter({ wranglerPgid: stack.wrangler.pid, fakesPid: stack.fakesPid });
+/** The consumer's `queue part` lines written since `offset` of the captured output. */
+const partsSince = (offset) =>
+  stack
+    .output()
+    .slice(offset)
+    .split('\n')
+    .filter((line) => line.includes('"msg":"queue part"'))
+    .map((line) => JSON.parse(line.slice(line.indexOf('{'))));
 const slackBase = stack.fakes.slackApiBase;
 const results = {};
 const ms = (n) => `${Math.round(n)}`;
@@ -77,14 +88,19 @@ try {
   // posts. Warm: a second event to the same members, the DM channel ids now cached.
   if (want('fanout')) {
     const fanoutRows = [];
+    const batchRows = [];
     for (const n of opts.fanout.split(',').map(Number)) {
       const t = await tenantWithMembers(stack, gql, n, { tag: `f${n}x` });
       for (const round of ['cold', 'warm']) {
+        const offset = stack.output().length;
+        const cpuBefore = cpu.snapshot();
         const started = performance.now();
         const eventId = await emitEvent(gql, t, t.ids);
         const emitted = performance.now();
         const s = await untilTerminal(gql, t, eventId, n, `fan-out ${n} ${round}`);
-        const seconds = (performance.now() - started) / 1000;
+        const wall = performance.now() - started;
+        const seconds = wall / 1000;
+        const spent = cpuDelta(cpuBefore, cpu.snapshot());
         results[`${round}${n}`] = seconds;
         fanoutRows.push([
           n,
@@ -94,6 +110,21 @@ try {
           Math.round(n / seconds),
           s.sent,
           s.failed,
+          `${Math.round((100 * spent.workerd) / wall)} %`,
+          `${Math.round((100 * spent.fakes) / wall)} %`,
+          `${Math.round((100 * spent.wrangler) / wall)} %`,
+        ]);
+        // Batch timings: each consumer part's wall time, and the gaps between parts (the local
+        // queue hands the consumer its next batch only when the last one ends).
+        await new Promise((r) => setTimeout(r, 1000)); // the last part's log line
+        const parts = partsSince(offset).filter((p) => p.queue === 'renkei-deliveries');
+        const partMs = parts.map((p) => p.ms);
+        batchRows.push([
+          `${n} ${round}`,
+          parts.length,
+          Math.round(percentile(partMs, 50)),
+          Math.round(percentile(partMs, 99)),
+          `${Math.round((100 * partMs.reduce((a, b) => a + b, 0)) / wall)} %`,
         ]);
       }
     }
@@ -108,8 +139,16 @@ try {
         'deliveries/s',
         'sent',
         'failed',
+        'workerd CPU',
+        'fakes CPU',
+        'wrangler CPU',
       ],
       fanoutRows,
+    );
+    table(
+      'Fan-out consumer parts (one `queue part` log line each; CPU above is % of one core over the wall time)',
+      ['run', 'parts', 'part p50 (ms)', 'part p99 (ms)', 'sum of parts / wall'],
+      batchRows,
     );
   }
 
