@@ -175,6 +175,43 @@ describe('decisions on LINE WORKS', () => {
     );
   });
 
+  it('drops the cached resource id when WORKPLACE gives the member another LINE WORKS id', async () => {
+    const t = await lineWorksTenant();
+    const upsert = (lineWorksUserId: string) =>
+      gql(
+        'mutation ($u: [UserInput!]!) { upsertUsers(users: $u) { errors { code } } }',
+        { u: [{ userId: t.member, lineWorksUserId }] },
+        t.service,
+      );
+    // The member's LINE WORKS login id, named explicitly (the same as their WORKPLACE id here).
+    expect((await upsert(t.member)).data?.upsertUsers.errors).toEqual([]);
+    await emitWithActions(t as never, [t.member]);
+    const sent = await eventually(
+      () => botMessagesTo(t.botId, t.member),
+      (r) => r.length > 0,
+    );
+    const approve = sent[0].json.content.actions[0].postback as string;
+    // The click teaches Renkei the member's resource id (GET /users/{loginId}), cached.
+    expect((await lineWorksClick(t, t.resourceId, approve)).status).toBe(200);
+    const db = await tenantD1(t.tenant);
+    const cached = async () =>
+      (
+        await db
+          .prepare(
+            'select line_works_resource_id as r from users where tenant_id = ? and user_id = ?',
+          )
+          .bind(t.tenant, t.member)
+          .first<{ r: string | null }>()
+      )?.r;
+    expect(await cached()).toBe(t.resourceId);
+    // The same LINE WORKS account again: the resource id stays.
+    expect((await upsert(t.member)).data?.upsertUsers.errors).toEqual([]);
+    expect(await cached()).toBe(t.resourceId);
+    // Another account: the old resource id no longer names this member.
+    expect((await upsert(`new-${t.member}`)).data?.upsertUsers.errors).toEqual([]);
+    expect(await cached()).toBeNull();
+  });
+
   it('sends the link only without a Bot Secret', async () => {
     const t = await lineWorksTenant();
     await gql(
