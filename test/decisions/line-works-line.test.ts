@@ -385,18 +385,34 @@ describe('decisions on LINE', () => {
     const rows = await decisionRows(t.tenant);
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ action: 'APPROVE', channel: 'LINE' });
-    // WORKPLACE's verdict comes back as a (free) reply with the click's reply token.
-    const replies = await eventually(
-      () =>
-        fake(
-          env.LINE_API_BASE,
-          `/__fake/requests?path=/v2/bot/message/reply&contains=${t.channelToken}`,
-        ),
-      (r) => r.some((x: any) => x.json.messages[0].text.includes('反映されました')),
+    // "Received" at once, by the click's (free) reply token; exactly one, to the first tap.
+    const replies = await fake(
+      env.LINE_API_BASE,
+      `/__fake/requests?path=/v2/bot/message/reply&contains=${t.channelToken}`,
     );
-    expect(replies.filter((x: any) => x.json.messages[0].text.includes('反映されました'))).toEqual([
-      expect.objectContaining({ status: 200 }),
-    ]);
+    const received = replies.filter((x: any) => x.json.messages[0].text.includes('受け付けました'));
+    expect(received).toHaveLength(1);
+    expect(received[0]).toMatchObject({ status: 200 });
+    expect(received[0].json).toEqual({
+      replyToken: expect.any(String),
+      messages: [{ type: 'text', text: '「承認」を受け付けました。WORKPLACE に送信しています。' }],
+    });
+    // WORKPLACE's verdict follows by push (the reply token is spent).
+    const verdicts = await eventually(
+      async () =>
+        (
+          await fake(
+            env.LINE_API_BASE,
+            `/__fake/requests?path=/v2/bot/message/push&contains=${t.lineUserId}`,
+          )
+        ).filter((x: any) => x.json.messages[0].text?.includes('反映されました')),
+      (r) => r.length > 0,
+    );
+    expect(verdicts).toHaveLength(1);
+    expect(verdicts[0].json).toEqual({
+      to: t.lineUserId,
+      messages: [{ type: 'text', text: '「承認」が WORKPLACE に反映されました。' }],
+    });
     const d1 = await tenantD1(t.tenant);
     const kept = await d1
       .prepare('select * from line_reply_tokens where tenant_id = ?')
