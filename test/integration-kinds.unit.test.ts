@@ -61,7 +61,7 @@ describe('integration kinds', () => {
   });
 
   it('stores secrets sealed and settings as settings, never facts or links', () => {
-    expect(KINDS.SLACK.secrets).toEqual(['botToken']);
+    expect(KINDS.SLACK.secrets).toEqual(['botToken', 'signingSecret']);
     expect(KINDS.SLACK.settings).toEqual(['messagesPerMinute', 'tier3PerMinute']);
     expect(KINDS.LINE.secrets).toEqual([
       'loginChannelSecret',
