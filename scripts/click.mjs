@@ -2,10 +2,11 @@
 /**
  * Clicks a decision button of the latest message in the local demo (`npm start`), the way the
  * platform would: the demo fakes build and sign the request (Slack signing secret, LINE channel
- * secret) and send it to Renkei.
+ * secret, LINE WORKS Bot Secret) and send it to Renkei.
  *
  *   node scripts/click.mjs slack approve|reject|return ["comment for the modal"]
  *   node scripts/click.mjs line  approve|reject|return
+ *   node scripts/click.mjs line-works approve|reject|return
  *
  * Slack: REJECT / RETURN open the comment modal first (views.open); the script then submits it
  * with the comment, as the member would. Afterwards see the edited message in
@@ -16,9 +17,12 @@ const base = process.env.RENKEI_URL ?? `http://localhost:${process.env.PORT ?? 8
 const tenant = process.env.TENANT ?? 'demo';
 const slackControl = process.env.SLACK_FAKE ?? 'http://127.0.0.1:8790';
 const lineControl = process.env.LINE_FAKE ?? 'http://127.0.0.1:8792';
+const lineWorksControl = process.env.LINE_WORKS_FAKE ?? 'http://127.0.0.1:8795';
 const LETTER = { approve: 'A', reject: 'J', return: 'R' };
-if (!LETTER[action] || !['slack', 'line'].includes(platform)) {
-  console.error('usage: node scripts/click.mjs slack|line approve|reject|return ["comment"]');
+if (!LETTER[action] || !['slack', 'line', 'line-works'].includes(platform)) {
+  console.error(
+    'usage: node scripts/click.mjs slack|line|line-works approve|reject|return ["comment"]',
+  );
   process.exit(2);
 }
 const post = async (url, body) => {
@@ -76,6 +80,40 @@ if (platform === 'slack') {
     });
     console.log(`submitted the comment modal → ${submitted.status} ${submitted.body}`);
   }
+} else if (platform === 'line-works') {
+  // The newest bot message with decision buttons (button_template message actions).
+  const state = await (await fetch(`${lineWorksControl}/__fake/state`)).json();
+  const sent = (await (await fetch(`${lineWorksControl}/__fake/requests`)).json())
+    .filter((r) => /^\/v1\.0\/bots\/[^/]+\/users\/[^/]+\/messages$/.test(r.path))
+    .reverse()
+    .map((r) => {
+      const [, , , botId, , loginId] = r.path.split('/');
+      const postbacks = (r.json?.content?.actions ?? [])
+        .filter((a) => a.type === 'message' && a.postback)
+        .map((a) => a.postback);
+      return { botId, loginId: decodeURIComponent(loginId), postbacks };
+    })
+    .find((m) => m.postbacks.length > 0);
+  if (!sent) throw new Error('no LINE WORKS bot message with decision buttons yet');
+  // Callbacks name the clicker by their resource id, as LINE WORKS does.
+  const [domainId, member] =
+    Object.entries(state.directory ?? {})
+      .map(([d, list]) => [
+        d,
+        list.find((u) => u.email === sent.loginId || u.userId === sent.loginId),
+      ])
+      .find(([, u]) => u) ?? [];
+  if (!member) throw new Error(`${sent.loginId} is not in the LINE WORKS directory`);
+  const clicked = await post(`${lineWorksControl}/__fake/callback`, {
+    botSecret: process.env.LINE_WORKS_BOT_SECRET ?? 'demo-line-works-bot-secret',
+    botId: sent.botId,
+    userId: member.userId,
+    domainId,
+    postback: buttonOf(sent.postbacks),
+    text: action,
+    url: `${base}/line-works/callback/${encodeURIComponent(tenant)}`,
+  });
+  console.log(`clicked ${action} as ${sent.loginId} (${member.userId}) → ${clicked.status}`);
 } else {
   const pushes = await (
     await fetch(`${lineControl}/__fake/requests?path=/v2/bot/message/push`)

@@ -5,6 +5,8 @@
  * (test/fakes, on 127.0.0.1 — no message leaves this machine) unless --real-providers is given,
  * runs `wrangler dev` on :8787 pointed at them, seeds tenant "demo" and prints tokens.
  */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { graphqlClient, mintToken } from './local-client.mjs';
 import { startStack } from './local-stack.mjs';
 
@@ -34,7 +36,14 @@ const token = (role, sub) => mintToken({ secret: vars.AUTH_JWT_SECRET, role, sub
 const admin = await token('admin', 'admin-1');
 const service = await token('service', 'workplace');
 const members = [
-  { userId: 'sato', displayName: '佐藤 花子', email: 'sato@demo.example', locale: 'JA' },
+  // sato's LINE WORKS login id is in the demo LINE WORKS directory (test/fakes/index.ts).
+  {
+    userId: 'sato',
+    displayName: '佐藤 花子',
+    email: 'sato@demo.example',
+    locale: 'JA',
+    lineWorksUserId: 'sato@demo.example',
+  },
   { userId: 'kim', displayName: '김민수', email: 'kim@demo.example', locale: 'KO' },
   { userId: 'smith', displayName: 'Alex Smith', email: 'smith@demo.example', locale: 'EN' },
 ];
@@ -86,6 +95,36 @@ if (fakes) {
     admin,
     'mutation { setNotificationRules(rules: [{ type: APPROVAL_REQUESTED, channel: LINE, enabled: true }]) { errors { message } } }',
   );
+  // LINE WORKS: the demo fakes seed this app and bot; the Bot Secret lets Renkei verify the
+  // bot's callbacks (decision clicks, scripts/click.mjs line-works) and sets the bot's callback.
+  const privateKeyFile = path.resolve(
+    import.meta.dirname,
+    '..',
+    '.wrangler/demo-line-works-key.pem',
+  );
+  if (existsSync(privateKeyFile)) {
+    await gql(
+      admin,
+      `mutation ($i: ConfigureLineWorksInput!) { configureLineWorks(input: $i) { errors { message } } }`,
+      {
+        i: {
+          enabled: true,
+          domainId: '10000001',
+          adminEmail: 'admin@renkei-demo.example',
+          clientId: 'demo-client-id',
+          clientSecret: 'demo-client-secret',
+          serviceAccount: 'demo.serviceaccount@renkei-demo.example',
+          privateKey: readFileSync(privateKeyFile, 'utf8'),
+          botId: '2000000',
+          botSecret: 'demo-line-works-bot-secret',
+        },
+      },
+    );
+    await gql(
+      admin,
+      'mutation { setNotificationRules(rules: [{ type: APPROVAL_REQUESTED, channel: LINE_WORKS, enabled: true }]) { errors { message } } }',
+    );
+  }
   for (const [i, m] of members.entries()) {
     const input = { slackMemberId: `U0DEMO${i}` };
     if (i === 0)

@@ -175,6 +175,43 @@ describe('decisions on LINE WORKS', () => {
     );
   });
 
+  it('drops the cached resource id when WORKPLACE gives the member another LINE WORKS id', async () => {
+    const t = await lineWorksTenant();
+    const upsert = (lineWorksUserId: string) =>
+      gql(
+        'mutation ($u: [UserInput!]!) { upsertUsers(users: $u) { errors { code } } }',
+        { u: [{ userId: t.member, lineWorksUserId }] },
+        t.service,
+      );
+    // The member's LINE WORKS login id, named explicitly (the same as their WORKPLACE id here).
+    expect((await upsert(t.member)).data?.upsertUsers.errors).toEqual([]);
+    await emitWithActions(t as never, [t.member]);
+    const sent = await eventually(
+      () => botMessagesTo(t.botId, t.member),
+      (r) => r.length > 0,
+    );
+    const approve = sent[0].json.content.actions[0].postback as string;
+    // The click teaches Renkei the member's resource id (GET /users/{loginId}), cached.
+    expect((await lineWorksClick(t, t.resourceId, approve)).status).toBe(200);
+    const db = await tenantD1(t.tenant);
+    const cached = async () =>
+      (
+        await db
+          .prepare(
+            'select line_works_resource_id as r from users where tenant_id = ? and user_id = ?',
+          )
+          .bind(t.tenant, t.member)
+          .first<{ r: string | null }>()
+      )?.r;
+    expect(await cached()).toBe(t.resourceId);
+    // The same LINE WORKS account again: the resource id stays.
+    expect((await upsert(t.member)).data?.upsertUsers.errors).toEqual([]);
+    expect(await cached()).toBe(t.resourceId);
+    // Another account: the old resource id no longer names this member.
+    expect((await upsert(`new-${t.member}`)).data?.upsertUsers.errors).toEqual([]);
+    expect(await cached()).toBeNull();
+  });
+
   it('sends the link only without a Bot Secret', async () => {
     const t = await lineWorksTenant();
     await gql(
@@ -348,18 +385,34 @@ describe('decisions on LINE', () => {
     const rows = await decisionRows(t.tenant);
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ action: 'APPROVE', channel: 'LINE' });
-    // WORKPLACE's verdict comes back as a (free) reply with the click's reply token.
-    const replies = await eventually(
-      () =>
-        fake(
-          env.LINE_API_BASE,
-          `/__fake/requests?path=/v2/bot/message/reply&contains=${t.channelToken}`,
-        ),
-      (r) => r.some((x: any) => x.json.messages[0].text.includes('反映されました')),
+    // "Received" at once, by the click's (free) reply token; exactly one, to the first tap.
+    const replies = await fake(
+      env.LINE_API_BASE,
+      `/__fake/requests?path=/v2/bot/message/reply&contains=${t.channelToken}`,
     );
-    expect(replies.filter((x: any) => x.json.messages[0].text.includes('反映されました'))).toEqual([
-      expect.objectContaining({ status: 200 }),
-    ]);
+    const received = replies.filter((x: any) => x.json.messages[0].text.includes('受け付けました'));
+    expect(received).toHaveLength(1);
+    expect(received[0]).toMatchObject({ status: 200 });
+    expect(received[0].json).toEqual({
+      replyToken: expect.any(String),
+      messages: [{ type: 'text', text: '「承認」を受け付けました。WORKPLACE に送信しています。' }],
+    });
+    // WORKPLACE's verdict follows by push (the reply token is spent).
+    const verdicts = await eventually(
+      async () =>
+        (
+          await fake(
+            env.LINE_API_BASE,
+            `/__fake/requests?path=/v2/bot/message/push&contains=${t.lineUserId}`,
+          )
+        ).filter((x: any) => x.json.messages[0].text?.includes('反映されました')),
+      (r) => r.length > 0,
+    );
+    expect(verdicts).toHaveLength(1);
+    expect(verdicts[0].json).toEqual({
+      to: t.lineUserId,
+      messages: [{ type: 'text', text: '「承認」が WORKPLACE に反映されました。' }],
+    });
     const d1 = await tenantD1(t.tenant);
     const kept = await d1
       .prepare('select * from line_reply_tokens where tenant_id = ?')

@@ -146,6 +146,10 @@ export const demoSeed = {
     adminEmail: 'admin@renkei-demo.example',
     /** Where serve.ts keeps the PKCS#8 private key PEM (relative to the repo root). */
     privateKeyPath: '.wrangler/demo-line-works-key.pem',
+    /** Bot Secret the demo tenant saves; scripts/click.mjs signs callbacks with it. */
+    botSecret: 'demo-line-works-bot-secret',
+    /** The demo member sato in the LINE WORKS directory (resource id, login id). */
+    member: { resourceId: '6f1c2a4e-0d3b-4c8a-9e7f-5a2b1c3d4e5f', loginId: 'sato@demo.example' },
   },
 } as const;
 
@@ -198,6 +202,9 @@ export function demoState(lineWorksPublicKeyPem: string): FakeSeed {
           administrators: [lw.adminEmail],
           domains: [lw.domainId],
         },
+      },
+      directory: {
+        [lw.domainId]: [{ userId: lw.member.resourceId, email: lw.member.loginId }],
       },
     },
   };

@@ -2,8 +2,8 @@
  * What the member sees in the chat where they clicked (DECISIONS.md, "Feedback in the chat"):
  * the answer to the click itself (received, already decided, closed, not yours), then
  * WORKPLACE's verdict. Slack: the original DM is edited by chat.update (its buttons go) and
- * refusals are ephemeral; LINE: a reply while the click's reply token is valid (replies are
- * free), else a push; LINE WORKS: a bot message. Slack calls are queued and paced at their
+ * refusals are ephemeral; LINE: the click is answered ("received", or why not) by the click's
+ * reply token (free; one reply per token), the verdict by push; LINE WORKS: a bot message. Slack calls are queued and paced at their
  * method's tier (`kind: 'chat'` jobs); LINE and LINE WORKS answer inline.
  */
 import { and, eq, lt } from 'drizzle-orm';

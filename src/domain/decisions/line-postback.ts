@@ -11,7 +11,7 @@ import type { WebhookEventHandler } from '../line-link/types.ts';
 import type { Logger } from '../log.ts';
 import type { QueueMessage } from '../queue-messages.ts';
 import type { TokenSource } from '../tokens.ts';
-import { clickAnswer, keepLineReplyToken, lineAnswer } from './chat-feedback.ts';
+import { clickAnswer, lineAnswer } from './chat-feedback.ts';
 import { handleClick } from './click.ts';
 
 /** Replies and pushes answer within this (the webhook waits for them). */
@@ -46,9 +46,19 @@ export async function handleLinePostback(
     { clicker: { channel: 'LINE', lineUserId: event.lineUserId }, value: event.data },
   );
   if (outcome.kind === 'recorded') {
-    if (event.replyToken) {
-      await keepLineReplyToken(deps.db, tenantId, outcome.decision.id, event.replyToken);
-    }
+    // "Received" at once with the click's (free) reply token: one token allows one reply, so
+    // WORKPLACE's verdict is pushed later (one push per decision, whenever the verdict comes).
+    await lineAnswer(
+      deps,
+      tenantId,
+      creds,
+      {
+        lineUserId: event.lineUserId,
+        replyToken: event.replyToken,
+        pushKey: `decision-received:${tenantId}:${outcome.decision.id}`,
+      },
+      clickAnswer(outcome),
+    );
     return true;
   }
   // Not one of Renkei's buttons (a rich menu's postback, junk): not ours to answer.
