@@ -8,7 +8,14 @@ import type { Channel, DigestContent, NotificationType } from '../../adapters/ty
 import type { Db } from '../../db/client.ts';
 import { deliveries, workflowEvents } from '../../db/schema.ts';
 import { newId } from '../ids.ts';
-import { type DeliveryRow, iso, publishRows, type ReleaseDeps, toQueued } from './held-rows.ts';
+import {
+  type DeliveryRow,
+  eventOfDelivery,
+  iso,
+  publishRows,
+  type ReleaseDeps,
+  toQueued,
+} from './held-rows.ts';
 
 /**
  * Folds the member's due digest items on one channel into one digest delivery (QUEUED) in a
@@ -27,10 +34,7 @@ export async function buildDigest(
   const due = await db
     .select({ id: deliveries.id, type: workflowEvents.type })
     .from(deliveries)
-    .innerJoin(
-      workflowEvents,
-      and(eq(workflowEvents.tenantId, tenantId), eq(workflowEvents.id, deliveries.eventId)),
-    )
+    .innerJoin(workflowEvents, eventOfDelivery(tenantId))
     .where(
       and(
         eq(deliveries.tenantId, tenantId),
@@ -147,10 +151,7 @@ export async function digestContents(
         actorName: workflowEvents.actorName,
       })
       .from(deliveries)
-      .innerJoin(
-        workflowEvents,
-        and(eq(workflowEvents.tenantId, tenantId), eq(workflowEvents.id, deliveries.eventId)),
-      )
+      .innerJoin(workflowEvents, eventOfDelivery(tenantId))
       .where(and(eq(deliveries.tenantId, tenantId), eq(deliveries.digestId, d.id)))
       .orderBy(desc(deliveries.createdAt), desc(deliveries.id))
       .limit(DIGEST_ITEMS_IN_FULL);

@@ -4,7 +4,7 @@
  */
 import { and, eq } from 'drizzle-orm';
 import { type Db, inJson, sameTenant } from '../../db/client.ts';
-import { deliveries, users } from '../../db/schema.ts';
+import { deliveries, users, workflowEvents } from '../../db/schema.ts';
 import type { QueueMessage } from '../queue-messages.ts';
 
 export type DeliveryRow = typeof deliveries.$inferSelect;
@@ -17,6 +17,10 @@ export interface ReleaseDeps {
   /** The page listing a digest's items (digest-link.ts). */
   listUrl(tenantId: string, digestId: string): Promise<string>;
 }
+
+/** The join of a delivery to its workflow event, within the tenant. */
+export const eventOfDelivery = (tenantId: string) =>
+  and(eq(workflowEvents.tenantId, tenantId), eq(workflowEvents.id, deliveries.eventId));
 
 export const iso = (ms: number) => new Date(ms).toISOString();
 
