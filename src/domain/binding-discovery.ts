@@ -560,6 +560,22 @@ async function onFailure(
   }
 }
 
+/**
+ * A LINE WORKS failure as the step's outcome; a refused token is dropped first (the next step
+ * asks TokenVault for a new one) and counts as a transient failure, so a token refused every
+ * time ends the run.
+ */
+async function onLineWorksFailure(
+  deps: DiscoveryDeps,
+  run: DiscoveryRow,
+  api: Paced,
+  token: { drop: () => Promise<void> },
+  f: LineWorksDirectoryFailure,
+): Promise<Partial<StepOutcome>> {
+  if (f.kind === 'retry' && f.tokenRejected) await token.drop();
+  return onFailure(deps, run, api, f);
+}
+
 /** A directory call's access: the Slack bot token, or a LINE WORKS token with `user.read`. */
 type Access =
   | { ok: true; token: string; drop: () => Promise<void> }
@@ -677,12 +693,7 @@ async function lookupStep(
         id: m.email,
         timeoutMs: deps.timeoutMs,
       });
-      if (!r.ok) {
-        // A refused token is dropped (the next step asks TokenVault for a new one) and counts
-        // as a transient failure, so a token refused every time ends the run.
-        if (r.kind === 'retry' && r.tokenRejected) await token.drop();
-        return { ...outcome, ...(await onFailure(deps, run, api, r)) };
-      }
+      if (!r.ok) return { ...outcome, ...(await onLineWorksFailure(deps, run, api, token, r)) };
       const u = r.user;
       if (u && isProposableLineWorksUser(u)) {
         if (reachedByDefault(m.user_id, u)) viaDefault = true;
@@ -765,12 +776,7 @@ async function directoryStep(
         count: DIRECTORY_PAGE_SIZE.LINE_WORKS,
         timeoutMs: deps.timeoutMs,
       });
-      if (!r.ok) {
-        // A refused token is dropped (the next step asks TokenVault for a new one) and counts
-        // as a transient failure, so a token refused every time ends the run.
-        if (r.kind === 'retry' && r.tokenRejected) await token.drop();
-        return { ...outcome, ...(await onFailure(deps, run, api, r)) };
-      }
+      if (!r.ok) return { ...outcome, ...(await onLineWorksFailure(deps, run, api, token, r)) };
       accounts = r.users.flatMap((u) =>
         u.email && isProposableLineWorksUser(u)
           ? [{ email: u.email, id: u.userId, name: lineWorksUserName(u), loginId: u.email }]

@@ -1,8 +1,10 @@
 /** Everything a digest delivery carried, for the page behind its "and N more" link. */
+
 import { and, desc, eq } from 'drizzle-orm';
 import type { Locale, NotificationType } from '../../adapters/types.ts';
 import type { Db } from '../../db/client.ts';
 import { deliveries, users, workflowEvents } from '../../db/schema.ts';
+import { eventOfDelivery } from './held-rows.ts';
 
 /** The page lists at most this many (a digest rarely holds more). */
 export const DIGEST_LIST_MAX = 500;
@@ -33,10 +35,7 @@ export async function digestListing(
         createdAt: deliveries.createdAt,
       })
       .from(deliveries)
-      .innerJoin(
-        workflowEvents,
-        and(eq(workflowEvents.tenantId, tenantId), eq(workflowEvents.id, deliveries.eventId)),
-      )
+      .innerJoin(workflowEvents, eventOfDelivery(tenantId))
       .where(and(eq(deliveries.tenantId, tenantId), eq(deliveries.digestId, digestId)))
       .orderBy(desc(deliveries.createdAt), desc(deliveries.id))
       .limit(DIGEST_LIST_MAX),

@@ -1,16 +1,13 @@
 export { preferenceNow } from './clock.ts';
+export { buildDigest, CLOSING_TYPES, digestContents, pruneDigestItems } from './digest-fold.ts';
 export { digestListUrl, verifyDigestLink } from './digest-link.ts';
 export { type DigestSettings, nextDigestAt } from './digest-schedule.ts';
 export { decideHold, type Hold, type HoldDecision, TURNED_OFF } from './hold.ts';
 export { type QuietHours, quietUntil } from './quiet-hours.ts';
 export { reholdMember } from './rehold.ts';
 export {
-  buildDigest,
-  CLOSING_TYPES,
-  digestContents,
   enqueueHeld,
   MAX_QUEUE_DELAY_S,
-  pruneDigestItems,
   type ReleaseDeps,
   sweepHeld,
   takeHeld,

@@ -3,11 +3,13 @@
  * quiet hours or a type taken out of the digest go out now, a new window moves `heldUntil`, a
  * cell switched off is SKIPPED. Each changed row gets a fresh wake-up message.
  */
+
 import { and, eq } from 'drizzle-orm';
 import type { Channel, NotificationType } from '../../adapters/types.ts';
 import type { Db } from '../../db/client.ts';
 import { deliveries, notificationRules, workflowEvents } from '../../db/schema.ts';
 import type { QueueMessage } from '../queue-messages.ts';
+import { eventOfDelivery } from './held-rows.ts';
 import { decideHold } from './hold.ts';
 import { enqueueHeld } from './release.ts';
 import type { Preferences } from './store.ts';
@@ -31,10 +33,7 @@ export async function reholdMember(
     db
       .select({ row: deliveries, type: workflowEvents.type })
       .from(deliveries)
-      .innerJoin(
-        workflowEvents,
-        and(eq(workflowEvents.tenantId, tenantId), eq(workflowEvents.id, deliveries.eventId)),
-      )
+      .innerJoin(workflowEvents, eventOfDelivery(tenantId))
       .where(
         and(
           eq(deliveries.tenantId, tenantId),

@@ -1,7 +1,9 @@
-/** Workflow events in, deliveries out: emit, read, retry, test, and the status subscription. */
+/**
+ * Workflow events and deliveries read: the types, the queries and the status subscription. The
+ * mutations: workflow-events.ts (emit) and delivery-mutations.ts (retry, test).
+ */
 import { GraphQLError } from 'graphql';
 import { filter, pipe } from 'graphql-yoga';
-import * as z from 'zod/mini';
 import type { Principal } from '../../domain/auth.ts';
 import type { Summary } from '../../domain/batched-reads.ts';
 import { eventActions, isSuperseded } from '../../domain/decisions/event-actions.ts';
@@ -11,10 +13,9 @@ import {
   type EventRow,
   getDelivery,
   listDeliveries,
-  retryDelivery,
 } from '../../domain/deliveries.ts';
-import { InputError, type UserError } from '../../domain/errors.ts';
-import { fromGlobalId, newId, toGlobalId } from '../../domain/ids.ts';
+import { InputError } from '../../domain/errors.ts';
+import { fromGlobalId, toGlobalId } from '../../domain/ids.ts';
 import {
   decodeCursor,
   encodeCursor,
@@ -22,14 +23,10 @@ import {
   nestedPageSize,
   pageSize,
 } from '../../domain/pagination.ts';
-import { preferenceNow } from '../../domain/preferences/index.ts';
-import { reserveTestNotification } from '../../domain/test-notifications.ts';
-import { ensureSelf } from '../../domain/users.ts';
-import { emitWorkflowEvent, getEvent } from '../../domain/workflow-events.ts';
+import { getEvent } from '../../domain/workflow-events.ts';
 import { builder, memberRow } from '../builder.ts';
 import { type Context, readerRowId } from '../context.ts';
 import { forgetReads } from '../loaders.ts';
-import { validate, withUserErrors } from '../validate.ts';
 import {
   ChannelEnum,
   connection,
@@ -37,7 +34,6 @@ import {
   DecisionActionEnum,
   NodeRef,
   NotificationTypeEnum,
-  UserErrorRef,
 } from './common.ts';
 import { registerNodeLoader } from './node.ts';
 import { UserRef } from './users.ts';
@@ -175,7 +171,8 @@ DeliveryRef.implement({
 registerNodeLoader('Delivery', (ctx, tenantId, rowId) => getDelivery(ctx.db, tenantId, rowId));
 registerNodeLoader('WorkflowEvent', (ctx, tenantId, rowId) => getEvent(ctx.db, tenantId, rowId));
 
-function rowIdOf(
+/** The row id of a global id of `type`, or an INVALID input error on `field`. */
+export function rowIdOf(
   id: string | null | undefined,
   type: 'WorkflowEvent' | 'Delivery',
   field: string[],
@@ -254,171 +251,6 @@ builder.queryField('workflowEvent', (t) =>
       const parsed = fromGlobalId(args.id);
       if (parsed?.type !== 'WorkflowEvent') return null;
       return (await getEvent(ctx.db, p.tenantId, parsed.rowId)) ?? null;
-    },
-  }),
-);
-
-const WorkflowEventInput = builder.inputType('WorkflowEventInput', {
-  fields: (t) => ({
-    idempotencyKey: t.string({
-      required: true,
-      description: "WORKPLACE's own event id; a repeat returns the first event",
-    }),
-    type: t.field({ type: NotificationTypeEnum, required: true }),
-    documentId: t.string({ required: true }),
-    title: t.string({ required: true }),
-    url: t.string({ required: true, description: 'https link back to the document in WORKPLACE' }),
-    actorName: t.string(),
-    comment: t.string(),
-    recipients: t.stringList({ required: true, description: 'WORKPLACE user ids' }),
-    occurredAt: t.field({ type: 'DateTime' }),
-    actions: t.field({
-      type: [DecisionActionEnum],
-      description:
-        'Offered to every recipient in Slack, LINE and LINE WORKS (none without WORKPLACE_WEBHOOK_URL)',
-    }),
-  }),
-});
-
-const nonEmpty = (label: string, max: number) =>
-  z
-    .string()
-    .check(
-      z.trim(),
-      z.minLength(1, { message: `${label} is required`, abort: true }),
-      z.maxLength(max, `${label} is at most ${max} characters`),
-    );
-const EventSchema = z.object({
-  idempotencyKey: nonEmpty('idempotencyKey', 200),
-  type: z.string(),
-  documentId: nonEmpty('documentId', 200),
-  title: nonEmpty('title', 500),
-  url: z.url({ protocol: /^https$/, error: 'url must be an https URL' }).check(z.maxLength(2048)),
-  actorName: z.nullish(z.string().check(z.trim(), z.maxLength(200))),
-  comment: z.nullish(z.string().check(z.maxLength(5000, 'comment is at most 5,000 characters'))),
-  recipients: z
-    .array(nonEmpty('recipient', 200))
-    .check(
-      z.minLength(1, 'At least one recipient'),
-      z.maxLength(5000, 'At most 5,000 recipients per event'),
-    ),
-  occurredAt: z.nullish(z.string()),
-  actions: z.nullish(z.array(z.enum(['APPROVE', 'REJECT', 'RETURN'])).check(z.maxLength(3))),
-});
-
-const EmitPayload = builder
-  .objectRef<{ event: EventRow | null; duplicate: boolean; errors: UserError[] }>(
-    'EmitWorkflowEventPayload',
-  )
-  .implement({
-    authScopes: { service: true },
-    fields: (t) => ({
-      event: t.field({ type: WorkflowEventRef, nullable: true, resolve: (p) => p.event }),
-      duplicate: t.exposeBoolean('duplicate'),
-      errors: t.field({ type: [UserErrorRef], resolve: (p) => p.errors }),
-    }),
-  });
-
-builder.mutationField('emitWorkflowEvent', (t) =>
-  t.authField({
-    type: EmitPayload,
-    description:
-      'Service. Idempotent on idempotencyKey: a repeat returns the first event with duplicate: true.',
-    args: { input: t.arg({ type: WorkflowEventInput, required: true }) },
-    authScopes: { service: true },
-    resolve: (_r, args, ctx) => {
-      const service = ctx.principal;
-      return withUserErrors(
-        async () => {
-          const input = await validate(EventSchema, args.input, ['input']);
-          const r = await emitWorkflowEvent(
-            ctx.db,
-            ctx.outbox,
-            service,
-            { ...input, type: args.input.type },
-            {
-              now: preferenceNow(ctx.env),
-              decisionsEnabled: Boolean(ctx.env.WORKPLACE_WEBHOOK_URL),
-            },
-          );
-          return { event: r.event, duplicate: r.duplicate };
-        },
-        { event: null, duplicate: false },
-      );
-    },
-  }),
-);
-
-const DeliveryPayload = (name: string) =>
-  builder.objectRef<{ delivery: DeliveryRow | null; errors: UserError[] }>(name).implement({
-    authScopes: { signedIn: true },
-    fields: (t) => ({
-      delivery: t.field({ type: DeliveryRef, nullable: true, resolve: (p) => p.delivery }),
-      errors: t.field({ type: [UserErrorRef], resolve: (p) => p.errors }),
-    }),
-  });
-
-builder.mutationField('retryDelivery', (t) =>
-  t.authField({
-    type: DeliveryPayload('RetryDeliveryPayload'),
-    description: 'Admin. Puts a FAILED delivery back on the queue.',
-    args: { id: t.arg.id({ required: true }) },
-    authScopes: { admin: true },
-    resolve: (_r, args, ctx) => {
-      const admin = ctx.principal;
-      return withUserErrors(
-        async () => {
-          const rowId = rowIdOf(args.id, 'Delivery', ['id']) as string;
-          return { delivery: await retryDelivery(ctx.db, ctx.outbox, admin, rowId) };
-        },
-        { delivery: null },
-      );
-    },
-  }),
-);
-
-builder.mutationField('sendTestNotification', (t) =>
-  t.authField({
-    type: DeliveryPayload('SendTestNotificationPayload'),
-    description:
-      'Admin: to anyone; user: to themselves. A localized test message through the same pipeline.',
-    args: { channel: t.arg({ type: ChannelEnum, required: true }), userId: t.arg.string() },
-    authScopes: { admin: true, user: true },
-    resolve: (_r, args, ctx) => {
-      const p = ctx.principal;
-      return withUserErrors(
-        async () => {
-          if (p.role === 'user' && args.userId && args.userId !== p.subject) {
-            throw new InputError([
-              {
-                code: 'INVALID',
-                message: 'Members can only test their own bindings',
-                field: ['userId'],
-              },
-            ]);
-          }
-          const target = args.userId ?? p.subject;
-          if (!args.userId) await ensureSelf(ctx.db, p);
-          await reserveTestNotification(ctx.db, p, args.channel, target);
-          const r = await emitWorkflowEvent(
-            ctx.db,
-            ctx.outbox,
-            p,
-            {
-              idempotencyKey: `test:${newId()}`,
-              type: 'APPROVAL_REQUESTED',
-              documentId: 'renkei-test',
-              title: 'Renkei',
-              url: new URL('/graphql', ctx.env.PUBLIC_BASE_URL).toString(),
-              recipients: [target],
-              actorName: p.subject,
-            },
-            { channels: [args.channel], isTest: true },
-          );
-          return { delivery: r.deliveries?.[0] ?? null };
-        },
-        { delivery: null },
-      );
     },
   }),
 );

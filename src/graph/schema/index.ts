@@ -7,6 +7,8 @@ import './line.ts';
 import './audit.ts';
 import './node.ts';
 import './deliveries.ts';
+import './workflow-events.ts';
+import './delivery-mutations.ts';
 import './absences.ts';
 import './bindings.ts';
 import './decisions.ts';
