@@ -22,14 +22,6 @@ CREATE UNIQUE INDEX `decisions_tenant_event_user` ON `decisions` (`tenant_id`,`e
 CREATE INDEX `decisions_tenant_decided` ON `decisions` (`tenant_id`,`decided_at`,`id`);--> statement-breakpoint
 CREATE INDEX `decisions_tenant_user` ON `decisions` (`tenant_id`,`user_row_id`,`decided_at`);--> statement-breakpoint
 CREATE INDEX `decisions_status_next` ON `decisions` (`status`,`next_attempt_at`);--> statement-breakpoint
-CREATE TABLE `line_reply_tokens` (
-	`tenant_id` text NOT NULL,
-	`decision_id` text NOT NULL,
-	`reply_token` text NOT NULL,
-	`expires_at` text NOT NULL,
-	PRIMARY KEY(`tenant_id`, `decision_id`)
-);
---> statement-breakpoint
 DROP INDEX `events_tenant_document`;--> statement-breakpoint
 ALTER TABLE `workflow_events` ADD `actions` text DEFAULT '[]' NOT NULL;--> statement-breakpoint
 CREATE INDEX `events_tenant_document` ON `workflow_events` (`tenant_id`,`document_id`,`created_at`);--> statement-breakpoint

@@ -90,7 +90,14 @@ export function d1Databases(config = readFileSync('wrangler.toml', 'utf8')) {
  * Applies the D1 migrations to every shard's state in `persistTo`, then starts `wrangler dev`
  * on 127.0.0.1:`port` with `vars` as --var pairs and waits until /healthz answers.
  */
-export async function startWorker({ port, persistTo, vars = {}, quiet = false, capture = false }) {
+export async function startWorker({
+  port,
+  persistTo,
+  vars = {},
+  quiet = false,
+  capture = false,
+  extraArgs = [],
+}) {
   const persist = persistTo ? ['--persist-to', persistTo] : [];
   for (const database of d1Databases()) {
     const migrate = spawnSync(
@@ -114,6 +121,7 @@ export async function startWorker({ port, persistTo, vars = {}, quiet = false, c
       '127.0.0.1',
       ...persist,
       ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`]),
+      ...extraArgs,
     ],
     { quiet, capture },
   );
@@ -141,6 +149,8 @@ export async function startStack({
   vars = {},
   quiet = false,
   capture = false,
+  /** More `wrangler dev` arguments (e.g. `--inspector-port` for bench/profile.mjs). */
+  extraArgs = [],
 } = {}) {
   const devVars = ensureDevVars();
   if (fresh && persistTo) rmSync(persistTo, { recursive: true, force: true });
@@ -169,7 +179,7 @@ export async function startStack({
   };
   let dev;
   try {
-    dev = await startWorker({ port, persistTo, vars: overrides, quiet, capture });
+    dev = await startWorker({ port, persistTo, vars: overrides, quiet, capture, extraArgs });
   } catch (err) {
     stopFakes();
     throw err;

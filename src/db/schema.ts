@@ -346,22 +346,6 @@ export const bindingDiscoveries = sqliteTable(
 );
 
 /**
- * LINE reply tokens of decision clicks, kept until the decision's outcome is known: a reply
- * (free, unlike a push) is possible for about a minute after the click (PROVIDERS.md, v2 facts ›
- * LINE). One row per decision; deleted once used.
- */
-export const lineReplyTokens = sqliteTable(
-  'line_reply_tokens',
-  {
-    tenantId: text('tenant_id').notNull(),
-    decisionId: text('decision_id').notNull(),
-    replyToken: text('reply_token').notNull(),
-    expiresAt: text('expires_at').notNull(),
-  },
-  (t) => [primaryKey({ columns: [t.tenantId, t.decisionId] })],
-);
-
-/**
  * One row per (tenant, event, member): the member's answer from the chat (DECISIONS.md) and how
  * forwarding it to WORKPLACE went. The unique key makes the first click win.
  */

@@ -6,7 +6,6 @@
  * reply token (free; one reply per token), the verdict by push; LINE WORKS: a bot message. Slack calls are queued and paced at their
  * method's tier (`kind: 'chat'` jobs); LINE and LINE WORKS answer inline.
  */
-import { and, eq, lt } from 'drizzle-orm';
 import { lineRetryKey, pushText, replyMessage } from '../../adapters/line/index.ts';
 import { sendLineWorksText } from '../../adapters/line-works/index.ts';
 import { decisionCopy, formatDecidedAt } from '../../adapters/messages.ts';
@@ -17,7 +16,6 @@ import {
 } from '../../adapters/slack/index.ts';
 import type { Locale, SendResult } from '../../adapters/types.ts';
 import type { Db } from '../../db/client.ts';
-import { lineReplyTokens } from '../../db/schema.ts';
 import { lineWorksUserIdOf } from '../channels/line-works.ts';
 import { slackMethodKey } from '../channels/slack.ts';
 import type { DispatchEnv } from '../channels/types.ts';
@@ -88,39 +86,6 @@ export function decisionNote(
     return copy.received(action);
   }
   return closed ? copy.closed : null;
-}
-
-/** Stores the reply token of a recorded LINE click, for the outcome's reply. */
-export async function keepLineReplyToken(
-  db: Db,
-  tenantId: string,
-  decisionId: string,
-  replyToken: string,
-  now = Date.now(),
-) {
-  await db
-    .insert(lineReplyTokens)
-    .values({
-      tenantId,
-      decisionId,
-      replyToken,
-      expiresAt: new Date(now + LINE_REPLY_WINDOW_MS).toISOString(),
-    })
-    .onConflictDoNothing();
-}
-
-/** Takes (and deletes) a still-valid reply token of a decision. */
-async function takeLineReplyToken(db: Db, tenantId: string, decisionId: string) {
-  const now = new Date().toISOString();
-  const [row] = await db
-    .delete(lineReplyTokens)
-    .where(and(eq(lineReplyTokens.tenantId, tenantId), eq(lineReplyTokens.decisionId, decisionId)))
-    .returning();
-  // Expired ones of the tenant go with it: they can never be used.
-  await db
-    .delete(lineReplyTokens)
-    .where(and(eq(lineReplyTokens.tenantId, tenantId), lt(lineReplyTokens.expiresAt, now)));
-  return row && row.expiresAt > now ? row.replyToken : null;
 }
 
 /**
@@ -213,14 +178,14 @@ export function createChatFeedback(deps: ChatDeps): DecisionFeedback {
       if (decision.channel === 'LINE' && member.lineUserId) {
         const creds = await loadCredentials(db, deps.env.SECRETS_KEY, tenantId, 'LINE');
         if (!creds) return;
-        const replyToken = await takeLineReplyToken(db, tenantId, decision.id);
+        // The click's reply token went on "received" (line-postback.ts): the verdict is pushed.
         await lineAnswer(
           { ...deps },
           tenantId,
           creds,
           {
             lineUserId: member.lineUserId,
-            replyToken,
+            replyToken: null,
             pushKey: `decision:${tenantId}:${decision.id}:${decision.status}:${decision.attempts}`,
           },
           text,
