@@ -1,6 +1,8 @@
 // Integration: the RateGate Durable Object over its real binding: evenly spaced slots, bursts,
 // holds, and the sustained-load slowdown LINE WORKS asks for (half the limit after 30 busy
 // minutes, here scaled down to one busy second).
+
+import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import type { PaceLimit, PaceStep } from '../src/domain/limits.ts';
@@ -38,6 +40,22 @@ describe('RateGate', () => {
     expect(slots.slice(0, 3).every((s) => s - first <= 1)).toBe(true);
     expect((slots[3] as number) - first).toBeGreaterThanOrEqual(99);
     expect((slots[4] as number) - (slots[3] as number)).toBeGreaterThanOrEqual(99);
+  });
+
+  it('keeps holds across an eviction (read back from storage) and forgets expired ones', async () => {
+    const g = gate();
+    const until = Date.now() + 5000;
+    // What an earlier instance of the object left in its storage before it was evicted.
+    await runInDurableObject(g, (_instance, state) => {
+      state.storage.kv.put('hold:T1:chat.postMessage', until);
+      state.storage.kv.put('hold:T1:conversations.open', Date.now() - 1000);
+    });
+    expect(await g.heldUntil('T1:chat.postMessage')).toBe(until);
+    expect(await g.heldUntil('T1:conversations.open')).toBe(0);
+    const left = await runInDurableObject(g, (_instance, state) => [
+      ...state.storage.kv.list({ prefix: 'hold:' }),
+    ]);
+    expect(left.map(([name]) => name)).toEqual(['hold:T1:chat.postMessage']);
   });
 
   it('gives no slot before a hold ends', async () => {

@@ -71,7 +71,7 @@ export class RateGate extends DurableObject<Env> {
   async hold(key: string, untilMs: number): Promise<void> {
     this.store(key, Math.max(this.load(key) ?? 0, untilMs));
     const until = Math.max(this.heldUntilNow(key), untilMs);
-    this.holds.set(key, until);
+    this.loadedHolds().set(key, until);
     this.ctx.storage.kv.put(`hold:${key}`, until);
   }
 
@@ -81,15 +81,30 @@ export class RateGate extends DurableObject<Env> {
   }
 
   private heldUntilNow(key: string): number {
-    let until = this.holds.get(key);
-    if (until === undefined) {
-      until = this.ctx.storage.kv.get<number>(`hold:${key}`) ?? 0;
-      this.holds.set(key, until);
-    }
+    const until = this.loadedHolds().get(key) ?? 0;
     return until > Date.now() ? until : 0;
   }
 
-  private readonly holds = new Map<string, number>();
+  /**
+   * Every hold of the object, read from storage once (holds are rare: only after a provider's
+   * 429), so a step on a key seen for the first time costs no storage read. Expired holds are
+   * deleted on that read.
+   */
+  private holds: Map<string, number> | null = null;
+
+  private loadedHolds(): Map<string, number> {
+    if (this.holds) return this.holds;
+    const holds = new Map<string, number>();
+    const now = Date.now();
+    const expired: string[] = [];
+    for (const [name, until] of [...this.ctx.storage.kv.list<number>({ prefix: 'hold:' })]) {
+      if (until > now) holds.set(name.slice('hold:'.length), until);
+      else expired.push(name);
+    }
+    for (const name of expired) this.ctx.storage.kv.delete(name);
+    this.holds = holds;
+    return holds;
+  }
 
   /**
    * Taken calendar slots per workspace-wide key: slot n starts at n × interval. A key spent by
