@@ -1,6 +1,6 @@
 // Unit: which findBindings strategy is cheaper at the provider's limits.
 import { describe, expect, it } from 'vitest';
-import { chooseStrategy, directoryRates } from '../src/domain/binding-discovery.ts';
+import { chooseStrategy, directoryRates } from '../src/domain/binding-discovery/index.ts';
 
 const slack = (candidates: number, members: number, settings: Record<string, unknown> = {}) =>
   chooseStrategy({

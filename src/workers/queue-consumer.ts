@@ -5,8 +5,8 @@
  */
 import { countingD1, type D1Usage, openDb } from '../db/client.ts';
 import { groupByShard, shardBindings } from '../db/shards.ts';
-import { runDiscoverySteps } from '../domain/binding-discovery.ts';
-import { markDiscoveriesGaveUp } from '../domain/binding-discovery-sweep.ts';
+import { runDiscoverySteps } from '../domain/binding-discovery/index.ts';
+import { markDiscoveriesGaveUp } from '../domain/binding-discovery/sweep.ts';
 import { markAbsencesGaveUp, syncAbsences } from '../domain/calendar-sync.ts';
 import { createChatFeedback, runChatJobs } from '../domain/decisions/chat-feedback.ts';
 import { type ForwardDeps, forwardDecisions } from '../domain/decisions/forward.ts';

@@ -5,7 +5,7 @@
  * quota of the tenants that are due (daily each, a bounded chunk per run).
  */
 import { allShards } from '../db/shards.ts';
-import { sweepDiscoveries } from '../domain/binding-discovery-sweep.ts';
+import { sweepDiscoveries } from '../domain/binding-discovery/sweep.ts';
 import { sweepAbsences } from '../domain/calendar-sync.ts';
 import { sweepDecisions } from '../domain/decisions/sweep.ts';
 import { refreshDueLineQuotas } from '../domain/line-quota-sync.ts';

@@ -3,8 +3,8 @@
  * runs, their progress, and the suggestions an admin or the member confirms or rejects.
  */
 import * as z from 'zod/mini';
-import { type DiscoveryRow, startDiscovery } from '../../domain/binding-discovery.ts';
-import { latestDiscovery } from '../../domain/binding-discovery-store.ts';
+import { type DiscoveryRow, startDiscovery } from '../../domain/binding-discovery/index.ts';
+import { latestDiscovery } from '../../domain/binding-discovery/store.ts';
 import {
   getSuggestion,
   listSuggestions,

@@ -3,8 +3,8 @@
  * that died mid-step). A RUNNING run that made no progress for `stuckSeconds` and whose lease has
  * run out gets a message for its current step; it goes on from its stored cursor.
  */
-import type { Db } from '../db/client.ts';
-import type { DiscoveryMessage, QueueMessage } from './queue-messages.ts';
+import type { Db } from '../../db/client.ts';
+import type { DiscoveryMessage, QueueMessage } from '../queue-messages.ts';
 
 /** Runs resumed per cron run and shard, at most. */
 const SWEEP_LIMIT = 100;

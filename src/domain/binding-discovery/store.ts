@@ -1,7 +1,7 @@
 /** Reads of `binding_discoveries`: a run as the domain and the graph see it. */
 import { and, desc, eq } from 'drizzle-orm';
-import type { Db } from '../db/client.ts';
-import { bindingDiscoveries } from '../db/schema.ts';
+import type { Db } from '../../db/client.ts';
+import { bindingDiscoveries } from '../../db/schema.ts';
 
 export type DiscoveryChannel = 'SLACK' | 'LINE_WORKS';
 export type DiscoveryStrategy = 'LOOKUP' | 'DIRECTORY';
