@@ -9,11 +9,6 @@ import { control, emitEvent, pool, tenantWithMembers, untilTerminal } from './li
 
 export const BENCH_SLACK_SIGNING_SECRET = 'bench-slack-signing-secret-0123456789';
 
-/** The event row id behind a WorkflowEvent global id. */
-export function eventRowId(globalId) {
-  return Buffer.from(globalId, 'base64url').toString('utf8').split(':')[1];
-}
-
 /**
  * A tenant of `n` members bound to Slack (tenantWithMembers) whose Slack integration also has
  * a signing secret, so that signed clicks are accepted. `slackUser(i)` is member i's Slack id.
