@@ -131,7 +131,9 @@ async function runDeliveries() {
     // delivery beyond what the provider holds is lost, and so is a row that vanished.
     const received = mine.reduce((n, a) => n + Math.min(a.count, events), 0);
     const duplicates = mine.reduce((n, a) => n + Math.max(0, a.count - events), 0);
-    const dropped = stats.faults?.acceptThenDrop ?? 0;
+    // Answers the caller never got: dropped by the fake, or ready after the caller's timeout.
+    const dropped =
+      (stats.faults?.acceptThenDrop ?? 0) + (stats.faults?.answerAfterClientLeft ?? 0);
     const expected = members * events;
     const lost = Math.max(0, expected - (sent + fail + stuck)) + Math.max(0, sent - received);
     rows.push([
@@ -203,7 +205,8 @@ async function runDecisions(n) {
   const distinct = Object.keys(held).length;
   const duplicates = Object.values(held).reduce((x, r) => x + r.deliveries - 1, 0);
   const stats = await control(base, '/__fake/stats');
-  const dropped = stats.faults?.acceptThenDrop ?? 0;
+  // Answers Renkei never got: dropped by the fake, or ready after Renkei's timeout.
+  const dropped = (stats.faults?.acceptThenDrop ?? 0) + (stats.faults?.answerAfterClientLeft ?? 0);
   // ACCEPTED but not at WORKPLACE, or a decision that vanished: lost.
   const lost =
     Math.max(0, counts.ACCEPTED - distinct) +

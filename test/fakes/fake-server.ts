@@ -482,6 +482,11 @@ export class FakeProvider<S extends object> {
       if (drop) {
         rec.dropped = true;
         raw.socket?.destroy();
+      } else if (res.destroyed) {
+        // The client gave up (its timeout) before the answer was ready: the request was
+        // handled, but the caller never learns it, as with acceptThenDrop.
+        rec.dropped = true;
+        this.faultCounts.answerAfterClientLeft = (this.faultCounts.answerAfterClientLeft ?? 0) + 1;
       } else send(res, r);
     };
     const normal = async (): Promise<FakeResponse> => {
