@@ -15,7 +15,11 @@ import { createTokens } from './clients/tokens.ts';
 
 export const decisionRoutes = new Hono<AppEnv>();
 
-const ANSWERS = { 400: 'Bad request', 401: 'Bad signature' } as const;
+const ANSWERS = {
+  400: 'Bad request',
+  401: 'Bad signature',
+  415: 'Unsupported media type',
+} as const;
 
 decisionRoutes.post('/slack/interactivity/:tenant', async function slackInteractivity(c) {
   const tenantId = c.req.param('tenant');
@@ -35,6 +39,7 @@ decisionRoutes.post('/slack/interactivity/:tenant', async function slackInteract
         {
           timestamp: c.req.header('x-slack-request-timestamp'),
           signature: c.req.header('x-slack-signature'),
+          contentType: c.req.header('content-type'),
         },
       )
     : ({ status: 401 } as const);
@@ -61,7 +66,11 @@ decisionRoutes.post('/line-works/callback/:tenant', async function lineWorksCall
         },
         tenantId,
         raw,
-        { botId: c.req.header('x-works-botid'), signature: c.req.header('x-works-signature') },
+        {
+          botId: c.req.header('x-works-botid'),
+          signature: c.req.header('x-works-signature'),
+          contentType: c.req.header('content-type'),
+        },
       )
     : ({ status: 401 } as const);
   if (answer.status !== 200) {

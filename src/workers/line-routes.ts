@@ -55,12 +55,20 @@ lineRoutes.post('/webhook/:tenant', async function lineWebhook(c) {
         raw,
         c.req.header('x-line-signature'),
         c.env.DELIVERY_QUEUE as Queue<QueueMessage>,
+        c.req.header('content-type'),
       )
     : { status: 401 as const, handled: 0 };
   if (outcome.status !== 200) {
     c.get('log').warn('line webhook refused', { tenant: tenantId, status: outcome.status });
     return c.json(
-      { error: outcome.status === 401 ? 'Bad signature' : 'Bad request' },
+      {
+        error:
+          outcome.status === 401
+            ? 'Bad signature'
+            : outcome.status === 415
+              ? 'Unsupported media type'
+              : 'Bad request',
+      },
       outcome.status,
     );
   }

@@ -11,6 +11,7 @@ import {
   verifyLineWorksSignature,
 } from '../../adapters/line-works/index.ts';
 import type { Db } from '../../db/client.ts';
+import { declaredAs } from '../../lib/media-type.ts';
 import { loadCredentials } from '../integrations.ts';
 import type { Logger } from '../log.ts';
 import type { QueueMessage } from '../queue-messages.ts';
@@ -34,7 +35,7 @@ export async function handleLineWorksCallback(
   deps: LineWorksCallbackDeps,
   tenantId: string,
   rawBody: ArrayBuffer,
-  headers: { botId?: string | null; signature?: string | null },
+  headers: { botId?: string | null; signature?: string | null; contentType?: string },
 ): Promise<HttpAnswer> {
   if (!headers.signature || !headers.botId) return { status: 401 };
   const creds = await loadCredentials(deps.db, deps.env.SECRETS_KEY, tenantId, 'LINE_WORKS');
@@ -44,6 +45,7 @@ export async function handleLineWorksCallback(
   if (!(await verifyLineWorksSignature(botSecret, rawBody, headers.signature))) {
     return { status: 401 };
   }
+  if (!declaredAs(headers.contentType, 'application/json')) return { status: 415 };
   const click = parseLineWorksCallback(rawBody);
   if (click === null) return { status: 400 };
   if (click === 'ignored') return { status: 200 };
