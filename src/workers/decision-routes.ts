@@ -8,7 +8,6 @@ import { Hono } from 'hono';
 import { findTenantDb } from '../db/shards.ts';
 import { handleLineWorksCallback } from '../domain/decisions/line-works-callback.ts';
 import { handleSlackInteraction } from '../domain/decisions/slack-interaction.ts';
-import type { QueueMessage } from '../domain/queue-messages.ts';
 import { PROVIDER_TIMEOUT_MS } from '../domain/verify.ts';
 import type { AppEnv } from './app-env.ts';
 import { createTokens } from './clients/tokens.ts';
@@ -30,7 +29,7 @@ decisionRoutes.post('/slack/interactivity/:tenant', async function slackInteract
         {
           db,
           env: c.env,
-          queue: c.env.DELIVERY_QUEUE as Queue<QueueMessage>,
+          queue: c.env.DELIVERY_QUEUE,
           timeoutMs: Number(c.env.PROVIDER_TIMEOUT_MS) || PROVIDER_TIMEOUT_MS,
           log: c.get('log'),
         },
@@ -59,7 +58,7 @@ decisionRoutes.post('/line-works/callback/:tenant', async function lineWorksCall
         {
           db,
           env: c.env,
-          queue: c.env.DELIVERY_QUEUE as Queue<QueueMessage>,
+          queue: c.env.DELIVERY_QUEUE,
           tokens: createTokens(c.env),
           timeoutMs: Number(c.env.PROVIDER_TIMEOUT_MS) || PROVIDER_TIMEOUT_MS,
           log: c.get('log'),

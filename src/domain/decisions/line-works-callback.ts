@@ -14,7 +14,6 @@ import type { Db } from '../../db/client.ts';
 import { declaredAs } from '../../lib/media-type.ts';
 import { loadCredentials } from '../integrations.ts';
 import type { Logger } from '../log.ts';
-import type { QueueMessage } from '../queue-messages.ts';
 import type { TokenSource } from '../tokens.ts';
 import { clickAnswer } from './chat-feedback.ts';
 import { enqueueChat } from './chat-queue.ts';
@@ -25,7 +24,7 @@ import type { HttpAnswer } from './slack-interaction.ts';
 export interface LineWorksCallbackDeps {
   db: Db;
   env: { SECRETS_KEY: string; LINE_WORKS_API_BASE: string };
-  queue: Queue<QueueMessage>;
+  queue: Queue;
   tokens: TokenSource;
   timeoutMs: number;
   log: Logger;

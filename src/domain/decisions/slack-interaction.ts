@@ -23,7 +23,6 @@ import type { Db } from '../../db/client.ts';
 import { declaredAs } from '../../lib/media-type.ts';
 import { loadCredentials } from '../integrations.ts';
 import type { Logger } from '../log.ts';
-import type { QueueMessage } from '../queue-messages.ts';
 import { clickAnswer } from './chat-feedback.ts';
 import { enqueueChat } from './chat-queue.ts';
 import { type ClickOutcome, handleClick } from './click.ts';
@@ -31,7 +30,7 @@ import { type ClickOutcome, handleClick } from './click.ts';
 export interface SlackInteractionDeps {
   db: Db;
   env: { SECRETS_KEY: string; SLACK_API_BASE: string };
-  queue: Queue<QueueMessage>;
+  queue: Queue;
   timeoutMs: number;
   log: Logger;
 }

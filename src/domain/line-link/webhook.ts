@@ -11,7 +11,6 @@ import { declaredAs } from '../../lib/media-type.ts';
 import { linePostbackHandler } from '../decisions/line-postback.ts';
 import { loadCredentials } from '../integrations.ts';
 import type { Logger } from '../log.ts';
-import type { QueueMessage } from '../queue-messages.ts';
 import type { TokenSource } from '../tokens.ts';
 import { lineFollowed, lineUnfollowed } from './friendship.ts';
 import {
@@ -29,7 +28,7 @@ export type WebhookOutcome = { status: 200 | 400 | 401 | 415; handled: number };
  * The handler of an event type, or null for a type Renkei does not act on (LINE expects unknown
  * events to be ignored; they are not remembered for deduplication either).
  */
-function handlerFor(type: string, queue?: Queue<QueueMessage>): WebhookEventHandler | null {
+function handlerFor(type: string, queue?: Queue): WebhookEventHandler | null {
   switch (type) {
     case 'follow':
       return lineFollowed;
@@ -59,7 +58,7 @@ export async function handleLineWebhook(
   rawBody: ArrayBuffer,
   signature: string | null | undefined,
   /** v2: where decisions from postbacks are queued. */
-  queue?: Queue<QueueMessage>,
+  queue?: Queue,
   /** The request's Content-Type: a signed body declared as anything but JSON is refused (415). */
   contentType?: string,
 ): Promise<WebhookOutcome> {
