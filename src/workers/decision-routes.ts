@@ -8,14 +8,17 @@ import { Hono } from 'hono';
 import { findTenantDb } from '../db/shards.ts';
 import { handleLineWorksCallback } from '../domain/decisions/line-works-callback.ts';
 import { handleSlackInteraction } from '../domain/decisions/slack-interaction.ts';
-import type { QueueMessage } from '../domain/queue-messages.ts';
 import { PROVIDER_TIMEOUT_MS } from '../domain/verify.ts';
 import type { AppEnv } from './app-env.ts';
 import { createTokens } from './clients/tokens.ts';
 
 export const decisionRoutes = new Hono<AppEnv>();
 
-const ANSWERS = { 400: 'Bad request', 401: 'Bad signature' } as const;
+const ANSWERS = {
+  400: 'Bad request',
+  401: 'Bad signature',
+  415: 'Unsupported media type',
+} as const;
 
 decisionRoutes.post('/slack/interactivity/:tenant', async function slackInteractivity(c) {
   const tenantId = c.req.param('tenant');
@@ -26,7 +29,7 @@ decisionRoutes.post('/slack/interactivity/:tenant', async function slackInteract
         {
           db,
           env: c.env,
-          queue: c.env.DELIVERY_QUEUE as Queue<QueueMessage>,
+          queue: c.env.DELIVERY_QUEUE,
           timeoutMs: Number(c.env.PROVIDER_TIMEOUT_MS) || PROVIDER_TIMEOUT_MS,
           log: c.get('log'),
         },
@@ -35,6 +38,7 @@ decisionRoutes.post('/slack/interactivity/:tenant', async function slackInteract
         {
           timestamp: c.req.header('x-slack-request-timestamp'),
           signature: c.req.header('x-slack-signature'),
+          contentType: c.req.header('content-type'),
         },
       )
     : ({ status: 401 } as const);
@@ -54,14 +58,18 @@ decisionRoutes.post('/line-works/callback/:tenant', async function lineWorksCall
         {
           db,
           env: c.env,
-          queue: c.env.DELIVERY_QUEUE as Queue<QueueMessage>,
+          queue: c.env.DELIVERY_QUEUE,
           tokens: createTokens(c.env),
           timeoutMs: Number(c.env.PROVIDER_TIMEOUT_MS) || PROVIDER_TIMEOUT_MS,
           log: c.get('log'),
         },
         tenantId,
         raw,
-        { botId: c.req.header('x-works-botid'), signature: c.req.header('x-works-signature') },
+        {
+          botId: c.req.header('x-works-botid'),
+          signature: c.req.header('x-works-signature'),
+          contentType: c.req.header('content-type'),
+        },
       )
     : ({ status: 401 } as const);
   if (answer.status !== 200) {

@@ -7,7 +7,6 @@ import { Hono } from 'hono/tiny';
 import { findTenantDb, noTenantDb } from '../db/shards.ts';
 import { completeLineLogin, tenantOfState } from '../domain/line-link/login.ts';
 import { handleLineWebhook } from '../domain/line-link/webhook.ts';
-import type { QueueMessage } from '../domain/queue-messages.ts';
 import type { AppEnv } from './app-env.ts';
 import { createLineAuthStore } from './clients/line-auth-store.ts';
 import { createTokens } from './clients/tokens.ts';
@@ -54,13 +53,21 @@ lineRoutes.post('/webhook/:tenant', async function lineWebhook(c) {
         tenantId,
         raw,
         c.req.header('x-line-signature'),
-        c.env.DELIVERY_QUEUE as Queue<QueueMessage>,
+        c.env.DELIVERY_QUEUE,
+        c.req.header('content-type'),
       )
     : { status: 401 as const, handled: 0 };
   if (outcome.status !== 200) {
     c.get('log').warn('line webhook refused', { tenant: tenantId, status: outcome.status });
     return c.json(
-      { error: outcome.status === 401 ? 'Bad signature' : 'Bad request' },
+      {
+        error:
+          outcome.status === 401
+            ? 'Bad signature'
+            : outcome.status === 415
+              ? 'Unsupported media type'
+              : 'Bad request',
+      },
       outcome.status,
     );
   }

@@ -24,7 +24,7 @@ import { notificationOf } from '../dispatch/send.ts';
 import { type IntegrationCredentials, loadCredentials } from '../integrations.ts';
 import { type Gate, slackMethodPerMinute, slackPerMinutePace } from '../limits.ts';
 import type { Logger } from '../log.ts';
-import type { ChatMessage, QueueMessage } from '../queue-messages.ts';
+import type { ChatMessage } from '../queue-messages.ts';
 import { backoffSeconds, MAX_INLINE_WAIT_MS, type Verdict } from '../retry-policy.ts';
 import { lineChannelToken, lineWorksAppCredentials, type TokenSource } from '../tokens.ts';
 import { getUserByRowId, type UserRow } from '../users.ts';
@@ -40,7 +40,7 @@ export interface ChatDeps {
   env: DispatchEnv;
   gate: Gate;
   tokens: TokenSource;
-  queue: Queue<QueueMessage>;
+  queue: Queue;
   timeoutMs: number;
   log?: Logger;
 }

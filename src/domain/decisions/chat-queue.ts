@@ -1,12 +1,12 @@
 /** Puts chat feedback jobs (`kind: 'chat'`, see queue-messages.ts) on the delivery queue. */
-import type { ChatJob, QueueMessage } from '../queue-messages.ts';
+import { sendMessages } from '../enqueue.ts';
+import type { ChatJob } from '../queue-messages.ts';
 
-/** At most 100 jobs per call (the Queues batch limit). */
-export async function enqueueChat(
-  queue: Queue<QueueMessage>,
-  tenantId: string,
-  jobs: readonly ChatJob[],
-) {
+/** Sent through sendMessages (enqueue.ts), which types the messages and batches them. */
+export async function enqueueChat(queue: Queue, tenantId: string, jobs: readonly ChatJob[]) {
   if (jobs.length === 0) return;
-  await queue.sendBatch(jobs.map((job) => ({ body: { kind: 'chat', tenantId, job } })));
+  await sendMessages(
+    queue,
+    jobs.map((job) => ({ body: { kind: 'chat' as const, tenantId, job } })),
+  );
 }

@@ -10,7 +10,6 @@ import type { Db } from '../../db/client.ts';
 import type { deliveries, workflowEvents } from '../../db/schema.ts';
 import { auditStatement } from '../audit.ts';
 import { getDelivery } from '../deliveries.ts';
-import type { QueueMessage } from '../queue-messages.ts';
 import { getUserByRowId, type UserRow } from '../users.ts';
 import { getEvent } from '../workflow-events.ts';
 import { decodeButtonValue } from './button-value.ts';
@@ -35,7 +34,7 @@ export type Clicker =
 export interface ClickDeps {
   db: Db;
   secretsKey: string;
-  queue: Queue<QueueMessage>;
+  queue: Queue;
   /** The clicked channel's integration settings (Slack: the verified `teamId`). */
   settings: Record<string, unknown>;
   /**

@@ -7,7 +7,6 @@
 import { and, eq, isNotNull } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { deliveries, type workflowEvents } from '../../db/schema.ts';
-import type { QueueMessage } from '../queue-messages.ts';
 import { enqueueChat } from './chat-queue.ts';
 import { eventClosedBy } from './event-actions.ts';
 
@@ -16,7 +15,7 @@ const BATCH = 100;
 /** Queues the removal of the buttons of the event `event` closes, if any; returns how many. */
 export async function closeEarlierEvent(
   db: Db,
-  queue: Queue<QueueMessage>,
+  queue: Queue,
   event: typeof workflowEvents.$inferSelect,
 ): Promise<number> {
   if (event.isTest) return 0;

@@ -9,7 +9,6 @@ import type { Db } from '../../db/client.ts';
 import type { IntegrationCredentials } from '../integrations.ts';
 import type { WebhookEventHandler } from '../line-link/types.ts';
 import type { Logger } from '../log.ts';
-import type { QueueMessage } from '../queue-messages.ts';
 import type { TokenSource } from '../tokens.ts';
 import { clickAnswer, lineAnswer } from './chat-feedback.ts';
 import { handleClick } from './click.ts';
@@ -20,7 +19,7 @@ const POSTBACK_TIMEOUT_MS = 10_000;
 export interface LinePostbackDeps {
   db: Db;
   env: { SECRETS_KEY: string; LINE_API_BASE: string };
-  queue: Queue<QueueMessage>;
+  queue: Queue;
   tokens: TokenSource;
   log: Logger;
   timeoutMs: number;
@@ -82,7 +81,7 @@ export async function handleLinePostback(
 }
 
 /** The webhook's `postback` handler (line-link/webhook.ts), queuing decisions on `queue`. */
-export function linePostbackHandler(queue: Queue<QueueMessage>): WebhookEventHandler {
+export function linePostbackHandler(queue: Queue): WebhookEventHandler {
   return async function linePostback(ctx, event, eventId) {
     if (!ctx.creds) return false;
     const postback = (event as { postback?: { data?: unknown } }).postback;

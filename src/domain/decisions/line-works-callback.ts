@@ -11,9 +11,9 @@ import {
   verifyLineWorksSignature,
 } from '../../adapters/line-works/index.ts';
 import type { Db } from '../../db/client.ts';
+import { declaredAs } from '../../lib/media-type.ts';
 import { loadCredentials } from '../integrations.ts';
 import type { Logger } from '../log.ts';
-import type { QueueMessage } from '../queue-messages.ts';
 import type { TokenSource } from '../tokens.ts';
 import { clickAnswer } from './chat-feedback.ts';
 import { enqueueChat } from './chat-queue.ts';
@@ -24,7 +24,7 @@ import type { HttpAnswer } from './slack-interaction.ts';
 export interface LineWorksCallbackDeps {
   db: Db;
   env: { SECRETS_KEY: string; LINE_WORKS_API_BASE: string };
-  queue: Queue<QueueMessage>;
+  queue: Queue;
   tokens: TokenSource;
   timeoutMs: number;
   log: Logger;
@@ -34,7 +34,7 @@ export async function handleLineWorksCallback(
   deps: LineWorksCallbackDeps,
   tenantId: string,
   rawBody: ArrayBuffer,
-  headers: { botId?: string | null; signature?: string | null },
+  headers: { botId?: string | null; signature?: string | null; contentType?: string },
 ): Promise<HttpAnswer> {
   if (!headers.signature || !headers.botId) return { status: 401 };
   const creds = await loadCredentials(deps.db, deps.env.SECRETS_KEY, tenantId, 'LINE_WORKS');
@@ -44,6 +44,7 @@ export async function handleLineWorksCallback(
   if (!(await verifyLineWorksSignature(botSecret, rawBody, headers.signature))) {
     return { status: 401 };
   }
+  if (!declaredAs(headers.contentType, 'application/json')) return { status: 415 };
   const click = parseLineWorksCallback(rawBody);
   if (click === null) return { status: 400 };
   if (click === 'ignored') return { status: 200 };

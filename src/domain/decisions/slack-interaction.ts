@@ -20,9 +20,9 @@ import {
 } from '../../adapters/slack/index.ts';
 import type { DecisionAction, Locale } from '../../adapters/types.ts';
 import type { Db } from '../../db/client.ts';
+import { declaredAs } from '../../lib/media-type.ts';
 import { loadCredentials } from '../integrations.ts';
 import type { Logger } from '../log.ts';
-import type { QueueMessage } from '../queue-messages.ts';
 import { clickAnswer } from './chat-feedback.ts';
 import { enqueueChat } from './chat-queue.ts';
 import { type ClickOutcome, handleClick } from './click.ts';
@@ -30,12 +30,12 @@ import { type ClickOutcome, handleClick } from './click.ts';
 export interface SlackInteractionDeps {
   db: Db;
   env: { SECRETS_KEY: string; SLACK_API_BASE: string };
-  queue: Queue<QueueMessage>;
+  queue: Queue;
   timeoutMs: number;
   log: Logger;
 }
 
-export type HttpAnswer = { status: 200 | 400 | 401; json?: unknown };
+export type HttpAnswer = { status: 200 | 400 | 401 | 415; json?: unknown };
 
 const ACTION_OF_ID: Readonly<Record<string, DecisionAction>> = Object.fromEntries(
   Object.entries(SLACK_DECISION_ACTION_IDS).map(([action, id]) => [id, action as DecisionAction]),
@@ -48,7 +48,7 @@ export async function handleSlackInteraction(
   deps: SlackInteractionDeps,
   tenantId: string,
   rawBody: ArrayBuffer,
-  headers: { timestamp?: string | null; signature?: string | null },
+  headers: { timestamp?: string | null; signature?: string | null; contentType?: string },
 ): Promise<HttpAnswer> {
   if (!headers.signature || !headers.timestamp) return { status: 401 };
   const creds = await loadCredentials(deps.db, deps.env.SECRETS_KEY, tenantId, 'SLACK');
@@ -60,6 +60,8 @@ export async function handleSlackInteraction(
   ) {
     return { status: 401 };
   }
+  // Slack posts interactions as a form (PROVIDERS.md); a body declared otherwise is not Slack's.
+  if (!declaredAs(headers.contentType, 'application/x-www-form-urlencoded')) return { status: 415 };
   const interaction = parseSlackInteraction(rawBody);
   if (!interaction) return { status: 400 };
   const botToken = creds.secrets.botToken ?? '';

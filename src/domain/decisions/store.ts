@@ -19,6 +19,7 @@ import {
 import type { Channel } from '../../adapters/types.ts';
 import { type Db, inJson } from '../../db/client.ts';
 import { decisions, workflowEvents } from '../../db/schema.ts';
+import { sendMessages } from '../enqueue.ts';
 import { newId } from '../ids.ts';
 import { pageOf } from '../pagination.ts';
 import type { DecisionMessage } from '../queue-messages.ts';
@@ -173,7 +174,7 @@ export async function enqueueDecision(
   delaySeconds?: number,
 ) {
   const body: DecisionMessage = { kind: 'decision', tenantId, decisionId };
-  await queue.send(body, delaySeconds ? { delaySeconds } : undefined);
+  await sendMessages(queue, [delaySeconds ? { body, delaySeconds } : { body }]);
 }
 
 export interface EventDecisionsPage {

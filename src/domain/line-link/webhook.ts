@@ -7,10 +7,10 @@
  */
 import { verifyLineSignature } from '../../adapters/line/index.ts';
 import type { Db } from '../../db/client.ts';
+import { declaredAs } from '../../lib/media-type.ts';
 import { linePostbackHandler } from '../decisions/line-postback.ts';
 import { loadCredentials } from '../integrations.ts';
 import type { Logger } from '../log.ts';
-import type { QueueMessage } from '../queue-messages.ts';
 import type { TokenSource } from '../tokens.ts';
 import { lineFollowed, lineUnfollowed } from './friendship.ts';
 import {
@@ -22,13 +22,13 @@ import {
 } from './types.ts';
 
 /** How the webhook route answers LINE. */
-export type WebhookOutcome = { status: 200 | 400 | 401; handled: number };
+export type WebhookOutcome = { status: 200 | 400 | 401 | 415; handled: number };
 
 /**
  * The handler of an event type, or null for a type Renkei does not act on (LINE expects unknown
  * events to be ignored; they are not remembered for deduplication either).
  */
-function handlerFor(type: string, queue?: Queue<QueueMessage>): WebhookEventHandler | null {
+function handlerFor(type: string, queue?: Queue): WebhookEventHandler | null {
   switch (type) {
     case 'follow':
       return lineFollowed;
@@ -58,7 +58,9 @@ export async function handleLineWebhook(
   rawBody: ArrayBuffer,
   signature: string | null | undefined,
   /** v2: where decisions from postbacks are queued. */
-  queue?: Queue<QueueMessage>,
+  queue?: Queue,
+  /** The request's Content-Type: a signed body declared as anything but JSON is refused (415). */
+  contentType?: string,
 ): Promise<WebhookOutcome> {
   if (!signature) return { status: 401, handled: 0 };
   const creds = await loadCredentials(db, env.SECRETS_KEY, tenantId, 'LINE');
@@ -66,6 +68,7 @@ export async function handleLineWebhook(
   if (!secret || !(await verifyLineSignature(secret, rawBody, signature))) {
     return { status: 401, handled: 0 };
   }
+  if (!declaredAs(contentType, 'application/json')) return { status: 415, handled: 0 };
   let body: { events?: unknown };
   try {
     body = JSON.parse(new TextDecoder().decode(rawBody)) as { events?: unknown };
