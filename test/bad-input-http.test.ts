@@ -279,19 +279,19 @@ function webhookCorpus(s: LineTenant): WebhookCase[] {
     name: 'signed form body',
     body: 'events=%5B%5D',
     contentType: 'application/x-www-form-urlencoded',
-    expect: 400,
+    expect: 415,
   });
   cases.push({
     name: 'signed multipart body',
     body: '--x\r\nContent-Disposition: form-data; name="events"\r\n\r\n[]\r\n--x--\r\n',
     contentType: 'multipart/form-data; boundary=x',
-    expect: 400,
+    expect: 415,
   });
   cases.push({
     name: 'signed XML',
     body: '<events/>',
     contentType: 'application/xml',
-    expect: 400,
+    expect: 415,
   });
   cases.push({
     name: 'signed text, no content type',
