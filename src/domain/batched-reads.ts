@@ -6,7 +6,7 @@
 import { and, asc, count, eq, getTableColumns, gt, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { inJson, sameTenant } from '../db/client.ts';
-import { deliveries, users, workflowEvents } from '../db/schema.ts';
+import { type decisions, deliveries, users, workflowEvents } from '../db/schema.ts';
 import type { DeliveryRow, EventRow } from './deliveries.ts';
 import type { UserRow } from './users.ts';
 
@@ -79,37 +79,42 @@ export async function summariesByEvent(
   return out;
 }
 
-export interface EventDeliveriesPage {
-  rows: DeliveryRow[];
+export type EventDeliveriesPage = EventPage<DeliveryRow>;
+
+/** One page of rows per event, with the event's total. */
+export interface EventPage<Row> {
+  rows: Row[];
   hasNextPage: boolean;
   totalCount: number;
 }
 
+/** A table with rows per event and member: deliveries, decisions. */
+type PerEventTable = typeof deliveries | typeof decisions;
+
 /**
- * The first `first` deliveries (by id, after `afterId`) of each event, with each event's total,
- * in one statement (a window per event); with `userRowId`, that member's deliveries only.
+ * The first `first` rows of `table` (by id, after `afterId`) of each event, with each event's
+ * total, in one statement (a window per event); with `userRowId`, that member's rows only (what
+ * a `user` may see).
  */
-export async function deliveriesByEvent(
+export async function pagesByEvent<T extends PerEventTable>(
   db: Db,
+  table: T,
   tenantId: string,
   eventIds: readonly string[],
   opts: { first: number; afterId: string | null; userRowId: string | null },
-) {
-  const conds: SQL[] = [
-    eq(deliveries.tenantId, tenantId),
-    inJson(deliveries.eventId, [...eventIds]),
-  ];
-  if (opts.userRowId != null) conds.push(eq(deliveries.userRowId, opts.userRowId));
+): Promise<Map<string, EventPage<T['$inferSelect']>>> {
+  // Both tables have the columns read here; drizzle's builder wants one concrete table type.
+  const t = table as typeof deliveries;
+  const conds: SQL[] = [eq(t.tenantId, tenantId), inJson(t.eventId, [...eventIds])];
+  if (opts.userRowId != null) conds.push(eq(t.userRowId, opts.userRowId));
   const base = and(...conds);
   const numbered = db
     .select({
-      ...getTableColumns(deliveries),
-      rn: sql<number>`row_number() over (partition by ${deliveries.eventId} order by ${deliveries.id})`.as(
-        'rn',
-      ),
+      ...getTableColumns(t),
+      rn: sql<number>`row_number() over (partition by ${t.eventId} order by ${t.id})`.as('rn'),
     })
-    .from(deliveries)
-    .where(opts.afterId ? and(base, gt(deliveries.id, opts.afterId)) : base)
+    .from(t)
+    .where(opts.afterId ? and(base, gt(t.id, opts.afterId)) : base)
     .as('numbered');
   const [rows, totals] = await db.batch([
     db
@@ -117,24 +122,30 @@ export async function deliveriesByEvent(
       .from(numbered)
       .where(sql`${numbered.rn} <= ${opts.first + 1}`)
       .orderBy(asc(numbered.eventId), asc(numbered.id)),
-    db
-      .select({ eventId: deliveries.eventId, n: count() })
-      .from(deliveries)
-      .where(base)
-      .groupBy(deliveries.eventId),
+    db.select({ eventId: t.eventId, n: count() }).from(t).where(base).groupBy(t.eventId),
   ]);
-  const out = new Map<string, EventDeliveriesPage>(
+  const out = new Map<string, EventPage<T['$inferSelect']>>(
     eventIds.map((id) => [id, { rows: [], hasNextPage: false, totalCount: 0 }]),
   );
-  for (const t of totals) {
-    const page = out.get(t.eventId);
-    if (page) page.totalCount = t.n;
+  for (const total of totals) {
+    const page = out.get(total.eventId);
+    if (page) page.totalCount = total.n;
   }
   for (const { rn: _rn, ...row } of rows) {
     const page = out.get(row.eventId);
     if (!page) continue;
-    if (page.rows.length < opts.first) page.rows.push(row as DeliveryRow);
+    if (page.rows.length < opts.first) page.rows.push(row as T['$inferSelect']);
     else page.hasNextPage = true;
   }
   return out;
+}
+
+/** WorkflowEvent.deliveries: a page of each event's deliveries. */
+export function deliveriesByEvent(
+  db: Db,
+  tenantId: string,
+  eventIds: readonly string[],
+  opts: { first: number; afterId: string | null; userRowId: string | null },
+) {
+  return pagesByEvent(db, deliveries, tenantId, eventIds, opts);
 }

@@ -2,23 +2,11 @@
  * The decision ledger (DECISIONS.md): a member's answer from the chat, recorded once per
  * (event, member), read back by the graph, and put on the queue for forwarding to WORKPLACE.
  */
-import {
-  and,
-  asc,
-  count,
-  desc,
-  eq,
-  getTableColumns,
-  gt,
-  inArray,
-  lt,
-  or,
-  type SQL,
-  sql,
-} from 'drizzle-orm';
+import { and, count, desc, eq, inArray, lt, or, type SQL } from 'drizzle-orm';
 import type { Channel } from '../../adapters/types.ts';
-import { type Db, inJson } from '../../db/client.ts';
+import type { Db } from '../../db/client.ts';
 import { decisions, workflowEvents } from '../../db/schema.ts';
+import { type EventPage, pagesByEvent } from '../batched-reads.ts';
 import { sendMessages } from '../enqueue.ts';
 import { newId } from '../ids.ts';
 import { pageOf } from '../pagination.ts';
@@ -177,59 +165,17 @@ export async function enqueueDecision(
   await sendMessages(queue, [delaySeconds ? { body, delaySeconds } : { body }]);
 }
 
-export interface EventDecisionsPage {
-  rows: DecisionRow[];
-  hasNextPage: boolean;
-  totalCount: number;
-}
+export type EventDecisionsPage = EventPage<DecisionRow>;
 
 /**
- * The first `first` decisions (by id, after `afterId`) of each event, with each event's total,
- * in one statement; with `userRowId`, that member's decision only (what a `user` may see).
+ * WorkflowEvent.decisions: the first `first` decisions (by id, after `afterId`) of each event,
+ * with each event's total, in one statement; with `userRowId`, that member's decision only.
  */
-export async function decisionsByEvent(
+export function decisionsByEvent(
   db: Db,
   tenantId: string,
   eventIds: readonly string[],
   opts: { first: number; afterId: string | null; userRowId: string | null },
 ) {
-  const conds: SQL[] = [eq(decisions.tenantId, tenantId), inJson(decisions.eventId, [...eventIds])];
-  if (opts.userRowId != null) conds.push(eq(decisions.userRowId, opts.userRowId));
-  const base = and(...conds);
-  const numbered = db
-    .select({
-      ...getTableColumns(decisions),
-      rn: sql<number>`row_number() over (partition by ${decisions.eventId} order by ${decisions.id})`.as(
-        'rn',
-      ),
-    })
-    .from(decisions)
-    .where(opts.afterId ? and(base, gt(decisions.id, opts.afterId)) : base)
-    .as('numbered');
-  const [rows, totals] = await db.batch([
-    db
-      .select()
-      .from(numbered)
-      .where(sql`${numbered.rn} <= ${opts.first + 1}`)
-      .orderBy(asc(numbered.eventId), asc(numbered.id)),
-    db
-      .select({ eventId: decisions.eventId, n: count() })
-      .from(decisions)
-      .where(base)
-      .groupBy(decisions.eventId),
-  ]);
-  const out = new Map<string, EventDecisionsPage>(
-    eventIds.map((id) => [id, { rows: [], hasNextPage: false, totalCount: 0 }]),
-  );
-  for (const t of totals) {
-    const page = out.get(t.eventId);
-    if (page) page.totalCount = t.n;
-  }
-  for (const { rn: _rn, ...row } of rows) {
-    const page = out.get(row.eventId);
-    if (!page) continue;
-    if (page.rows.length < opts.first) page.rows.push(row as DecisionRow);
-    else page.hasNextPage = true;
-  }
-  return out;
+  return pagesByEvent(db, decisions, tenantId, eventIds, opts);
 }
