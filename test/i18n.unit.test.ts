@@ -2,10 +2,12 @@
 import { describe, expect, it } from 'vitest';
 import { CATALOGS, catalog } from '../src/i18n/catalogs.ts';
 
-/** Every leaf of a catalog as `path → value`. */
+/** Every leaf of a catalog as `path → value`; a text that fills in values is read filled in. */
 function leaves(value: unknown, path = ''): Map<string, unknown> {
   const out = new Map<string, unknown>();
-  if (value && typeof value === 'object') {
+  if (typeof value === 'function') {
+    out.set(path, value('APPROVE', 'SAMPLE'));
+  } else if (value && typeof value === 'object') {
     for (const [k, v] of Object.entries(value)) {
       for (const [p, leaf] of leaves(v, path ? `${path}.${k}` : k)) out.set(p, leaf);
     }
@@ -35,6 +37,22 @@ describe('i18n catalogs', () => {
         ([path, text]) => ja.get(path) === text && String(text).length > 12,
       );
       expect(same, locale).toEqual([]);
+    }
+  });
+
+  it('quote a decision by its own label in every feedback text', () => {
+    for (const [locale, { decision }] of Object.entries(CATALOGS)) {
+      for (const action of ['APPROVE', 'REJECT', 'RETURN'] as const) {
+        const label = decision.labels[action];
+        const texts = [
+          decision.received(action),
+          decision.accepted(action),
+          decision.refused(action, 'SAMPLE'),
+          decision.failed(action),
+          decision.alreadyDecided(action, 'SAMPLE'),
+        ];
+        for (const text of texts) expect(text, `${locale} ${action}`).toContain(label);
+      }
     }
   });
 

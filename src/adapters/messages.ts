@@ -5,7 +5,7 @@
  * adapters cut the comment themselves; this module only bounds the title and actor name.
  */
 import { catalog } from '../i18n/catalogs.ts';
-import type { DecisionAction, DigestItem, Locale, Notification } from './types.ts';
+import type { DigestItem, Locale, Notification } from './types.ts';
 
 /** One labelled value under the heading. */
 export interface RenderedField {
@@ -197,100 +197,6 @@ function oneLine(text: string): string {
 
 function normalizeNewlines(text: string): string {
   return text.replace(/\r\n?/g, '\n');
-}
-
-/** The words of deciding from the chat (DECISIONS.md): buttons, the Slack modal, feedback. */
-export interface DecisionCopy {
-  /** Button labels (≤ 20 characters: LINE's postback label limit). */
-  labels: Record<DecisionAction, string>;
-  /** What the member's click shows in a LINE chat (postback `displayText`). */
-  displayText: Record<DecisionAction, string>;
-  modal: { title: string; submit: string; close: string; commentLabel: string; hint: string };
-  /** The click was recorded and is on its way to WORKPLACE. */
-  received(action: DecisionAction): string;
-  accepted(action: DecisionAction): string;
-  refused(action: DecisionAction, reason: string): string;
-  failed(action: DecisionAction): string;
-  /** A later click: what was already decided and when (`at` already formatted). */
-  alreadyDecided(action: DecisionAction, at: string): string;
-  closed: string;
-  notAllowed: string;
-  invalid: string;
-}
-
-const DECISION_COPY: Record<Locale, DecisionCopy> = {
-  JA: {
-    labels: { APPROVE: '承認', REJECT: '却下', RETURN: '差し戻し' },
-    displayText: { APPROVE: '承認します', REJECT: '却下します', RETURN: '差し戻します' },
-    modal: {
-      title: 'コメント',
-      submit: '送信',
-      close: 'キャンセル',
-      commentLabel: 'コメント（任意）',
-      hint: '申請者に伝える理由を書けます。',
-    },
-    received: (a) =>
-      `「${DECISION_COPY.JA.labels[a]}」を受け付けました。WORKPLACE に送信しています。`,
-    accepted: (a) => `「${DECISION_COPY.JA.labels[a]}」が WORKPLACE に反映されました。`,
-    refused: (a, reason) =>
-      `「${DECISION_COPY.JA.labels[a]}」は WORKPLACE で受け付けられませんでした: ${reason}`,
-    failed: (a) =>
-      `「${DECISION_COPY.JA.labels[a]}」を WORKPLACE に届けられませんでした。WORKPLACE で操作するか、管理者に連絡してください。`,
-    alreadyDecided: (a, at) =>
-      `この申請には ${at} に「${DECISION_COPY.JA.labels[a]}」で回答済みです。`,
-    closed: 'この申請の受付はすでに締め切られています。',
-    notAllowed: 'この申請に回答できるのは宛先の方だけです。',
-    invalid: 'このボタンは無効です。WORKPLACE で操作してください。',
-  },
-  EN: {
-    labels: { APPROVE: 'Approve', REJECT: 'Reject', RETURN: 'Send back' },
-    displayText: { APPROVE: 'Approve', REJECT: 'Reject', RETURN: 'Send back' },
-    modal: {
-      title: 'Comment',
-      submit: 'Send',
-      close: 'Cancel',
-      commentLabel: 'Comment (optional)',
-      hint: 'Tell the applicant why.',
-    },
-    received: (a) =>
-      `Your "${DECISION_COPY.EN.labels[a]}" was received and is being sent to WORKPLACE.`,
-    accepted: (a) => `WORKPLACE accepted your "${DECISION_COPY.EN.labels[a]}".`,
-    refused: (a, reason) => `WORKPLACE refused your "${DECISION_COPY.EN.labels[a]}": ${reason}`,
-    failed: (a) =>
-      `Your "${DECISION_COPY.EN.labels[a]}" could not be delivered to WORKPLACE. Please act in WORKPLACE or contact your administrator.`,
-    alreadyDecided: (a, at) => `You already answered "${DECISION_COPY.EN.labels[a]}" at ${at}.`,
-    closed: 'This request is already closed.',
-    notAllowed: 'Only the recipients of this request can answer it.',
-    invalid: 'This button is not valid. Please act in WORKPLACE.',
-  },
-  KO: {
-    labels: { APPROVE: '승인', REJECT: '반려', RETURN: '보완 요청' },
-    displayText: { APPROVE: '승인합니다', REJECT: '반려합니다', RETURN: '보완 요청합니다' },
-    modal: {
-      title: '의견',
-      submit: '보내기',
-      close: '취소',
-      commentLabel: '의견 (선택)',
-      hint: '기안자에게 전할 이유를 적을 수 있습니다.',
-    },
-    received: (a) =>
-      `「${DECISION_COPY.KO.labels[a]}」을(를) 접수했습니다. WORKPLACE로 보내는 중입니다.`,
-    accepted: (a) => `「${DECISION_COPY.KO.labels[a]}」이(가) WORKPLACE에 반영되었습니다.`,
-    refused: (a, reason) =>
-      `「${DECISION_COPY.KO.labels[a]}」이(가) WORKPLACE에서 거부되었습니다: ${reason}`,
-    failed: (a) =>
-      `「${DECISION_COPY.KO.labels[a]}」을(를) WORKPLACE에 전달하지 못했습니다. WORKPLACE에서 처리하거나 관리자에게 문의해 주세요.`,
-    alreadyDecided: (a, at) =>
-      `이 요청에는 ${at}에 「${DECISION_COPY.KO.labels[a]}」(으)로 이미 응답했습니다.`,
-    closed: '이 요청은 이미 마감되었습니다.',
-    notAllowed: '이 요청의 수신자만 응답할 수 있습니다.',
-    invalid: '유효하지 않은 버튼입니다. WORKPLACE에서 처리해 주세요.',
-  },
-};
-
-/** The decision words of a locale (JA when unknown). */
-export function decisionCopy(locale: Locale | string | null | undefined): DecisionCopy {
-  return DECISION_COPY[(locale as Locale) ?? 'JA'] ?? DECISION_COPY.JA;
 }
 
 /** A time as members read it: `2026-12-01 18:05` in Japan time (WORKPLACE's zone). */

@@ -1,5 +1,12 @@
 /** English: every text members see from Renkei. */
-import type { Catalog } from './types.ts';
+import type { Catalog, DecisionCatalog } from './types.ts';
+
+/** The decision buttons' labels; the decision feedback texts quote them. */
+const decisionLabels: DecisionCatalog['labels'] = {
+  APPROVE: 'Approve',
+  REJECT: 'Reject',
+  RETURN: 'Send back',
+};
 
 export const en: Catalog = {
   lang: 'en',
@@ -67,6 +74,26 @@ export const en: Catalog = {
     more: 'and {n} more',
     buttonLabel: 'View all',
     pageTitle: 'Digest',
+  },
+  decision: {
+    labels: decisionLabels,
+    displayText: { APPROVE: 'Approve', REJECT: 'Reject', RETURN: 'Send back' },
+    modal: {
+      title: 'Comment',
+      submit: 'Send',
+      close: 'Cancel',
+      commentLabel: 'Comment (optional)',
+      hint: 'Tell the applicant why.',
+    },
+    received: (a) => `Your "${decisionLabels[a]}" was received and is being sent to WORKPLACE.`,
+    accepted: (a) => `WORKPLACE accepted your "${decisionLabels[a]}".`,
+    refused: (a, reason) => `WORKPLACE refused your "${decisionLabels[a]}": ${reason}`,
+    failed: (a) =>
+      `Your "${decisionLabels[a]}" could not be delivered to WORKPLACE. Please act in WORKPLACE or contact your administrator.`,
+    alreadyDecided: (a, at) => `You already answered "${decisionLabels[a]}" at ${at}.`,
+    closed: 'This request is already closed.',
+    notAllowed: 'Only the recipients of this request can answer it.',
+    invalid: 'This button is not valid. Please act in WORKPLACE.',
   },
   linePage: {
     title: 'LINE linking',

@@ -1,5 +1,12 @@
 /** Japanese: every text members see from Renkei. */
-import type { Catalog } from './types.ts';
+import type { Catalog, DecisionCatalog } from './types.ts';
+
+/** The decision buttons' labels; the decision feedback texts quote them. */
+const decisionLabels: DecisionCatalog['labels'] = {
+  APPROVE: '承認',
+  REJECT: '却下',
+  RETURN: '差し戻し',
+};
 
 export const ja: Catalog = {
   lang: 'ja',
@@ -51,6 +58,27 @@ export const ja: Catalog = {
     more: 'ほか{n}件',
     buttonLabel: 'すべて表示',
     pageTitle: '通知のまとめ',
+  },
+  decision: {
+    labels: decisionLabels,
+    displayText: { APPROVE: '承認します', REJECT: '却下します', RETURN: '差し戻します' },
+    modal: {
+      title: 'コメント',
+      submit: '送信',
+      close: 'キャンセル',
+      commentLabel: 'コメント（任意）',
+      hint: '申請者に伝える理由を書けます。',
+    },
+    received: (a) => `「${decisionLabels[a]}」を受け付けました。WORKPLACE に送信しています。`,
+    accepted: (a) => `「${decisionLabels[a]}」が WORKPLACE に反映されました。`,
+    refused: (a, reason) =>
+      `「${decisionLabels[a]}」は WORKPLACE で受け付けられませんでした: ${reason}`,
+    failed: (a) =>
+      `「${decisionLabels[a]}」を WORKPLACE に届けられませんでした。WORKPLACE で操作するか、管理者に連絡してください。`,
+    alreadyDecided: (a, at) => `この申請には ${at} に「${decisionLabels[a]}」で回答済みです。`,
+    closed: 'この申請の受付はすでに締め切られています。',
+    notAllowed: 'この申請に回答できるのは宛先の方だけです。',
+    invalid: 'このボタンは無効です。WORKPLACE で操作してください。',
   },
   linePage: {
     title: 'LINE 連携',

@@ -1,5 +1,12 @@
 /** Korean: every text members see from Renkei. */
-import type { Catalog } from './types.ts';
+import type { Catalog, DecisionCatalog } from './types.ts';
+
+/** The decision buttons' labels; the decision feedback texts quote them. */
+const decisionLabels: DecisionCatalog['labels'] = {
+  APPROVE: '승인',
+  REJECT: '반려',
+  RETURN: '보완 요청',
+};
 
 export const ko: Catalog = {
   lang: 'ko',
@@ -55,6 +62,28 @@ export const ko: Catalog = {
     more: '외 {n}건',
     buttonLabel: '모두 보기',
     pageTitle: '알림 모음',
+  },
+  decision: {
+    labels: decisionLabels,
+    displayText: { APPROVE: '승인합니다', REJECT: '반려합니다', RETURN: '보완 요청합니다' },
+    modal: {
+      title: '의견',
+      submit: '보내기',
+      close: '취소',
+      commentLabel: '의견 (선택)',
+      hint: '기안자에게 전할 이유를 적을 수 있습니다.',
+    },
+    received: (a) => `「${decisionLabels[a]}」을(를) 접수했습니다. WORKPLACE로 보내는 중입니다.`,
+    accepted: (a) => `「${decisionLabels[a]}」이(가) WORKPLACE에 반영되었습니다.`,
+    refused: (a, reason) =>
+      `「${decisionLabels[a]}」이(가) WORKPLACE에서 거부되었습니다: ${reason}`,
+    failed: (a) =>
+      `「${decisionLabels[a]}」을(를) WORKPLACE에 전달하지 못했습니다. WORKPLACE에서 처리하거나 관리자에게 문의해 주세요.`,
+    alreadyDecided: (a, at) =>
+      `이 요청에는 ${at}에 「${decisionLabels[a]}」(으)로 이미 응답했습니다.`,
+    closed: '이 요청은 이미 마감되었습니다.',
+    notAllowed: '이 요청의 수신자만 응답할 수 있습니다.',
+    invalid: '유효하지 않은 버튼입니다. WORKPLACE에서 처리해 주세요.',
   },
   linePage: {
     title: 'LINE 연동',

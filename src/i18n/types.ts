@@ -1,9 +1,9 @@
 /**
  * The shape of a locale's catalog: every text a member sees from Renkei (notifications, the LINE
- * callback page, bot texts). Each locale file is typed with it, so a text missing in one locale
+ * callback page, bot texts, deciding from the chat). Each locale file is typed with it, so a text missing in one locale
  * (or a notification type without its words) does not compile.
  */
-import type { NotificationType } from '../adapters/types.ts';
+import type { DecisionAction, NotificationType } from '../adapters/types.ts';
 
 /** The words of one kind of notification. */
 export interface NotificationWords {
@@ -60,11 +60,34 @@ export interface DigestCatalog {
   pageTitle: string;
 }
 
+/**
+ * The words of deciding from the chat (DECISIONS.md): buttons, the Slack modal, feedback. The
+ * feedback texts quote the action by its label in `labels`.
+ */
+export interface DecisionCatalog {
+  /** Button labels (≤ 20 characters: LINE's postback label limit). */
+  labels: Readonly<Record<DecisionAction, string>>;
+  /** What the member's click shows in a LINE chat (postback `displayText`). */
+  displayText: Readonly<Record<DecisionAction, string>>;
+  modal: { title: string; submit: string; close: string; commentLabel: string; hint: string };
+  /** The click was recorded and is on its way to WORKPLACE. */
+  received(action: DecisionAction): string;
+  accepted(action: DecisionAction): string;
+  refused(action: DecisionAction, reason: string): string;
+  failed(action: DecisionAction): string;
+  /** A later click: what was already decided and when (`at` already formatted). */
+  alreadyDecided(action: DecisionAction, at: string): string;
+  closed: string;
+  notAllowed: string;
+  invalid: string;
+}
+
 export interface Catalog {
   /** The locale's language tag in HTML (`<html lang>`). */
   lang: string;
   notification: NotificationCatalog;
   digest: DigestCatalog;
+  decision: DecisionCatalog;
   linePage: LinePageCatalog;
   /** What the official account says once a member added it as a friend. */
   lineLinkCompleted: string;

@@ -1,5 +1,6 @@
+import { catalog } from '../../i18n/catalogs.ts';
 import { describeNetworkFailure, fetchWithTimeout } from '../http.ts';
-import { decisionCopy, renderText, truncate } from '../messages.ts';
+import { renderText, truncate } from '../messages.ts';
 import type { Notification, ProviderAdapter, SendResult } from '../types.ts';
 import { classifyLineWorksError, readRateLimitHeaders } from './line-works.errors.ts';
 import type {
@@ -27,7 +28,7 @@ const MAX_POSTBACK = 300;
 export function lineWorksMessageContent(message: Notification): LineWorksMessageContent {
   const text = renderText(message, { maxCommentLength: MAX_CONTENT_TEXT });
   const body = [text.heading, text.summary, ...text.lines].join('\n');
-  const copy = decisionCopy(message.locale);
+  const copy = catalog(message.locale).decision;
   // Decision buttons are `message` actions with a postback (a `postback` action is not allowed
   // in a button template): the click comes back to the bot's callback as a message event.
   // https://developers.worksmobile.com/jp/docs/bot-send-button

@@ -1,5 +1,6 @@
+import { catalog } from '../../i18n/catalogs.ts';
 import { describeNetworkFailure, fetchWithTimeout, readJson } from '../http.ts';
-import { decisionCopy, renderText, truncate } from '../messages.ts';
+import { renderText, truncate } from '../messages.ts';
 import type { Notification, ProviderAdapter, SendResult } from '../types.ts';
 import { classifyLinePushError } from './line.errors.ts';
 import type { LineCredentials, LineFlexMessage, LineTarget } from './line.types.ts';
@@ -59,7 +60,7 @@ export function lineFlexMessage(message: Notification): LineFlexMessage {
     },
   };
   const decisions = (message.decisions ?? []).filter((d) => d.value.length <= MAX_POSTBACK_DATA);
-  const copy = decisionCopy(message.locale);
+  const copy = catalog(message.locale).decision;
   const buttons: Record<string, unknown>[] = decisions.map((d) => ({
     type: 'button',
     style: DECISION_STYLE[d.action],

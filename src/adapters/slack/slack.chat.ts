@@ -5,7 +5,8 @@
  * https://docs.slack.dev/reference/methods/chat.postEphemeral
  * https://docs.slack.dev/reference/methods/views.open
  */
-import { decisionCopy, truncate } from '../messages.ts';
+import { catalog } from '../../i18n/catalogs.ts';
+import { truncate } from '../messages.ts';
 import type { DecisionAction, Locale, SendResult } from '../types.ts';
 import { callSlack } from './slack.provider.ts';
 import type { SlackBlock, SlackResponse } from './slack.types.ts';
@@ -61,7 +62,7 @@ export const SLACK_COMMENT_MAX = 3000;
  * travels in `private_metadata` (≤ 3,000) and is checked again on submission.
  */
 export function commentModal(locale: Locale, action: DecisionAction, buttonValue: string) {
-  const copy = decisionCopy(locale);
+  const copy = catalog(locale).decision;
   return {
     type: 'modal',
     callback_id: SLACK_COMMENT_CALLBACK_ID,

@@ -4,8 +4,8 @@
  * https://docs.slack.dev/reference/block-kit/blocks
  * https://docs.slack.dev/messaging/formatting-message-text
  */
+import { catalog } from '../../i18n/catalogs.ts';
 import {
-  decisionCopy,
   type RenderedField,
   type RenderedText,
   renderText,
@@ -68,7 +68,7 @@ export function renderSlackMessage(
   ];
   const elements: SlackButton[] = [];
   if (decisions.length > 0) {
-    const copy = decisionCopy(n.locale);
+    const copy = catalog(n.locale).decision;
     for (const d of decisions) {
       const style = DECISION_STYLE[d.action];
       elements.push({

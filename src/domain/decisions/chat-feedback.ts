@@ -8,7 +8,7 @@
  */
 import { lineRetryKey, pushText, replyMessage } from '../../adapters/line/index.ts';
 import { sendLineWorksText } from '../../adapters/line-works/index.ts';
-import { decisionCopy, formatDecidedAt } from '../../adapters/messages.ts';
+import { formatDecidedAt } from '../../adapters/messages.ts';
 import {
   renderSlackMessage,
   slackChatUpdate,
@@ -16,6 +16,7 @@ import {
 } from '../../adapters/slack/index.ts';
 import type { Locale, SendResult } from '../../adapters/types.ts';
 import type { Db } from '../../db/client.ts';
+import { catalog } from '../../i18n/catalogs.ts';
 import { lineWorksUserIdOf } from '../channels/line-works.ts';
 import { slackMethodKey } from '../channels/slack.ts';
 import type { DispatchEnv } from '../channels/types.ts';
@@ -53,7 +54,7 @@ const MAX_CHAT_ATTEMPTS = 6;
 /** The answer to a click itself, in the member's words (JA for a stranger). */
 export function clickAnswer(outcome: ClickOutcome): string {
   const locale = (outcome.member?.locale as Locale | undefined) ?? 'JA';
-  const copy = decisionCopy(outcome.kind === 'refused' ? 'JA' : locale);
+  const copy = catalog(outcome.kind === 'refused' ? 'JA' : locale).decision;
   switch (outcome.kind) {
     case 'recorded':
       return copy.received(outcome.decision.action as never);
@@ -77,7 +78,7 @@ export function decisionNote(
   decision: DecisionRow | null | undefined,
   closed: boolean,
 ): string | null {
-  const copy = decisionCopy(locale);
+  const copy = catalog(locale).decision;
   if (decision) {
     const action = decision.action as 'APPROVE';
     if (decision.status === 'ACCEPTED') return copy.accepted(action);

@@ -7,7 +7,6 @@
  * Slack gets its answer well within 3 seconds.
  */
 
-import { decisionCopy } from '../../adapters/messages.ts';
 import {
   commentModal,
   parseSlackInteraction,
@@ -20,6 +19,7 @@ import {
 } from '../../adapters/slack/index.ts';
 import type { DecisionAction, Locale } from '../../adapters/types.ts';
 import type { Db } from '../../db/client.ts';
+import { catalog } from '../../i18n/catalogs.ts';
 import { declaredAs } from '../../lib/media-type.ts';
 import { loadCredentials } from '../integrations.ts';
 import type { Logger } from '../log.ts';
@@ -129,7 +129,7 @@ export async function handleSlackInteraction(
       return { status: 200 };
     }
     // The modal stays open and says why nothing was recorded.
-    const text = clickAnswer(outcome) || decisionCopy('JA').invalid;
+    const text = clickAnswer(outcome) || catalog('JA').decision.invalid;
     return {
       status: 200,
       json: { response_action: 'errors', errors: { [SLACK_COMMENT_BLOCK_ID]: text } },
