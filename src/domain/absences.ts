@@ -11,6 +11,7 @@ import { absences } from '../db/schema.ts';
 import { auditStatement } from './audit.ts';
 import type { Principal } from './auth.ts';
 import { calendarEnabled } from './calendar-integration.ts';
+import { sendMessages } from './enqueue.ts';
 import { InputError } from './errors.ts';
 import { newId } from './ids.ts';
 import type { AbsenceMessage } from './queue-messages.ts';
@@ -121,7 +122,7 @@ export async function upsertAbsence(
   const row = rows[0] ?? (await findAbsence(db, tenantId, input.absenceId));
   if (!row) throw new Error('absence row vanished after upsert');
   if (row.syncStatus === 'PENDING') {
-    await queue.send({ kind: 'absence', tenantId, absenceRowId: row.id });
+    await sendMessages(queue, [{ body: { kind: 'absence', tenantId, absenceRowId: row.id } }]);
   }
   return row;
 }
@@ -168,7 +169,7 @@ export async function cancelAbsence(
   ]);
   const row = rows[0] ?? existing;
   if (row.syncStatus === 'PENDING') {
-    await queue.send({ kind: 'absence', tenantId, absenceRowId: row.id });
+    await sendMessages(queue, [{ body: { kind: 'absence', tenantId, absenceRowId: row.id } }]);
   }
   return row;
 }

@@ -23,6 +23,7 @@ import {
   calendarCredentials,
 } from './calendar-integration.ts';
 import { lineWorksUserIdOf } from './channels/line-works.ts';
+import { sendMessages } from './enqueue.ts';
 import { newId } from './ids.ts';
 import { type Gate, lineWorksPace } from './limits.ts';
 import type { AbsenceMessage } from './queue-messages.ts';
@@ -471,13 +472,10 @@ export async function sweepAbsences(
         .set({ dueAt: nowIso })
         .where(and(sameTenant(absences.tenantId, tenantId), inJson(absences.id, ids), stuckWhere()))
         .returning({ id: absences.id });
-      for (let i = 0; i < stuck.length; i += 100) {
-        await queue.sendBatch(
-          stuck.slice(i, i + 100).map((s) => ({
-            body: { kind: 'absence' as const, tenantId, absenceRowId: s.id },
-          })),
-        );
-      }
+      await sendMessages(
+        queue,
+        stuck.map((s) => ({ body: { kind: 'absence' as const, tenantId, absenceRowId: s.id } })),
+      );
       return stuck.length;
     },
     options.chunk,

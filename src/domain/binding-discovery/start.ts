@@ -2,6 +2,7 @@ import type { Channel } from '../../adapters/types.ts';
 import type { Db } from '../../db/client.ts';
 import { auditStatement } from '../audit.ts';
 import type { Principal } from '../auth.ts';
+import { sendMessages } from '../enqueue.ts';
 import { InputError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { type IntegrationCredentials, loadCredentials } from '../integrations.ts';
@@ -153,8 +154,8 @@ export async function startDiscovery(
     detail: { discoveryId: id, strategy, total: candidates },
   });
   if (!empty) {
-    const message: DiscoveryMessage = { kind: 'discovery', tenantId, discoveryId: id, step: 0 };
-    await deps.queue.send(message);
+    const body: DiscoveryMessage = { kind: 'discovery', tenantId, discoveryId: id, step: 0 };
+    await sendMessages(deps.queue, [{ body }]);
   }
   const row = await readDiscovery(db, tenantId, id);
   if (!row) throw new Error('discovery run vanished after insert');
@@ -187,13 +188,13 @@ export async function resumeIfStalled(
     .bind(new Date(now).toISOString(), run.tenantId, run.id, run.step, run.updatedAt)
     .first<{ id: string }>();
   if (touched) {
-    const message: DiscoveryMessage = {
+    const body: DiscoveryMessage = {
       kind: 'discovery',
       tenantId: run.tenantId,
       discoveryId: run.id,
       step: run.step,
     };
-    await deps.queue.send(message);
+    await sendMessages(deps.queue, [{ body }]);
   }
   return run;
 }

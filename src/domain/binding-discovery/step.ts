@@ -1,4 +1,5 @@
 import type { Db } from '../../db/client.ts';
+import { sendMessages } from '../enqueue.ts';
 import { newId } from '../ids.ts';
 import { loadCredentials } from '../integrations.ts';
 import type { DiscoveryMessage } from '../queue-messages.ts';
@@ -61,7 +62,7 @@ export async function runDiscoveryStep(
       step: run.step + 1,
     };
     const delaySeconds = Math.min(MAX_DEFER_S, Math.max(0, Math.ceil(next.deferSeconds)));
-    await deps.queue.send(body, delaySeconds > 0 ? { delaySeconds } : undefined);
+    await sendMessages(deps.queue, [delaySeconds > 0 ? { body, delaySeconds } : { body }]);
   }
   return { action: 'ack' };
 }

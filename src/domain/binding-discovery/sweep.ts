@@ -4,6 +4,7 @@
  * run out gets a message for its current step; it goes on from its stored cursor.
  */
 import type { Db } from '../../db/client.ts';
+import { sendMessages } from '../enqueue.ts';
 import type { DiscoveryMessage, QueueMessage } from '../queue-messages.ts';
 
 /** Runs resumed per cron run and shard, at most. */
@@ -36,7 +37,7 @@ export async function sweepDiscoveries(
       step: row.step,
     } satisfies DiscoveryMessage,
   }));
-  if (messages.length > 0) await queue.sendBatch(messages);
+  await sendMessages(queue, messages);
   return { discoveriesResumed: messages.length };
 }
 

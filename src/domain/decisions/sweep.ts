@@ -6,7 +6,7 @@
 import { and, eq, isNull, lt, or } from 'drizzle-orm';
 import { type Db, inJson } from '../../db/client.ts';
 import { decisions } from '../../db/schema.ts';
-import { QUEUE_BATCH } from '../enqueue.ts';
+import { sendMessages } from '../enqueue.ts';
 import { sweepInChunks } from '../sweep-chunks.ts';
 
 /** Re-enqueues stuck PENDING decisions; returns how many. */
@@ -38,13 +38,10 @@ export async function sweepDecisions(
         .set({ nextAttemptAt: at })
         .where(and(eq(decisions.tenantId, tenantId), inJson(decisions.id, ids), stuckWhere()))
         .returning({ id: decisions.id });
-      for (let i = 0; i < stuck.length; i += QUEUE_BATCH) {
-        await queue.sendBatch(
-          stuck
-            .slice(i, i + QUEUE_BATCH)
-            .map((r) => ({ body: { kind: 'decision' as const, tenantId, decisionId: r.id } })),
-        );
-      }
+      await sendMessages(
+        queue,
+        stuck.map((r) => ({ body: { kind: 'decision' as const, tenantId, decisionId: r.id } })),
+      );
       return stuck.length;
     },
     options.chunk,

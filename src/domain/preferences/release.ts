@@ -10,6 +10,7 @@ import { and, asc, eq, lte } from 'drizzle-orm';
 import type { Channel } from '../../adapters/types.ts';
 import { inJson, sameTenant } from '../../db/client.ts';
 import { deliveries } from '../../db/schema.ts';
+import { sendMessages } from '../enqueue.ts';
 import type { DeliveryMessage, QueueMessage } from '../queue-messages.ts';
 import { buildDigest } from './digest-fold.ts';
 import { type DeliveryRow, iso, publishRows, type ReleaseDeps, toQueued } from './held-rows.ts';
@@ -21,7 +22,6 @@ export const MAX_QUEUE_DELAY_S = 43_200;
 /** Rows the sweep releases per statement and rounds per run. */
 const RELEASE_CHUNK = 500;
 const RELEASE_ROUNDS = 20;
-const QUEUE_BATCH = 100;
 
 export interface HeldMessage {
   id: string;
@@ -34,12 +34,6 @@ export interface HeldOutcome {
   release: HeldMessage[];
   /** Handled here (requeued for later, folded into a digest, or no longer held). */
   done: string[];
-}
-
-async function send(queue: Queue<QueueMessage>, messages: MessageSendRequest<QueueMessage>[]) {
-  for (let i = 0; i < messages.length; i += QUEUE_BATCH) {
-    await queue.sendBatch(messages.slice(i, i + QUEUE_BATCH));
-  }
 }
 
 /**
@@ -59,7 +53,7 @@ export async function enqueueHeld(
     if (seconds > MAX_QUEUE_DELAY_S) continue;
     messages.push({ body: { tenantId, deliveryId: r.id, held: true }, delaySeconds: seconds });
   }
-  await send(queue, messages);
+  await sendMessages(queue, messages);
 }
 
 /** Releases due held rows of one tenant: quiet holds to QUEUED, digests built. */
@@ -133,7 +127,7 @@ export async function takeHeld(
   }
   // Digests built here go out through the queue like any new delivery.
   const digests = released.filter((r) => !quietIds.has(r.id));
-  await send(
+  await sendMessages(
     deps.queue,
     digests.map((d) => ({ body: { tenantId, deliveryId: d.id } })),
   );
@@ -184,7 +178,7 @@ export async function sweepHeld(deps: ReleaseDeps, now: number): Promise<{ relea
     for (const r of due) byTenant.set(r.tenantId, [...(byTenant.get(r.tenantId) ?? []), r]);
     for (const [tenantId, rows] of byTenant) {
       const out = await releaseRows(deps, tenantId, rows, now);
-      await send(
+      await sendMessages(
         deps.queue,
         out.map((d) => ({ body: { tenantId, deliveryId: d.id } })),
       );
