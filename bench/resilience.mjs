@@ -11,8 +11,9 @@
  *   npm run resilience -- --deliveries 0 --decisions 1000   # decisions to WORKPLACE only
  *
  * Every member is bound to Slack, Google Chat, LINE and LINE WORKS. Transient faults must
- * never lose, strand or fail a delivery; duplicates are allowed only where the fake accepted a
- * message and dropped the response, and never on LINE (X-Line-Retry-Key).
+ * never lose, strand or fail a delivery; duplicates are allowed only where the caller never got
+ * the answer to a message the fake accepted (the fake dropped it, or it was ready only after the
+ * caller's timeout), and never on LINE (X-Line-Retry-Key).
  */
 import { parseArgs } from 'node:util';
 import { graphqlClient } from '../scripts/local-client.mjs';
@@ -80,6 +81,26 @@ const events = Math.max(1, Math.min(5, Math.floor(Number(opts.deliveries) / 4 / 
 const members = Math.ceil(Number(opts.deliveries) / channels.length / events);
 let failed = false;
 
+/**
+ * The fake's fault counters, read apart: the faults it injected (acceptThenDrop among them),
+ * and the answers that were ready only after the caller had given up (`answerAfterClientLeft`).
+ * Those are no injected fault (the fake handled the request normally, too late), but the
+ * caller never received them either; each lost answer, of either kind, may explain one
+ * duplicate.
+ */
+function faultStats(stats) {
+  const { answerAfterClientLeft = 0, ...injected } = stats.faults ?? {};
+  const droppedByFake = injected.acceptThenDrop ?? 0;
+  return {
+    droppedByFake,
+    afterTimeout: answerAfterClientLeft,
+    answersLost: droppedByFake + answerAfterClientLeft,
+    injected: Object.entries(injected)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', '),
+  };
+}
+
 /** The delivery part: every member on four channels, faults on every provider fake. */
 async function runDeliveries() {
   const t = await tenantWithMembers(stack, gql, members, {
@@ -125,15 +146,12 @@ async function runDeliveries() {
     const sent = await countDeliveries(gql, t, 'SENT', c.channel);
     const fail = await countDeliveries(gql, t, 'FAILED', c.channel);
     const stuck = await openDeliveries(gql, t, c.channel);
-    const stats = await control(c.base, '/__fake/stats');
+    const faults = faultStats(await control(c.base, '/__fake/stats'));
     const mine = (await control(c.base, '/__fake/accepted')).filter((a) => c.key(a.key));
     // Each recipient key should have been sent `events` messages: more are duplicates, a SENT
     // delivery beyond what the provider holds is lost, and so is a row that vanished.
     const received = mine.reduce((n, a) => n + Math.min(a.count, events), 0);
     const duplicates = mine.reduce((n, a) => n + Math.max(0, a.count - events), 0);
-    // Answers the caller never got: dropped by the fake, or ready after the caller's timeout.
-    const dropped =
-      (stats.faults?.acceptThenDrop ?? 0) + (stats.faults?.answerAfterClientLeft ?? 0);
     const expected = members * events;
     const lost = Math.max(0, expected - (sent + fail + stuck)) + Math.max(0, sent - received);
     rows.push([
@@ -144,12 +162,11 @@ async function runDeliveries() {
       lost,
       stuck,
       duplicates,
-      dropped,
-      Object.entries(stats.faults ?? {})
-        .map(([k, v]) => `${k} ${v}`)
-        .join(', '),
+      faults.droppedByFake,
+      faults.afterTimeout,
+      faults.injected,
     ]);
-    const dupAllowed = c.channel === 'LINE' ? 0 : dropped;
+    const dupAllowed = c.channel === 'LINE' ? 0 : faults.answersLost;
     if (lost > 0 || stuck > 0 || fail > 0 || duplicates > dupAllowed) failed = true;
   }
   progress('');
@@ -164,6 +181,7 @@ async function runDeliveries() {
       'stuck',
       'duplicates',
       'responses lost by the fake',
+      "answers lost after the caller's timeout",
       'faults injected',
     ],
     rows,
@@ -173,8 +191,8 @@ async function runDeliveries() {
 /**
  * The decision part: N decisions (one per member of one event) forwarded to the fake WORKPLACE
  * while it answers 30 % of requests with a fault. Nothing may be lost (every decision ACCEPTED
- * and held by WORKPLACE), and a webhook-id may arrive twice only where the fake dropped its
- * answer after accepting.
+ * and held by WORKPLACE), and a webhook-id may arrive twice only where Renkei never got the
+ * answer to an accepted request (dropped by the fake, or ready after Renkei's timeout).
  */
 async function runDecisions(n) {
   const t = await tenantWithMembers(stack, gql, n, { tag: 'dec', slack: false });
@@ -204,9 +222,7 @@ async function runDecisions(n) {
   const held = await receivedAtWorkplace(stack, t.tenant);
   const distinct = Object.keys(held).length;
   const duplicates = Object.values(held).reduce((x, r) => x + r.deliveries - 1, 0);
-  const stats = await control(base, '/__fake/stats');
-  // Answers Renkei never got: dropped by the fake, or ready after Renkei's timeout.
-  const dropped = (stats.faults?.acceptThenDrop ?? 0) + (stats.faults?.answerAfterClientLeft ?? 0);
+  const faults = faultStats(await control(base, '/__fake/stats'));
   // ACCEPTED but not at WORKPLACE, or a decision that vanished: lost.
   const lost =
     Math.max(0, counts.ACCEPTED - distinct) +
@@ -224,6 +240,7 @@ async function runDecisions(n) {
       'webhook-ids at WORKPLACE',
       'duplicates',
       'responses lost by the fake',
+      "answers lost after the caller's timeout",
       'faults injected',
     ],
     [
@@ -236,10 +253,9 @@ async function runDecisions(n) {
         lost,
         distinct,
         duplicates,
-        dropped,
-        Object.entries(stats.faults ?? {})
-          .map(([k, v]) => `${k} ${v}`)
-          .join(', '),
+        faults.droppedByFake,
+        faults.afterTimeout,
+        faults.injected,
       ],
     ],
   );
@@ -249,7 +265,7 @@ async function runDecisions(n) {
     counts.FAILED > 0 ||
     counts.REFUSED > 0 ||
     distinct !== recorded ||
-    duplicates > dropped
+    duplicates > faults.answersLost
   )
     failed = true;
 }
