@@ -14,14 +14,12 @@
  * of a million deliveries at the list prices below. A watchdog ends everything after 15 minutes.
  */
 import { parseArgs } from 'node:util';
-import { graphqlClient } from '../scripts/local-client.mjs';
-import { freePort, startStack } from '../scripts/local-stack.mjs';
-import { cpuDelta, cpuMeter } from './cpu.mjs';
+import { cpuDelta } from './cpu.mjs';
 import {
-  control,
+  benchStack,
+  partsSince,
   progress,
-  SLACK_HIGH_LIMITS,
-  slackFakeLimits,
+  slackLimitsHigh,
   table,
   tenantWithMembers,
 } from './lib.mjs';
@@ -47,24 +45,11 @@ export const PRICES = {
   objectRequest: 0.15 / 1e6,
 };
 
-const watchdog = setTimeout(() => {
-  process.stderr.write('\ncost bench: watchdog fired after 15 minutes\n');
-  stack?.stop();
-  process.exit(2);
-}, 15 * 60_000);
-watchdog.unref();
-
-let stack;
-stack = await startStack({
-  port: await freePort(),
+const { stack, gql, cpu, stop } = await benchStack({
   persistTo: '.wrangler/bench-cost',
-  fresh: true,
-  quiet: true,
-  capture: true,
   vars: { D1_METER: 'rows' },
+  watchdog: { label: 'cost bench', minutes: 15 },
 });
-const gql = graphqlClient(stack.base);
-const cpu = cpuMeter({ wranglerPgid: stack.wrangler.pid, fakesPid: stack.fakesPid });
 
 /** Emits one APPROVAL_REQUESTED event; returns its id and the D1 rows of the emit request. */
 async function emit(t, recipients, key) {
@@ -108,23 +93,12 @@ async function settle(t, eventId, label) {
   }
 }
 
-/** The consumer's `queue part` lines written since `offset` of the captured output. */
-function partsSince(offset) {
-  return stack
-    .output()
-    .slice(offset)
-    .split('\n')
-    .filter((line) => line.includes('"msg":"queue part"'))
-    .map((line) => JSON.parse(line.slice(line.indexOf('{'))));
-}
-
 const sum = (rows, key) => rows.reduce((total, r) => total + (r[key] ?? 0), 0);
 const per = (value) => (value / n).toFixed(2);
 const dollars = (value) => `$${value.toFixed(2)}`;
 
 try {
-  await slackFakeLimits(stack.fakes.slackApiBase, SLACK_HIGH_LIMITS);
-  await control(stack.fakes.slackApiBase, '/__fake/state', { rateLimit: null });
+  await slackLimitsHigh(stack.fakes.slackApiBase);
   const t = await tenantWithMembers(stack, gql, n, { tag: 'cost' });
   const measured = [];
   const priced = [];
@@ -137,7 +111,7 @@ try {
     const seconds = (performance.now() - started) / 1000;
     await new Promise((r) => setTimeout(r, 1500)); // the last part's log line
     const spent = cpuDelta(before, cpu.snapshot());
-    const parts = partsSince(offset);
+    const parts = partsSince(stack, offset);
     const statements = emitD1.statements + sum(parts, 'statements');
     const rowsRead = emitD1.rowsRead + sum(parts, 'rowsRead');
     const rowsWritten = emitD1.rowsWritten + sum(parts, 'rowsWritten');
@@ -208,6 +182,5 @@ try {
     priced,
   );
 } finally {
-  clearTimeout(watchdog);
-  stack.stop();
+  stop();
 }

@@ -1,5 +1,59 @@
-/** Shared pieces of the benchmark and resilience scripts: tenants, polling, stats, tables. */
-import { mintToken } from '../scripts/local-client.mjs';
+/**
+ * Shared pieces of the benchmark and resilience scripts: the stack, tenants, polling, stats,
+ * tables.
+ */
+import { graphqlClient, mintToken } from '../scripts/local-client.mjs';
+import { freePort, startStack } from '../scripts/local-stack.mjs';
+import { cpuMeter } from './cpu.mjs';
+
+/**
+ * A benchmark's own stack, started fresh: the provider fakes and `wrangler dev` on free ports
+ * (other stacks may be running on this machine), its output captured (for `partsSince`), with
+ * a GraphQL client and a CPU meter over its processes (bench/cpu.mjs). `watchdog`
+ * (`{ label, minutes }`): a run that hangs past it stops the stack and exits 2. `stop()` ends
+ * the watchdog and the stack.
+ */
+export async function benchStack({ persistTo, quiet = true, vars, extraArgs, watchdog }) {
+  let stack;
+  const timer =
+    watchdog &&
+    setTimeout(() => {
+      process.stderr.write(
+        `\n${watchdog.label}: watchdog fired after ${watchdog.minutes} minutes\n`,
+      );
+      stack?.stop();
+      process.exit(2);
+    }, watchdog.minutes * 60_000);
+  timer?.unref();
+  stack = await startStack({
+    port: await freePort(),
+    persistTo,
+    fresh: true,
+    quiet,
+    capture: true,
+    vars,
+    extraArgs,
+  });
+  return {
+    stack,
+    gql: graphqlClient(stack.base),
+    cpu: cpuMeter({ wranglerPgid: stack.wrangler.pid, fakesPid: stack.fakesPid }),
+    stop() {
+      clearTimeout(timer);
+      stack.stop();
+    },
+  };
+}
+
+/** The consumer's `queue part` lines written since `offset` of the stack's captured output. */
+export function partsSince(stack, offset) {
+  return stack
+    .output()
+    .slice(offset)
+    .split('\n')
+    .filter((line) => line.includes('"msg":"queue part"'))
+    .map((line) => JSON.parse(line.slice(line.indexOf('{'))));
+}
 
 export function progress(text) {
   process.stderr.write(`\r\x1b[2K${text}`);
@@ -54,6 +108,16 @@ export async function control(base, path, body) {
  * per second per DM channel stays.
  */
 export const SLACK_HIGH_LIMITS = { messagesPerMinute: 100_000, tier3PerMinute: 100_000 };
+
+/**
+ * Slack's limits out of the way in the fake, for scenarios that do not measure them: the
+ * workspace at SLACK_HIGH_LIMITS, and no per-channel check either (the baselines post to the
+ * same DM channels twice within a second).
+ */
+export async function slackLimitsHigh(base) {
+  await slackFakeLimits(base, SLACK_HIGH_LIMITS);
+  await control(base, '/__fake/state', { rateLimit: null });
+}
 
 /** The fake Slack workspace every bench tenant's token belongs to (test/fakes demoSeed). */
 export const BENCH_SLACK_TEAM = 'T0DEMO';

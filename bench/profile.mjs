@@ -12,15 +12,13 @@
  */
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
-import { graphqlClient } from '../scripts/local-client.mjs';
-import { freePort, startStack } from '../scripts/local-stack.mjs';
-import { cpuDelta, cpuMeter } from './cpu.mjs';
+import { freePort } from '../scripts/local-stack.mjs';
+import { cpuDelta } from './cpu.mjs';
 import {
-  control,
+  benchStack,
   emitEvent,
   progress,
-  SLACK_HIGH_LIMITS,
-  slackFakeLimits,
+  slackLimitsHigh,
   table,
   tenantWithMembers,
   untilTerminal,
@@ -34,26 +32,13 @@ const { values: opts } = parseArgs({
 });
 const n = Number(opts.members);
 
-let stack;
-const watchdog = setTimeout(() => {
-  process.stderr.write('\nprofile: watchdog fired after 10 minutes\n');
-  stack?.stop();
-  process.exit(2);
-}, 600_000);
-watchdog.unref();
-
 const inspectorPort = await freePort();
-stack = await startStack({
-  port: await freePort(),
+const { stack, gql, cpu, stop } = await benchStack({
   persistTo: '.wrangler/bench-profile',
-  fresh: true,
-  quiet: true,
-  capture: true,
   // Unminified, so the profile names the functions.
   extraArgs: ['--inspector-port', String(inspectorPort), '--minify=false'],
+  watchdog: { label: 'profile', minutes: 10 },
 });
-const gql = graphqlClient(stack.base);
-const cpu = cpuMeter({ wranglerPgid: stack.wrangler.pid, fakesPid: stack.fakesPid });
 
 /** A CDP session with the Worker's isolate (the first target the inspector lists). */
 async function inspect() {
@@ -106,8 +91,7 @@ function summarize(profile) {
 }
 
 try {
-  await slackFakeLimits(stack.fakes.slackApiBase, SLACK_HIGH_LIMITS);
-  await control(stack.fakes.slackApiBase, '/__fake/state', { rateLimit: null });
+  await slackLimitsHigh(stack.fakes.slackApiBase);
   const t = await tenantWithMembers(stack, gql, n, { tag: 'prof' });
   const session = await inspect();
   await session.send('Profiler.enable');
@@ -158,6 +142,5 @@ try {
     summary,
   );
 } finally {
-  clearTimeout(watchdog);
-  stack.stop();
+  stop();
 }

@@ -16,21 +16,23 @@
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { graphqlClient } from '../scripts/local-client.mjs';
-import { freePort, spawnWrangler, startStack } from '../scripts/local-stack.mjs';
-import { cpuDelta, cpuMeter } from './cpu.mjs';
+import { spawnWrangler } from '../scripts/local-stack.mjs';
+import { cpuDelta } from './cpu.mjs';
 import { receivedAtWorkplace, recordDecisions, runCron } from './decisions.mjs';
 import { benchDiscovery } from './discovery.mjs';
 import {
+  benchStack,
   control,
   countDeliveries,
   drain,
   emitEvent,
+  partsSince,
   percentile,
   pool,
   progress,
   SLACK_HIGH_LIMITS,
   slackFakeLimits,
+  slackLimitsHigh,
   table,
   tenantWithMembers,
   untilTerminal,
@@ -55,34 +57,19 @@ const { values: opts } = parseArgs({
 const want = (scenario) => opts.only.split(',').includes(scenario);
 
 const PERSIST = '.wrangler/bench';
-const stack = await startStack({
-  // Free ports (the fakes on ephemeral ones): other stacks may be running on this machine.
-  port: await freePort(),
+const { stack, gql, cpu } = await benchStack({
   persistTo: PERSIST,
-  fresh: true,
   quiet: !process.env.BENCH_VERBOSE,
-  capture: true,
 });
-const gql = graphqlClient(stack.base);
-const cpu = cpuMeter({ wranglerPgid: stack.wrangler.pid, fakesPid: stack.fakesPid });
-/** The consumer's `queue part` lines written since `offset` of the captured output. */
-const partsSince = (offset) =>
-  stack
-    .output()
-    .slice(offset)
-    .split('\n')
-    .filter((line) => line.includes('"msg":"queue part"'))
-    .map((line) => JSON.parse(line.slice(line.indexOf('{'))));
 const slackBase = stack.fakes.slackApiBase;
 const results = {};
 const ms = (n) => `${Math.round(n)}`;
 const highLimits = `Slack limits set high in the fake and in Renkei (${SLACK_HIGH_LIMITS.tier3PerMinute.toLocaleString('en')}/min for conversations.open and for the workspace's messages; 1/s per DM stays)`;
 
 try {
-  await slackFakeLimits(slackBase, SLACK_HIGH_LIMITS);
-  // The per-channel check too stays off outside the pacing scenarios (as before the fake had
-  // tiers): the baselines post to the same DM channels twice within a second.
-  await control(slackBase, '/__fake/state', { rateLimit: null });
+  // Slack's limits stay out of the way outside the pacing scenarios (the per-channel check too,
+  // as before the fake had tiers).
+  await slackLimitsHigh(slackBase);
   // ---- fan-out ----
   // Cold: Renkei's first DM to each member opens the DM channel (conversations.open), then
   // posts. Warm: a second event to the same members, the DM channel ids now cached.
@@ -117,7 +104,7 @@ try {
         // Batch timings: each consumer part's wall time, and the gaps between parts (the local
         // queue hands the consumer its next batch only when the last one ends).
         await new Promise((r) => setTimeout(r, 1000)); // the last part's log line
-        const parts = partsSince(offset).filter((p) => p.queue === 'renkei-deliveries');
+        const parts = partsSince(stack, offset).filter((p) => p.queue === 'renkei-deliveries');
         const partMs = parts.map((p) => p.ms);
         batchRows.push([
           `${n} ${round}`,
@@ -359,8 +346,7 @@ try {
       ]);
       results[`tiers-${round}`] = { rate, limit, seconds, all429 };
     }
-    await slackFakeLimits(slackBase, SLACK_HIGH_LIMITS);
-    await control(slackBase, '/__fake/state', { rateLimit: null });
+    await slackLimitsHigh(slackBase);
     progress('');
     table(
       `Slack workspace limits: ${n} DMs, limits scaled ×${scale} in time (the fake counts Slack's per-minute limits over ${60 / scale} s; Renkei configured with ×${scale} per minute through configureSlack)`,
