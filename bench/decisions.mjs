@@ -1,71 +1,120 @@
 /**
- * Decisions for the bench and resilience scripts: rows recorded straight into the local D1 of
- * the running `wrangler dev` (the state a click leaves: one PENDING decision per member), then
- * the cron sweeper puts them on the queue and the consumer forwards them to the fake WORKPLACE.
- * (With the chat endpoints merged, a signed click can replace `recordDecisions`.)
+ * Decisions for the bench and resilience scripts, driven the way a member makes them: an event
+ * with decision buttons goes to the members' Slack DMs, and each member clicks APPROVE through
+ * the Slack fake's `POST /__fake/interaction`, which builds, signs (the tenant's signing secret)
+ * and sends the block_actions payload to `POST /slack/interactivity/{tenant}` as Slack would.
+ * Renkei records the decision and forwards it to the fake WORKPLACE.
  */
-import { spawnSync } from 'node:child_process';
-import { d1Databases } from '../scripts/local-stack.mjs';
-import { control } from './lib.mjs';
+import { control, emitEvent, pool, tenantWithMembers, untilTerminal } from './lib.mjs';
 
-function d1(persistTo, database, command) {
-  const r = spawnSync(
-    'npx',
-    [
-      'wrangler',
-      'd1',
-      'execute',
-      database,
-      '--local',
-      '--persist-to',
-      persistTo,
-      '--json',
-      '--command',
-      command,
-    ],
-    { encoding: 'utf8', env: { ...process.env, CI: 'true' }, maxBuffer: 64 * 1024 * 1024 },
+export const BENCH_SLACK_SIGNING_SECRET = 'bench-slack-signing-secret-0123456789';
+
+/**
+ * A tenant of `n` members bound to Slack (tenantWithMembers) whose Slack integration also has
+ * a signing secret, so that signed clicks are accepted. `slackUser(i)` is member i's Slack id.
+ */
+export async function decisionTenant(stack, gql, n, tag) {
+  const t = await tenantWithMembers(stack, gql, n, { tag, slack: true });
+  const { configureSlack: out } = await gql(
+    t.admin,
+    'mutation ($s: String) { configureSlack(input: { enabled: true, signingSecret: $s }) { errors { message } } }',
+    { s: BENCH_SLACK_SIGNING_SECRET },
   );
-  if (r.status !== 0) throw new Error(`wrangler d1 execute failed: ${r.stderr || r.stdout}`);
-  return JSON.parse(r.stdout)[0]?.results ?? [];
-}
-
-const quote = (s) => `'${String(s).replaceAll("'", "''")}'`;
-
-/** The event row id behind a WorkflowEvent global id. */
-export function eventRowId(globalId) {
-  return Buffer.from(globalId, 'base64url').toString('utf8').split(':')[1];
+  if (out.errors.length) throw new Error(JSON.stringify(out.errors));
+  const { verifyIntegration } = await gql(
+    t.admin,
+    'mutation { verifyIntegration(kind: SLACK) { ok } }',
+  );
+  if (!verifyIntegration.ok) throw new Error('verifyIntegration(SLACK) failed');
+  const userOf = new Map(
+    t.ids.map((id, i) => [`U${tag.toUpperCase()}${String(i).padStart(6, '0')}`, id]),
+  );
+  return { ...t, tag, userOf };
 }
 
 /**
- * One PENDING decision per member of `t` (those in `userIds`, or all) on `eventId`, written with
- * `next_attempt_at` an hour back so the next cron run picks them up. Returns how many.
+ * Emits events with APPROVE / REJECT / RETURN to all members (1,000 recipients per event),
+ * waits until every delivery is SENT, and returns the APPROVE button of each member's message:
+ * Map(WORKPLACE userId → { user, team, channel, ts, actionId, value }).
  */
-export function recordDecisions(persistTo, t, eventId, { userIds = null } = {}) {
-  const [home] = d1(
-    persistTo,
-    d1Databases()[0],
-    `select shard from tenant_directory where tenant_id = ${quote(t.tenant)}`,
+export async function sendDecisionRequests(stack, gql, t, label = '') {
+  const events = [];
+  for (let i = 0; i < t.ids.length; i += 1000) {
+    const recipients = t.ids.slice(i, i + 1000);
+    const id = await emitEvent(gql, t, recipients, {
+      actions: ['APPROVE', 'REJECT', 'RETURN'],
+    });
+    events.push([id, recipients.length]);
+  }
+  for (const [id, total] of events) {
+    const s = await untilTerminal(gql, t, id, total, label);
+    if (s.sent !== total) throw new Error(`event ${id}: ${s.sent}/${total} deliveries SENT`);
+  }
+  const state = await control(stack.fakes.slackApiBase, '/__fake/state');
+  const buttons = new Map();
+  for (const [key, m] of Object.entries(state.messages)) {
+    const [channel, ts] = key.split(':');
+    const who = state.channels[channel];
+    const userId = who && t.userOf.get(who.user);
+    if (!userId || buttons.has(userId)) continue;
+    const approve = (m.blocks ?? [])
+      .filter((b) => b.type === 'actions')
+      .flatMap((b) => b.elements ?? [])
+      .find((e) => e.action_id?.startsWith('decision_') && e.value?.split('.')[2] === 'A');
+    if (!approve) continue;
+    buttons.set(userId, {
+      user: who.user,
+      team: who.team_id,
+      channel,
+      ts,
+      actionId: approve.action_id,
+      value: approve.value,
+    });
+  }
+  if (buttons.size !== t.ids.length)
+    throw new Error(`only ${buttons.size}/${t.ids.length} members got a message with buttons`);
+  return buttons;
+}
+
+/** One signed APPROVE click on `button`, through the Slack fake; returns Renkei's HTTP status. */
+export async function click(stack, t, button) {
+  const res = await fetch(
+    new URL('/__fake/interaction', new URL(stack.fakes.slackApiBase).origin),
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        signingSecret: BENCH_SLACK_SIGNING_SECRET,
+        url: `${stack.base}/slack/interactivity/${encodeURIComponent(t.tenant)}`,
+        user: button.user,
+        team: button.team,
+        click: {
+          actionId: button.actionId,
+          value: button.value,
+          channel: button.channel,
+          ts: button.ts,
+        },
+      }),
+    },
   );
-  if (!home) throw new Error(`tenant ${t.tenant} is not in the directory`);
-  const database = d1Databases()[home.shard];
-  const past = new Date(Date.now() - 3600_000).toISOString();
-  const who = userIds ? ` and user_id in (${userIds.map(quote).join(',')})` : '';
-  d1(
-    persistTo,
-    database,
-    `insert into decisions (id, tenant_id, event_id, user_row_id, action, channel, status, attempts,
-      attempts_at_retry, next_attempt_at, decided_at, updated_at)
-     select lower(hex(randomblob(16))), tenant_id, ${quote(eventRowId(eventId))}, id, 'APPROVE', 'SLACK',
-       'PENDING', 0, 0, ${quote(past)}, ${quote(past)}, ${quote(past)}
-     from users where tenant_id = ${quote(t.tenant)}${who}
-     on conflict do nothing`,
-  );
-  const [n] = d1(
-    persistTo,
-    database,
-    `select count(*) as n from decisions where tenant_id = ${quote(t.tenant)}`,
-  );
-  return n.n;
+  if (!res.ok) throw new Error(`/__fake/interaction: HTTP ${res.status} ${await res.text()}`);
+  return (await res.json()).status;
+}
+
+/**
+ * Clicks every button (concurrency `concurrency`); `clickedAt` gets the time just before each
+ * click request (ms since the epoch, by userId). Returns the HTTP statuses Renkei answered.
+ */
+export async function clickAll(stack, t, buttons, { concurrency = 16, clickedAt, onProgress }) {
+  const statuses = {};
+  let done = 0;
+  await pool([...buttons.entries()], concurrency, async ([userId, button]) => {
+    if (clickedAt && !clickedAt.has(userId)) clickedAt.set(userId, Date.now());
+    const status = await click(stack, t, button);
+    statuses[status] = (statuses[status] ?? 0) + 1;
+    if (onProgress && ++done % 50 === 0) onProgress(done);
+  });
+  return statuses;
 }
 
 /** Runs the Worker's cron once (wrangler dev runs none on its own). */

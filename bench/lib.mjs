@@ -211,13 +211,16 @@ export async function tenantWithMembers(
 
 let keySeq = 0;
 
-/** Emits one APPROVAL_REQUESTED event to `recipients`; returns the event id. */
-export async function emitEvent(gql, t, recipients) {
+/**
+ * Emits one APPROVAL_REQUESTED event to `recipients` (with decision buttons when `actions` is
+ * given); returns the event id.
+ */
+export async function emitEvent(gql, t, recipients, { actions = null } = {}) {
   const { emitWorkflowEvent: out } = await gql(
     t.service,
-    `mutation ($k: String!, $r: [String!]!) { emitWorkflowEvent(input: { idempotencyKey: $k, type: APPROVAL_REQUESTED,
-      documentId: "B-1", title: "Bench", url: "https://workplace.example/b/1", recipients: $r }) { event { id } errors { message } } }`,
-    { k: `bench-${Date.now()}-${keySeq++}`, r: recipients },
+    `mutation ($k: String!, $r: [String!]!, $a: [DecisionAction!]) { emitWorkflowEvent(input: { idempotencyKey: $k, type: APPROVAL_REQUESTED,
+      documentId: "B-1", title: "Bench", url: "https://workplace.example/b/1", recipients: $r, actions: $a }) { event { id } errors { message } } }`,
+    { k: `bench-${Date.now()}-${keySeq++}`, r: recipients, a: actions },
   );
   if (out.errors.length) throw new Error(JSON.stringify(out.errors));
   return out.event.id;

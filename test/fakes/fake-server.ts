@@ -75,6 +75,8 @@ export interface RecordedRequest {
   fault?: FaultKind | 'scripted';
   /** True when the socket was destroyed instead of sending the response. */
   dropped?: boolean;
+  /** When the answer was ready (ms since epoch); unset while pending or never answered. */
+  answeredAt?: number;
 }
 
 export interface FakeResponse {
@@ -478,6 +480,7 @@ export class FakeProvider<S extends object> {
 
     const finish = (r: FakeResponse, drop = false) => {
       rec.status = r.status;
+      rec.answeredAt = Date.now();
       this.byStatus[r.status] = (this.byStatus[r.status] ?? 0) + 1;
       if (drop) {
         rec.dropped = true;
