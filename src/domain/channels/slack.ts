@@ -23,12 +23,13 @@ import {
 import type { ChannelDriver, SendContext, SendInput } from './types.ts';
 
 /**
- * Time a conversations.open is given before its chat.postMessage slot (a typical answer time).
- * The post waits for the open's answer, so it may go later than its slot: the DM channel's next
- * post keeps SLACK_POST_LATE_MS more room, and the workspace budget has 2 s of every 62 to spare.
- * Kept short because the queue consumer holds its batch until the last post of it is done.
+ * Time between a conversations.open's slot and its chat.postMessage's slot: none. The post waits
+ * for the open's answer anyway, so it goes as soon as that answer is in, late by the open's answer
+ * time; the DM channel's next post keeps SLACK_POST_LATE_MS of room for it, and the workspace
+ * budget has 2 s of every 62 to spare. A gap here would only hold every first-contact batch (the
+ * queue consumer waits for its last post) for that long after its answers were in.
  */
-export const SLACK_OPEN_TO_POST_MS = 100;
+export const SLACK_OPEN_TO_POST_MS = 0;
 export const SLACK_POST_LATE_MS = 1000;
 
 /** Without a Retry-After (it should always come with a 429): hold the method this long. */

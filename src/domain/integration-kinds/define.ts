@@ -67,6 +67,13 @@ export function secret(schema: z.ZodMiniType, docs: FieldDocs = {}): KindField {
   };
 }
 
+/**
+ * The highest per-minute limit an admin may set: far above any workspace Slack grants (hundreds
+ * per minute), so that a limit set "high" in a benchmark or test workspace stops binding below
+ * what one Worker can send (a million a minute is one call every 62 µs).
+ */
+const MAX_PER_MINUTE = 1_000_000;
+
 /** A per-minute limit: `Int` in; out `Int!`, the setting or the default `read` applies. */
 export function perMinute(
   read: (settings: Record<string, unknown>) => number,
@@ -76,7 +83,7 @@ export function perMinute(
     store: 'setting',
     input: {
       type: 'Int',
-      schema: z.nullish(z.int().check(z.minimum(1), z.maximum(100_000))),
+      schema: z.nullish(z.int().check(z.minimum(1), z.maximum(MAX_PER_MINUTE))),
       description: docs.input,
     },
     output: { type: 'Int', nullable: false, description: docs.output, read: (_v, s) => read(s) },
