@@ -228,8 +228,11 @@ export async function emitEvent(gql, t, recipients, { actions = null } = {}) {
   return out.event.id;
 }
 
-/** Polls an event until every delivery is SENT, FAILED or SKIPPED; returns the summary. */
-export async function untilTerminal(gql, t, eventId, total, label = '') {
+/**
+ * Polls an event every `everyMs` until every delivery is SENT, FAILED or SKIPPED; returns the
+ * summary.
+ */
+export async function untilTerminal(gql, t, eventId, total, label = '', { everyMs = 100 } = {}) {
   for (;;) {
     const { workflowEvent } = await gql(
       t.admin,
@@ -241,7 +244,28 @@ export async function untilTerminal(gql, t, eventId, total, label = '') {
       `  ${label} sent ${s.sent} failed ${s.failed} retrying ${s.retrying} queued ${s.queued}`,
     );
     if (s.sent + s.failed + s.skipped >= total) return s;
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/**
+ * When the event's last delivery outcome was recorded (ms since epoch, by Renkei's clock on this
+ * machine): the latest `updatedAt` of its deliveries. Unlike the moment a poll notices, it carries
+ * no polling granularity.
+ */
+export async function lastRecordedAt(gql, t, eventId) {
+  let after = null;
+  let last = 0;
+  for (;;) {
+    const { deliveries } = await gql(
+      t.admin,
+      `query ($e: ID!, $a: String) { deliveries(first: 100, after: $a, filter: { eventId: $e }) {
+        edges { node { updatedAt } } pageInfo { hasNextPage endCursor } } }`,
+      { e: eventId, a: after },
+    );
+    for (const { node } of deliveries.edges) last = Math.max(last, Date.parse(node.updatedAt));
+    if (!deliveries.pageInfo.hasNextPage) return last;
+    after = deliveries.pageInfo.endCursor;
   }
 }
 

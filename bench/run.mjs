@@ -32,6 +32,7 @@ import {
   countDeliveries,
   drain,
   emitEvent,
+  lastRecordedAt,
   partsSince,
   percentile,
   pool,
@@ -87,19 +88,25 @@ try {
       for (const round of ['cold', 'warm']) {
         const offset = stack.output().length;
         const cpuBefore = cpu.snapshot();
+        const startedAt = Date.now();
         const started = performance.now();
         const eventId = await emitEvent(gql, t, t.ids);
         const emitted = performance.now();
-        const s = await untilTerminal(gql, t, eventId, n, `fan-out ${n} ${round}`);
+        // Polled every 250 ms (each poll is a GraphQL request on workerd's thread); the time
+        // that counts is when Renkei recorded the last outcome, not when a poll noticed it.
+        const s = await untilTerminal(gql, t, eventId, n, `fan-out ${n} ${round}`, {
+          everyMs: 250,
+        });
         const wall = performance.now() - started;
-        const seconds = wall / 1000;
         const spent = cpuDelta(cpuBefore, cpu.snapshot());
+        const seconds = ((await lastRecordedAt(gql, t, eventId)) - startedAt) / 1000;
         results[`${round}${n}`] = seconds;
         fanoutRows.push([
           n,
           round === 'cold' ? 'first DM (open + post)' : 'DM channel cached (post)',
           ms(emitted - started),
           seconds.toFixed(2),
+          (wall / 1000).toFixed(2),
           Math.round(n / seconds),
           s.sent,
           s.failed,
@@ -128,7 +135,8 @@ try {
         'recipients',
         'Slack calls',
         'emit (ms)',
-        'until all terminal (s)',
+        'emit → last outcome recorded (s)',
+        'until a poll saw all terminal (s)',
         'deliveries/s',
         'sent',
         'failed',

@@ -13,8 +13,22 @@ export interface NetworkFailure {
   detail: string;
 }
 
+/**
+ * A response whose body was read within the deadline: the parts adapters look at. (Not a
+ * `Response`: buffering into a second Response would copy every body once more; a `Response`
+ * fits this shape, so tests may pass one.)
+ */
+export interface ReadResponse {
+  readonly status: number;
+  readonly ok: boolean;
+  readonly statusText: string;
+  readonly headers: Headers;
+  /** The body, decoded as UTF-8 ('' when there is none). */
+  text(): Promise<string>;
+}
+
 export type FetchOutcome =
-  | { ok: true; response: Response }
+  | { ok: true; response: ReadResponse }
   | { ok: false; failure: NetworkFailure };
 
 /**
@@ -31,33 +45,28 @@ export async function fetchWithTimeout(
   init: RequestInit,
   timeoutMs: number,
 ): Promise<FetchOutcome> {
-  const controller = new AbortController();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort();
-  }, timeoutMs);
+  const signal = AbortSignal.timeout(timeoutMs);
   try {
-    const response = await fetch(url, { ...init, redirect: 'manual', signal: controller.signal });
-    const body = nullBodyStatus(response.status) ? null : await response.arrayBuffer();
+    const response = await fetch(url, { ...init, redirect: 'manual', signal });
+    const body = nullBodyStatus(response.status) ? '' : await response.text();
     return {
       ok: true,
-      response: new Response(body, {
+      response: {
         status: response.status,
+        ok: response.ok,
         statusText: response.statusText,
         headers: response.headers,
-      }),
+        text: () => Promise.resolve(body),
+      },
     };
   } catch (error) {
-    if (timedOut) {
+    if (signal.aborted) {
       return {
         ok: false,
         failure: { kind: 'timeout', detail: `no response within ${timeoutMs} ms` },
       };
     }
     return { ok: false, failure: { kind: 'connection', detail: connectionDetail(error) } };
-  } finally {
-    clearTimeout(timer);
   }
 }
 
@@ -104,7 +113,7 @@ export function isRetryableStatus(status: number): boolean {
 }
 
 /** Parses a buffered response body as JSON; `undefined` when it is empty or not JSON. */
-export async function readJson(response: Response): Promise<unknown> {
+export async function readJson(response: Pick<ReadResponse, 'text'>): Promise<unknown> {
   const text = await response.text();
   if (text === '') return undefined;
   try {

@@ -1,4 +1,4 @@
-import { describeNetworkFailure, fetchWithTimeout, readJson } from '../http.ts';
+import { describeNetworkFailure, fetchWithTimeout, type ReadResponse, readJson } from '../http.ts';
 import { truncate } from '../messages.ts';
 import { classifyLineWorksError } from './line-works.errors.ts';
 import type {
@@ -117,7 +117,7 @@ async function call(
   method: 'GET' | 'POST' | 'PATCH',
   path: string,
   body?: unknown,
-): Promise<{ ok: true; response: Response } | LineWorksApiFailure> {
+): Promise<{ ok: true; response: ReadResponse } | LineWorksApiFailure> {
   const headers: Record<string, string> = { authorization: `Bearer ${request.accessToken}` };
   if (body !== undefined) headers['content-type'] = 'application/json';
   const outcome = await fetchWithTimeout(

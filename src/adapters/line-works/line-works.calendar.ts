@@ -1,4 +1,4 @@
-import { describeNetworkFailure, fetchWithTimeout, readJson } from '../http.ts';
+import { describeNetworkFailure, fetchWithTimeout, type ReadResponse, readJson } from '../http.ts';
 import { truncate } from '../messages.ts';
 import { classifyLineWorksError } from './line-works.errors.ts';
 import type {
@@ -120,7 +120,7 @@ async function call(
   path: string,
   body?: LineWorksEventBody,
   alsoOk?: number,
-): Promise<{ ok: true; response: Response } | LineWorksCalendarFailure> {
+): Promise<{ ok: true; response: ReadResponse } | LineWorksCalendarFailure> {
   const headers: Record<string, string> = { authorization: `Bearer ${request.accessToken}` };
   if (body) headers['content-type'] = 'application/json';
   const outcome = await fetchWithTimeout(

@@ -1,4 +1,4 @@
-import { parseRetryAfter, readJson } from '../http.ts';
+import { parseRetryAfter, type ReadResponse, readJson } from '../http.ts';
 import type { LineWorksErrorBody, LineWorksRateLimit } from './line-works.types.ts';
 
 /** Longest provider description kept in a reason (reasons are stored and shown to admins). */
@@ -43,7 +43,7 @@ export function readRateLimitHeaders(headers: Headers): LineWorksRateLimit {
 }
 
 /** Parses `{"code","description"}` (API) or `{"error","error_description"}` (OAuth) bodies. */
-export async function readErrorBody(response: Response): Promise<LineWorksErrorBody> {
+export async function readErrorBody(response: ReadResponse): Promise<LineWorksErrorBody> {
   const json = await readJson(response).catch(() => undefined);
   if (typeof json !== 'object' || json === null) return {};
   const body = json as Record<string, unknown>;
@@ -65,7 +65,7 @@ export async function readErrorBody(response: Response): Promise<LineWorksErrorB
  * event was deleted in LINE WORKS), anything else → the member, whose id is what varies per call.
  */
 export async function classifyLineWorksError(
-  response: Response,
+  response: ReadResponse,
   secrets: string[],
 ): Promise<LineWorksErrorClass> {
   const { status } = response;

@@ -1,4 +1,4 @@
-import type { NetworkFailure } from '../http.ts';
+import type { NetworkFailure, ReadResponse } from '../http.ts';
 import { describeNetworkFailure, isRetryableStatus, parseRetryAfter, readJson } from '../http.ts';
 import type { SendResult } from '../types.ts';
 import type { LineErrorBody, LineFailure } from './line.types.ts';
@@ -9,7 +9,7 @@ const MAX_DETAIL = 300;
 const MONTHLY_LIMIT = 'You have reached your monthly limit.';
 
 /** Parses the Messaging API `{message, details}` or OAuth `{error, error_description}` body. */
-export async function readLineError(response: Response): Promise<LineErrorBody> {
+export async function readLineError(response: ReadResponse): Promise<LineErrorBody> {
   const parsed = await readJson(response).catch(() => undefined);
   if (typeof parsed !== 'object' || parsed === null) return {};
   const json = parsed as Record<string, unknown>;
@@ -51,7 +51,7 @@ export function describeLineError(status: number, body: LineErrorBody): string {
  *   detail on `to`): the recipient; any other 400: the message.
  * `tokenRejected` rides along on 401 so a caller holding a stateless token can drop it.
  */
-export async function classifyLinePushError(response: Response): Promise<SendResult> {
+export async function classifyLinePushError(response: ReadResponse): Promise<SendResult> {
   const { status } = response;
   const body = await readLineError(response);
   const text = describeLineError(status, body);
@@ -93,7 +93,7 @@ export async function classifyLinePushError(response: Response): Promise<SendRes
 }
 
 /** A failed non-push LINE call as a typed result. */
-export async function lineFailure(response: Response, what: string): Promise<LineFailure> {
+export async function lineFailure(response: ReadResponse, what: string): Promise<LineFailure> {
   const body = await readLineError(response);
   const quota = response.status === 429 && body.message?.trim() === MONTHLY_LIMIT;
   return {

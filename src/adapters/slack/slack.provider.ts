@@ -3,7 +3,13 @@
  * chat.postMessage), each Slack error classified as sent / retry / failed.
  * https://docs.slack.dev/reference/methods/chat.postMessage
  */
-import { describeNetworkFailure, fetchWithTimeout, parseRetryAfter, readJson } from '../http.ts';
+import {
+  describeNetworkFailure,
+  fetchWithTimeout,
+  parseRetryAfter,
+  type ReadResponse,
+  readJson,
+} from '../http.ts';
 import type { ProviderAdapter, SendRequest, SendResult } from '../types.ts';
 import { renderSlackMessage } from './slack.message.ts';
 import type {
@@ -296,7 +302,7 @@ export async function callSlack<T extends SlackResponse>(
 export function classifySlackError(
   code: string,
   json?: SlackResponse,
-  response?: Response,
+  response?: ReadResponse,
 ): Failure {
   const retry = RETRYABLE[code];
   if (retry !== undefined) {

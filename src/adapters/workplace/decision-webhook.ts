@@ -5,7 +5,13 @@
  * classifies; the caller decides what the answer means for the decision.
  * https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md
  */
-import { describeNetworkFailure, fetchWithTimeout, parseRetryAfter, readJson } from '../http.ts';
+import {
+  describeNetworkFailure,
+  fetchWithTimeout,
+  parseRetryAfter,
+  type ReadResponse,
+  readJson,
+} from '../http.ts';
 
 /** The JSON WORKPLACE receives for one decision (DECISIONS.md, "Forwarding"). */
 export interface DecisionWebhookPayload {
@@ -94,7 +100,7 @@ function boundedText(text: string): string {
   return clean.length > MAX_REASON_LENGTH ? `${clean.slice(0, MAX_REASON_LENGTH - 1)}…` : clean;
 }
 
-async function refusalReason(response: Response): Promise<string> {
+async function refusalReason(response: ReadResponse): Promise<string> {
   const body = await readJson(response);
   const message =
     body && typeof body === 'object' ? (body as Record<string, unknown>).message : undefined;
