@@ -92,9 +92,8 @@ export async function botMessagesTo(botId: string, userId: string) {
 export const hex = (n: number) =>
   Array.from(crypto.getRandomValues(new Uint8Array(n)), (b) => (b % 16).toString(16)).join('');
 
-export async function lineTenant() {
-  const tenant = tenantId('lnd');
-  const { admin, service } = await tokens(tenant);
+/** LINE on an existing tenant: the channel configured, its rule on, `member` linked. */
+export async function addLine(t: { tenant: string; admin: string }, member: string) {
   const channelToken = `line-token-${crypto.randomUUID()}`;
   const messagingSecret = `messaging-secret-${hex(16)}`;
   const lineUserId = `U${hex(32)}`;
@@ -115,38 +114,41 @@ export async function lineTenant() {
         friendUrl: `https://line.me/R/ti/p/${basicId}`,
       },
     },
-    admin,
+    t.admin,
   );
   expect(configured.data?.configureLine.errors).toEqual([]);
+  await gql(
+    'mutation { setNotificationRules(rules: [{ type: APPROVAL_REQUESTED, channel: LINE, enabled: true }]) { errors { code } } }',
+    {},
+    t.admin,
+  );
+  // The member linked earlier (LINE Login + follow, covered by line.test.ts).
+  const d1 = await tenantD1(t.tenant);
+  await d1
+    .prepare(
+      "update users set line_user_id = ?, line_status = 'LINKED' where tenant_id = ? and user_id = ?",
+    )
+    .bind(lineUserId, t.tenant, member)
+    .run();
+  return { channelToken, messagingSecret, lineUserId };
+}
+
+export async function lineTenant() {
+  const tenant = tenantId('lnd');
+  const { admin, service } = await tokens(tenant);
   const member = `m-${tenant}`;
   await gql(
     'mutation ($u: [UserInput!]!) { upsertUsers(users: $u) { errors { code } } }',
     { u: [{ userId: member }] },
     service,
   );
-  await gql(
-    'mutation { setNotificationRules(rules: [{ type: APPROVAL_REQUESTED, channel: LINE, enabled: true }]) { errors { code } } }',
-    {},
-    admin,
-  );
-  // The member linked earlier (LINE Login + follow, covered by line.test.ts).
-  const d1 = await tenantD1(tenant);
-  await d1
-    .prepare(
-      "update users set line_user_id = ?, line_status = 'LINKED' where tenant_id = ? and user_id = ?",
-    )
-    .bind(lineUserId, tenant, member)
-    .run();
-  return {
-    tenant,
-    admin,
-    service,
-    members: [member],
-    member,
-    channelToken,
-    messagingSecret,
-    lineUserId,
-  };
+  const line = await addLine({ tenant, admin }, member);
+  return { tenant, admin, service, members: [member], member, ...line };
+}
+
+/** The LINE Messaging API requests the fake recorded at `path`, e.g. `/v2/bot/message/push`. */
+export async function lineRequests(path: string, contains: string) {
+  return fake(env.LINE_API_BASE, `/__fake/requests?path=${path}&contains=${contains}`);
 }
 
 export async function linePostback(

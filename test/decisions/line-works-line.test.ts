@@ -8,6 +8,7 @@ import {
   botMessagesTo,
   hex,
   linePostback,
+  lineRequests,
   lineTenant,
   lineWorksClick,
   lineWorksTenant,
@@ -156,11 +157,7 @@ describe('decisions on LINE', () => {
     const t = await lineTenant();
     await emitWithActions(t as never, [t.member]);
     const pushes = await eventually(
-      () =>
-        fake(
-          env.LINE_API_BASE,
-          `/__fake/requests?path=/v2/bot/message/push&contains=${t.lineUserId}`,
-        ),
+      () => lineRequests('/v2/bot/message/push', t.lineUserId),
       (r) => r.length > 0,
     );
     const footer = pushes[0].json.messages[0].contents.footer;
@@ -228,10 +225,7 @@ describe('decisions on LINE', () => {
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ action: 'APPROVE', channel: 'LINE' });
     // "Received" at once, by the click's (free) reply token; exactly one, to the first tap.
-    const replies = await fake(
-      env.LINE_API_BASE,
-      `/__fake/requests?path=/v2/bot/message/reply&contains=${t.channelToken}`,
-    );
+    const replies = await lineRequests('/v2/bot/message/reply', t.channelToken);
     const received = replies.filter((x: any) => x.json.messages[0].text.includes('受け付けました'));
     expect(received).toHaveLength(1);
     expect(received[0]).toMatchObject({ status: 200 });
@@ -242,12 +236,9 @@ describe('decisions on LINE', () => {
     // WORKPLACE's verdict follows by push (the reply token is spent).
     const verdicts = await eventually(
       async () =>
-        (
-          await fake(
-            env.LINE_API_BASE,
-            `/__fake/requests?path=/v2/bot/message/push&contains=${t.lineUserId}`,
-          )
-        ).filter((x: any) => x.json.messages[0].text?.includes('反映されました')),
+        (await lineRequests('/v2/bot/message/push', t.lineUserId)).filter((x: any) =>
+          x.json.messages[0].text?.includes('反映されました'),
+        ),
       (r) => r.length > 0,
     );
     expect(verdicts).toHaveLength(1);
