@@ -52,6 +52,16 @@ function wanted(input: AbsenceInput, userRowId: string) {
   };
 }
 
+/** Puts absence rows on the queue for the calendar consumer (calendar-sync.ts), one message each. */
+export async function enqueueAbsences(queue: Queue, tenantId: string, rowIds: readonly string[]) {
+  await sendMessages(
+    queue,
+    rowIds.map((absenceRowId) => ({
+      body: { kind: 'absence', tenantId, absenceRowId } satisfies AbsenceMessage,
+    })),
+  );
+}
+
 /**
  * Records an absence and enqueues its calendar job. Sending the same absence again changes
  * nothing and calls LINE WORKS no more; a changed one is re-synced with a full PUT.
@@ -122,7 +132,7 @@ export async function upsertAbsence(
   const row = rows[0] ?? (await findAbsence(db, tenantId, input.absenceId));
   if (!row) throw new Error('absence row vanished after upsert');
   if (row.syncStatus === 'PENDING') {
-    await sendMessages(queue, [{ body: { kind: 'absence', tenantId, absenceRowId: row.id } }]);
+    await enqueueAbsences(queue, tenantId, [row.id]);
   }
   return row;
 }
@@ -169,7 +179,7 @@ export async function cancelAbsence(
   ]);
   const row = rows[0] ?? existing;
   if (row.syncStatus === 'PENDING') {
-    await sendMessages(queue, [{ body: { kind: 'absence', tenantId, absenceRowId: row.id } }]);
+    await enqueueAbsences(queue, tenantId, [row.id]);
   }
   return row;
 }

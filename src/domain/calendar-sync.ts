@@ -16,14 +16,13 @@ import {
 } from '../adapters/line-works/index.ts';
 import { type Db, inJson, sameTenant } from '../db/client.ts';
 import { absences, users } from '../db/schema.ts';
-import type { AbsenceRow } from './absences.ts';
+import { type AbsenceRow, enqueueAbsences } from './absences.ts';
 import {
   CALENDAR_DISABLED,
   type CalendarState,
   calendarCredentials,
 } from './calendar-integration.ts';
 import { lineWorksUserIdOf } from './channels/line-works.ts';
-import { sendMessages } from './enqueue.ts';
 import { newId } from './ids.ts';
 import { type Gate, lineWorksPace } from './limits.ts';
 import type { AbsenceMessage } from './queue-messages.ts';
@@ -472,9 +471,10 @@ export async function sweepAbsences(
         .set({ dueAt: nowIso })
         .where(and(sameTenant(absences.tenantId, tenantId), inJson(absences.id, ids), stuckWhere()))
         .returning({ id: absences.id });
-      await sendMessages(
+      await enqueueAbsences(
         queue,
-        stuck.map((s) => ({ body: { kind: 'absence' as const, tenantId, absenceRowId: s.id } })),
+        tenantId,
+        stuck.map((s) => s.id),
       );
       return stuck.length;
     },

@@ -1,7 +1,7 @@
 /**
  * The shape of a locale's catalog: every text a member sees from Renkei (notifications, the LINE
- * callback page, bot texts, deciding from the chat). Each locale file is typed with it, so a text missing in one locale
- * (or a notification type without its words) does not compile.
+ * callback page, bot texts, deciding from the chat). Each locale file is typed with it, so a text
+ * missing in one locale (or a notification type without its words) does not compile.
  */
 import type { DecisionAction, NotificationType } from '../adapters/types.ts';
 
