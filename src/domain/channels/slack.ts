@@ -96,11 +96,6 @@ export const slackDriver: ChannelDriver = {
   },
 };
 
-const sleepUntil = (at: number) => {
-  const wait = at - Date.now();
-  return wait > 0 ? new Promise<void>((r) => setTimeout(r, wait)) : Promise.resolve();
-};
-
 async function sendSlack(ctx: SendContext, input: SendInput): Promise<SendResult> {
   const { user, credentials } = input;
   const settings = credentials.settings;
@@ -108,8 +103,7 @@ async function sendSlack(ctx: SendContext, input: SendInput): Promise<SendResult
   const openAt = firstContact && input.slots && input.slots.length > 1 ? input.slots[0] : undefined;
   // Only a send that had to wait for its slot asks RateGate again (one round trip): one that
   // goes at once was reserved a moment ago, after any hold.
-  if (openAt !== undefined && openAt > Date.now()) {
-    await sleepUntil(openAt);
+  if (openAt !== undefined && (await input.waitUntil(openAt))) {
     // A 429 on conversations.open since this slot was reserved holds the method for the
     // whole workspace: no call before Retry-After, and no attempt spent on waiting.
     const openKey = slackMethodKey(settings, 'conversations.open');

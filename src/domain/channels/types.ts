@@ -39,6 +39,11 @@ export interface SendInput {
   deliveryId: string;
   /** Waits for this delivery's RateGate slot; hand it to the adapter (SendRequest.pace). */
   pace: () => Promise<void>;
+  /**
+   * For a step before `pace`'s: resolves when a call reserved for `at` (ms since epoch) may go,
+   * with whether it had to wait (domain/dispatch/slot-waves.ts).
+   */
+  waitUntil: (at: number) => Promise<boolean>;
   /** With paceSteps: the reserved time of each step, in order (the last one is `pace`'s). */
   slots?: number[];
 }

@@ -8,9 +8,13 @@ import { eventActions } from '../decisions/event-actions.ts';
 import type { EventRow } from '../deliveries.ts';
 import type { IntegrationCredentials } from '../integrations.ts';
 import type { UserRow } from '../users.ts';
+import { type SlotWaiter, slotWaiter } from './slot-waves.ts';
 import type { DispatchDeps, Job, Outcome } from './types.ts';
 
-/** Sends `jobs` concurrently; a job whose event is gone fails without a request. */
+/**
+ * Sends `jobs` concurrently, each at its slot (the slots' waits shared, see slot-waves.ts); a job
+ * whose event is gone fails without a request.
+ */
 export function sendAll(
   deps: DispatchDeps,
   tenantId: string,
@@ -18,6 +22,7 @@ export function sendAll(
   credentials: Map<Channel, IntegrationCredentials | null>,
   events: Map<string, EventRow>,
 ): Promise<Outcome[]> {
+  const wait = slotWaiter();
   return Promise.all(
     jobs.map(async (job): Promise<Outcome> => {
       const event = events.get(job.row.eventId);
@@ -34,16 +39,11 @@ export function sendAll(
           job,
           credentials.get(job.channel) as IntegrationCredentials,
           event,
+          wait,
         ),
       };
     }),
   );
-}
-
-/** Resolves at `slotAt` (ms since epoch), at once when it has passed. */
-function untilSlot(slotAt: number | undefined): Promise<void> {
-  const wait = (slotAt ?? 0) - Date.now();
-  return wait > 0 ? new Promise((r) => setTimeout(r, wait)) : Promise.resolve();
 }
 
 /** What one member is told about an event, in their locale (no buttons: see decisionButtons). */
@@ -87,6 +87,7 @@ async function send(
   job: Job,
   creds: IntegrationCredentials,
   event: EventRow,
+  wait: SlotWaiter,
 ): Promise<SendResult> {
   try {
     return await job.driver.send(
@@ -102,7 +103,10 @@ async function send(
             : { decisions: await decisionButtons(deps, tenantId, job, creds, event) }),
         },
         deliveryId: job.row.id,
-        pace: () => untilSlot(job.slotAt),
+        pace: async () => {
+          await wait(job.slotAt);
+        },
+        waitUntil: wait,
         ...(job.slots ? { slots: job.slots } : {}),
       },
     );
