@@ -58,7 +58,7 @@ describe('slotWaiter', () => {
     }
   });
 
-  it('starts a new timer for a window whose wave has already gone', async () => {
+  it('lets a slot of a window whose wave has gone go at once', async () => {
     vi.useFakeTimers();
     const base = Math.ceil(Date.now() / SLOT_EARLY_MS) * SLOT_EARLY_MS + 10 * SLOT_EARLY_MS;
     vi.setSystemTime(base);

@@ -29,11 +29,12 @@ export function slotWaiter(clock: () => number = Date.now): SlotWaiter {
     // The start of the SLOT_EARLY_MS window that ends after `at - SLOT_EARLY_MS`: in the future,
     // at most SLOT_EARLY_MS before `at`, and the same for every slot of the window.
     const wake = Math.ceil((at - SLOT_EARLY_MS) / SLOT_EARLY_MS) * SLOT_EARLY_MS;
+    // Once a wave has gone, no slot maps to it again (the clock is past `wake`, so every slot of
+    // its window is within SLOT_EARLY_MS and goes at once): the part's map only grows.
     let wave = waves.get(wake);
     if (!wave) {
       wave = new Promise<boolean>((resolve) => setTimeout(() => resolve(true), wake - now));
       waves.set(wake, wave);
-      void wave.then(() => waves.delete(wake));
     }
     return wave;
   };
