@@ -257,11 +257,19 @@ export async function loadCredentials(
   kind: IntegrationKind,
 ): Promise<IntegrationCredentials | null> {
   const row = await loadRow(db, tenantId, kind);
-  if (!row) return null;
+  return row ? credentialsOf(secretsKey, row) : null;
+}
+
+/** The credentials of an integration row read elsewhere (e.g. in the consumer's claim batch). */
+export async function credentialsOf(
+  secretsKey: string,
+  row: typeof integrations.$inferSelect,
+): Promise<IntegrationCredentials> {
+  const kind = row.kind as IntegrationKind;
   const sealed = parseJson<Record<string, SealedSecret>>(row.secrets);
   const secrets: Record<string, string> = {};
   for (const [name, s] of Object.entries(sealed)) {
-    secrets[name] = await unseal(secretsKey, secretPlace(tenantId, kind, name), s.c);
+    secrets[name] = await unseal(secretsKey, secretPlace(row.tenantId, kind, name), s.c);
   }
   return {
     kind,

@@ -1,8 +1,12 @@
-/** Step 1, claim: only deliveries still QUEUED/RETRYING move to SENDING, one attempt more. */
-import { and, inArray, sql } from 'drizzle-orm';
+/**
+ * Step 1, claim: only deliveries still QUEUED/RETRYING move to SENDING, one attempt more. The
+ * same round trip reads what the plan needs: the deliveries' members, events and integrations.
+ */
+import { and, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import { type Db, inJson, sameTenant } from '../../db/client.ts';
-import { deliveries } from '../../db/schema.ts';
-import type { DeliveryRow } from '../deliveries.ts';
+import { deliveries, integrations, users, workflowEvents } from '../../db/schema.ts';
+import type { DeliveryRow, EventRow } from '../deliveries.ts';
+import type { UserRow } from '../users.ts';
 import type { Claimed, QueuedMessage, Verdicts } from './types.ts';
 
 export interface Claim {
@@ -10,6 +14,14 @@ export interface Claim {
   claimed: Claimed[];
   /** The rows as they were before the claim, so a deferred one returns to exactly that. */
   before: Map<string, DeliveryRow>;
+  /** The members, events and integration rows of the batch's deliveries (claimed or not). */
+  loaded: Loaded;
+}
+
+export interface Loaded {
+  users: UserRow[];
+  events: EventRow[];
+  integrations: (typeof integrations.$inferSelect)[];
 }
 
 /**
@@ -24,11 +36,9 @@ export async function claim(
 ): Promise<Claim> {
   const ids = [...new Set(msgs.map((m) => m.body.deliveryId))];
   const at = new Date().toISOString();
-  const [rows, claimedIds] = await db.batch([
-    db
-      .select()
-      .from(deliveries)
-      .where(and(sameTenant(deliveries.tenantId, tenantId), inJson(deliveries.id, ids))),
+  const ofBatch = and(sameTenant(deliveries.tenantId, tenantId), inJson(deliveries.id, ids)) as SQL;
+  const [rows, claimedIds, userRows, eventRows, integrationRows] = await db.batch([
+    db.select().from(deliveries).where(ofBatch),
     db
       .update(deliveries)
       .set({
@@ -45,6 +55,42 @@ export async function claim(
         ),
       )
       .returning({ id: deliveries.id }),
+    db
+      .select()
+      .from(users)
+      .where(
+        and(
+          sameTenant(users.tenantId, tenantId),
+          inArray(
+            users.id,
+            db.select({ id: deliveries.userRowId }).from(deliveries).where(ofBatch),
+          ),
+        ),
+      ),
+    db
+      .select()
+      .from(workflowEvents)
+      .where(
+        and(
+          sameTenant(workflowEvents.tenantId, tenantId),
+          inArray(
+            workflowEvents.id,
+            db.select({ id: deliveries.eventId }).from(deliveries).where(ofBatch),
+          ),
+        ),
+      ),
+    db
+      .select()
+      .from(integrations)
+      .where(
+        and(
+          eq(integrations.tenantId, tenantId),
+          inArray(
+            integrations.kind,
+            db.select({ kind: deliveries.channel }).from(deliveries).where(ofBatch),
+          ),
+        ),
+      ),
   ]);
   const claimedSet = new Set(claimedIds.map((r) => r.id));
   const before = new Map(rows.map((r) => [r.id, r]));
@@ -61,5 +107,9 @@ export async function claim(
       row: { ...was, status: 'SENDING', attempts: was.attempts + 1, updatedAt: at, dueAt: at },
     });
   }
-  return { claimed: [...claimed.values()], before };
+  return {
+    claimed: [...claimed.values()],
+    before,
+    loaded: { users: userRows, events: eventRows, integrations: integrationRows },
+  };
 }

@@ -36,9 +36,9 @@ async function dispatchTenant(
   msgs: readonly QueuedMessage[],
   verdicts: Verdicts,
 ) {
-  const { claimed, before } = await claim(deps.db, tenantId, msgs, verdicts);
+  const { claimed, before, loaded } = await claim(deps.db, tenantId, msgs, verdicts);
   if (claimed.length === 0) return;
-  const { jobs, finals, credentials, events, now } = await plan(deps, tenantId, claimed);
+  const { jobs, finals, credentials, events, now } = await plan(deps, tenantId, claimed, loaded);
 
   await reserve(deps, tenantId, jobs, credentials, now);
   const { ready, deferred } = splitByWait(jobs, now);

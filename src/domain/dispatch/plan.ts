@@ -1,18 +1,17 @@
 /**
- * Step 2, plan: who each claimed delivery goes to and how. Members, credentials and events are
- * read in one round; each delivery is routed again (settings or bindings may have changed since
- * emit time) into a job to send, or a final outcome without a send.
+ * Step 2, plan: who each claimed delivery goes to and how, from the members, events and
+ * integrations the claim read (only the credentials are decrypted here). Each delivery is routed
+ * again (settings or bindings may have changed since emit time) into a job to send, or a final
+ * outcome without a send.
  */
-import { and } from 'drizzle-orm';
 import type { Channel } from '../../adapters/types.ts';
-import { type Db, inJson, sameTenant } from '../../db/client.ts';
-import { users, workflowEvents } from '../../db/schema.ts';
 import { type ChannelDriver, DRIVERS } from '../channels/index.ts';
 import type { EventRow } from '../deliveries.ts';
-import { type IntegrationCredentials, loadCredentials } from '../integrations.ts';
+import { credentialsOf, type IntegrationCredentials } from '../integrations.ts';
 import { digestContents } from '../preferences/index.ts';
 import { STALE_SLOT_MS } from '../retry-policy.ts';
 import { route } from '../routing.ts';
+import type { Loaded } from './claim.ts';
 import type { Claimed, DispatchDeps, Final, Job } from './types.ts';
 
 export interface Plan {
@@ -28,38 +27,27 @@ export async function plan(
   deps: DispatchDeps,
   tenantId: string,
   claimed: readonly Claimed[],
+  loaded: Loaded,
 ): Promise<Plan> {
-  const { db } = deps;
   const channelsHere = [...new Set(claimed.map((c) => c.row.channel as Channel))];
-  const [userRows, credentialList, events] = await Promise.all([
-    db
-      .select()
-      .from(users)
-      .where(
-        and(
-          sameTenant(users.tenantId, tenantId),
-          inJson(users.id, [...new Set(claimed.map((c) => c.row.userRowId))]),
-        ),
-      ),
-    Promise.all(
-      channelsHere.map((channel) => loadCredentials(db, deps.env.SECRETS_KEY, tenantId, channel)),
-    ),
-    loadEvents(
-      db,
-      tenantId,
-      claimed.map((c) => c.row.eventId),
-    ),
-  ]);
+  const rowOf = new Map(loaded.integrations.map((r) => [r.kind, r]));
+  const credentialList = await Promise.all(
+    channelsHere.map((channel) => {
+      const row = rowOf.get(channel);
+      return row ? credentialsOf(deps.env.SECRETS_KEY, row) : null;
+    }),
+  );
+  const events = new Map(loaded.events.map((e) => [e.id, e]));
   // Digest deliveries list their items (one more read, only when the batch has digests).
   const digests = await digestContents(
-    db,
+    deps.db,
     tenantId,
     claimed.flatMap(({ row }) => {
       const e = events.get(row.eventId);
       return e?.isDigest ? [{ id: row.id, items: row.items, url: e.url }] : [];
     }),
   );
-  const userById = new Map(userRows.map((u) => [u.id, u]));
+  const userById = new Map(loaded.users.map((u) => [u.id, u]));
   const credentials = new Map<Channel, IntegrationCredentials | null>(
     channelsHere.map((channel, i) => [channel, credentialList[i] ?? null]),
   );
@@ -116,17 +104,4 @@ export async function plan(
     });
   }
   return { jobs, finals, credentials, events, now };
-}
-
-async function loadEvents(db: Db, tenantId: string, ids: string[]) {
-  const unique = [...new Set(ids)];
-  const rows = unique.length
-    ? await db
-        .select()
-        .from(workflowEvents)
-        .where(
-          and(sameTenant(workflowEvents.tenantId, tenantId), inJson(workflowEvents.id, unique)),
-        )
-    : [];
-  return new Map(rows.map((r) => [r.id, r]));
 }
