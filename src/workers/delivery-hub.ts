@@ -13,8 +13,28 @@ import { createLineAuthStore } from './clients/line-auth-store.ts';
 import { createOutbox } from './clients/outbox.ts';
 import { createTokens } from './clients/tokens.ts';
 
+/** An EventTarget that knows whether anyone listens (each subscription adds one listener). */
+class ListenedTarget extends EventTarget {
+  private readonly live = new Set<unknown>();
+
+  get listened(): boolean {
+    return this.live.size > 0;
+  }
+
+  override addEventListener(...args: Parameters<EventTarget['addEventListener']>) {
+    this.live.add(args[1]);
+    super.addEventListener(...args);
+  }
+
+  override removeEventListener(...args: Parameters<EventTarget['removeEventListener']>) {
+    this.live.delete(args[1]);
+    super.removeEventListener(...args);
+  }
+}
+
 export class DeliveryHub extends DurableObject<Env> {
-  private readonly pubsub: HubPubSub = createPubSub();
+  private readonly target = new ListenedTarget();
+  private readonly pubsub: HubPubSub = createPubSub({ eventTarget: this.target });
 
   /** Serves one GraphQL-over-SSE request for an already verified caller. */
   async subscribe(request: Request, principal: Principal, requestId: string): Promise<Response> {
@@ -30,8 +50,12 @@ export class DeliveryHub extends DurableObject<Env> {
     });
   }
 
-  /** Fans status changes out to this tenant's subscribers. */
+  /**
+   * Fans status changes out to this tenant's subscribers; with none, no event is built (a
+   * fan-out to 1,000 members publishes each delivery three times).
+   */
   async publish(updates: DeliveryUpdate[]): Promise<void> {
+    if (!this.target.listened) return;
     for (const u of updates) this.pubsub.publish('delivery', u);
   }
 }
