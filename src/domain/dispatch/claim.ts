@@ -3,6 +3,7 @@
  * same round trip reads what the plan needs: the deliveries' members, events and integrations.
  */
 import { and, eq, inArray, type SQL, sql } from 'drizzle-orm';
+import type { SQLiteColumn } from 'drizzle-orm/sqlite-core';
 import { type Db, inJson, sameTenant } from '../../db/client.ts';
 import { deliveries, integrations, users, workflowEvents } from '../../db/schema.ts';
 import type { DeliveryRow, EventRow } from '../deliveries.ts';
@@ -36,9 +37,12 @@ export async function claim(
 ): Promise<Claim> {
   const ids = [...new Set(msgs.map((m) => m.body.deliveryId))];
   const at = new Date().toISOString();
-  const ofBatch = and(sameTenant(deliveries.tenantId, tenantId), inJson(deliveries.id, ids)) as SQL;
+  const batch = and(sameTenant(deliveries.tenantId, tenantId), inJson(deliveries.id, ids)) as SQL;
+  /** One column of the batch's deliveries, as a subquery. */
+  const ofBatch = (column: SQLiteColumn) =>
+    db.select({ value: column }).from(deliveries).where(batch);
   const [rows, claimedIds, userRows, eventRows, integrationRows] = await db.batch([
-    db.select().from(deliveries).where(ofBatch),
+    db.select().from(deliveries).where(batch),
     db
       .update(deliveries)
       .set({
@@ -47,25 +51,13 @@ export async function claim(
         updatedAt: at,
         dueAt: at,
       })
-      .where(
-        and(
-          sameTenant(deliveries.tenantId, tenantId),
-          inJson(deliveries.id, ids),
-          inArray(deliveries.status, ['QUEUED', 'RETRYING']),
-        ),
-      )
+      .where(and(batch, inArray(deliveries.status, ['QUEUED', 'RETRYING'])))
       .returning({ id: deliveries.id }),
     db
       .select()
       .from(users)
       .where(
-        and(
-          sameTenant(users.tenantId, tenantId),
-          inArray(
-            users.id,
-            db.select({ id: deliveries.userRowId }).from(deliveries).where(ofBatch),
-          ),
-        ),
+        and(sameTenant(users.tenantId, tenantId), inArray(users.id, ofBatch(deliveries.userRowId))),
       ),
     db
       .select()
@@ -73,10 +65,7 @@ export async function claim(
       .where(
         and(
           sameTenant(workflowEvents.tenantId, tenantId),
-          inArray(
-            workflowEvents.id,
-            db.select({ id: deliveries.eventId }).from(deliveries).where(ofBatch),
-          ),
+          inArray(workflowEvents.id, ofBatch(deliveries.eventId)),
         ),
       ),
     db
@@ -85,10 +74,7 @@ export async function claim(
       .where(
         and(
           eq(integrations.tenantId, tenantId),
-          inArray(
-            integrations.kind,
-            db.select({ kind: deliveries.channel }).from(deliveries).where(ofBatch),
-          ),
+          inArray(integrations.kind, ofBatch(deliveries.channel)),
         ),
       ),
   ]);
