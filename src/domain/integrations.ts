@@ -45,7 +45,8 @@ export interface IntegrationView {
   quota?: LineQuotaView | null;
 }
 
-type Row = typeof integrations.$inferSelect;
+/** An integration as stored: settings and sealed secrets as JSON text. */
+export type IntegrationRow = typeof integrations.$inferSelect;
 
 function parseJson<T>(text: string): T {
   return JSON.parse(text) as T;
@@ -57,7 +58,7 @@ function parseJson<T>(text: string): T {
  */
 function toView(
   kind: IntegrationKind,
-  row: Row | undefined,
+  row: IntegrationRow | undefined,
   quota?: LineQuotaRow | null,
 ): IntegrationView {
   const sealed = row ? parseJson<Record<string, SealedSecret>>(row.secrets) : {};
@@ -263,7 +264,7 @@ export async function loadCredentials(
 /** The credentials of an integration row read elsewhere (e.g. in the consumer's claim batch). */
 export async function credentialsOf(
   secretsKey: string,
-  row: typeof integrations.$inferSelect,
+  row: IntegrationRow,
 ): Promise<IntegrationCredentials> {
   const kind = row.kind as IntegrationKind;
   const sealed = parseJson<Record<string, SealedSecret>>(row.secrets);

@@ -7,6 +7,7 @@ import type { SQLiteColumn } from 'drizzle-orm/sqlite-core';
 import { type Db, inJson, sameTenant } from '../../db/client.ts';
 import { deliveries, integrations, users, workflowEvents } from '../../db/schema.ts';
 import type { DeliveryRow, EventRow } from '../deliveries.ts';
+import type { IntegrationRow } from '../integrations.ts';
 import type { UserRow } from '../users.ts';
 import type { Claimed, QueuedMessage, Verdicts } from './types.ts';
 
@@ -22,7 +23,7 @@ export interface Claim {
 export interface Loaded {
   users: UserRow[];
   events: EventRow[];
-  integrations: (typeof integrations.$inferSelect)[];
+  integrations: IntegrationRow[];
 }
 
 /**

@@ -31,11 +31,13 @@ export async function plan(
 ): Promise<Plan> {
   const channelsHere = [...new Set(claimed.map((c) => c.row.channel as Channel))];
   const rowOf = new Map(loaded.integrations.map((r) => [r.kind, r]));
-  const credentialList = await Promise.all(
-    channelsHere.map((channel) => {
-      const row = rowOf.get(channel);
-      return row ? credentialsOf(deps.env.SECRETS_KEY, row) : null;
-    }),
+  const credentials = new Map<Channel, IntegrationCredentials | null>(
+    await Promise.all(
+      channelsHere.map(async (channel) => {
+        const row = rowOf.get(channel);
+        return [channel, row ? await credentialsOf(deps.env.SECRETS_KEY, row) : null] as const;
+      }),
+    ),
   );
   const events = new Map(loaded.events.map((e) => [e.id, e]));
   // Digest deliveries list their items (one more read, only when the batch has digests).
@@ -48,9 +50,6 @@ export async function plan(
     }),
   );
   const userById = new Map(loaded.users.map((u) => [u.id, u]));
-  const credentials = new Map<Channel, IntegrationCredentials | null>(
-    channelsHere.map((channel, i) => [channel, credentialList[i] ?? null]),
-  );
 
   const now = Date.now();
   const finals: Final[] = [];
