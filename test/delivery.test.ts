@@ -286,7 +286,7 @@ describe('emitWorkflowEvent → queue → consumer', () => {
       },
     ]);
     const ctx = createExecutionContext();
-    await worker.queue(batch as MessageBatch<any>, env);
+    await worker.queue(batch as MessageBatch<any>, env, ctx);
     const result = await getQueueResult(batch, ctx);
     expect(result.explicitAcks).toEqual(['dup-1']);
     const after = await fake(
@@ -367,7 +367,7 @@ describe('emitWorkflowEvent → queue → consumer', () => {
       },
     ]);
     const ctx = createExecutionContext();
-    await worker.queue(batch as MessageBatch<any>, env);
+    await worker.queue(batch as MessageBatch<any>, env, ctx);
     await getQueueResult(batch, ctx);
     expect(await raw()).toMatchObject({
       status: 'FAILED',

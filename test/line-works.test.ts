@@ -1,7 +1,12 @@
 // Integration: LINE WORKS through the Worker's own fetch and queue, against the fake LINE WORKS
 // auth and API servers on 127.0.0.1 (test/fakes/line-works.ts): service-account tokens,
 // bot registration on save, bot messages, pacing under a burst, absence calendar sync.
-import { createMessageBatch, createScheduledController } from 'cloudflare:test';
+import {
+  createExecutionContext,
+  createMessageBatch,
+  createScheduledController,
+  waitOnExecutionContext,
+} from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { decodeJwt } from 'jose';
 import { describe, expect, it } from 'vitest';
@@ -573,7 +578,9 @@ describe('LINE WORKS calendar: absences', () => {
         body: { kind: 'absence', tenantId: tenant, absenceRowId },
       },
     ]);
-    await worker.queue(batch as MessageBatch<any>, env);
+    const ctx = createExecutionContext();
+    await worker.queue(batch as MessageBatch<any>, env, ctx);
+    await waitOnExecutionContext(ctx);
   }
 
   /** The events the fake holds in `member`'s calendar. */
