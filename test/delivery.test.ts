@@ -286,7 +286,7 @@ describe('emitWorkflowEvent → queue → consumer', () => {
       },
     ]);
     const ctx = createExecutionContext();
-    await worker.queue(batch as MessageBatch<any>, env, ctx);
+    await worker.queue(batch as MessageBatch<any>, env);
     const result = await getQueueResult(batch, ctx);
     expect(result.explicitAcks).toEqual(['dup-1']);
     const after = await fake(
@@ -367,7 +367,7 @@ describe('emitWorkflowEvent → queue → consumer', () => {
       },
     ]);
     const ctx = createExecutionContext();
-    await worker.queue(batch as MessageBatch<any>, env, ctx);
+    await worker.queue(batch as MessageBatch<any>, env);
     await getQueueResult(batch, ctx);
     expect(await raw()).toMatchObject({
       status: 'FAILED',

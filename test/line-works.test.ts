@@ -1,12 +1,7 @@
 // Integration: LINE WORKS through the Worker's own fetch and queue, against the fake LINE WORKS
 // auth and API servers on 127.0.0.1 (test/fakes/line-works.ts): service-account tokens,
 // bot registration on save, bot messages, pacing under a burst, absence calendar sync.
-import {
-  createExecutionContext,
-  createMessageBatch,
-  createScheduledController,
-  waitOnExecutionContext,
-} from 'cloudflare:test';
+import { createMessageBatch, createScheduledController } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { decodeJwt } from 'jose';
 import { describe, expect, it } from 'vitest';
@@ -578,9 +573,7 @@ describe('LINE WORKS calendar: absences', () => {
         body: { kind: 'absence', tenantId: tenant, absenceRowId },
       },
     ]);
-    const ctx = createExecutionContext();
-    await worker.queue(batch as MessageBatch<any>, env, ctx);
-    await waitOnExecutionContext(ctx);
+    await worker.queue(batch as MessageBatch<any>, env);
   }
 
   /** The events the fake holds in `member`'s calendar. */

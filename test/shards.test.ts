@@ -178,7 +178,7 @@ describe('work that spans shards', () => {
       },
     ]);
     const ctx = createExecutionContext();
-    await worker.queue(batch as MessageBatch<any>, env, ctx);
+    await worker.queue(batch as MessageBatch<any>, env);
     const result = await getQueueResult(batch, ctx);
     expect(result.explicitAcks.sort()).toEqual(['mix-a', 'mix-b']);
     expect(await Promise.all(both.map(({ s }) => slackPosts(s)))).toEqual(before.map((n) => n + 1));

@@ -88,7 +88,7 @@ function chatDeps(deps: Omit<ShardDeps, 'forward'>) {
   return { ...deps, log: createLogger({ job: 'chat' }) };
 }
 
-export async function queue(batch: MessageBatch<QueueMessage>, env: Env, ctx: ExecutionContext) {
+export async function queue(batch: MessageBatch<QueueMessage>, env: Env) {
   const { groups, unknown } = await groupByShard(env, batch.messages, (m) => m.body.tenantId);
   if (unknown.length > 0) {
     // A tenant the directory never placed has no rows on any shard: nothing to deliver.
@@ -100,7 +100,7 @@ export async function queue(batch: MessageBatch<QueueMessage>, env: Env, ctx: Ex
     for (const m of unknown) m.ack();
   }
   const results = await Promise.allSettled(
-    groups.map(({ shard, items }) => consumeOnShard(shard, env, ctx, batch.queue, items)),
+    groups.map(({ shard, items }) => consumeOnShard(shard, env, batch.queue, items)),
   );
   // Parts that finished keep their acks; a failed part's messages are retried.
   const failed = results.find((r) => r.status === 'rejected');
@@ -115,8 +115,6 @@ interface PartUsage extends D1Usage {
   requeued: number;
   /** Calls into Durable Objects (RateGate, TokenVault, DeliveryHub), each one DO request. */
   objectCalls: number;
-  /** When the queue had its answer for every message (`ms` also counts the writes after it). */
-  answeredMs?: number;
 }
 
 /** `client` with every method call counted as one Durable Object request. */
@@ -134,15 +132,12 @@ function countingCalls<T extends object>(client: T, usage: PartUsage): T {
 }
 
 /**
- * One shard's part of a batch: each kind to its handler, then ack or retry each message. The
- * writes no verdict waits for run on past the answer (ctx.waitUntil; wrangler.toml's
- * queue_consumer_no_wait_for_wait_until lets the queue hand out its next batch meanwhile). Ends
+ * One shard's part of a batch: each kind to its handler, then ack or retry each message. Ends
  * with one `queue part` log line of what it cost (D1 statements and rows, queue operations, time).
  */
 async function consumeOnShard(
   shard: number,
   env: Env,
-  ctx: ExecutionContext,
   queueName: string,
   messages: readonly Message<QueueMessage>[],
 ) {
@@ -159,8 +154,6 @@ async function consumeOnShard(
   const binding = shardBindings(env)[shard] as D1Database;
   const requeue = createRequeue(env);
   const db = openDb(countingD1(binding, usage, env.D1_METER === 'rows'));
-  const log = createLogger({ job: 'queue' });
-  const pending: Promise<void>[] = [];
   const shared = {
     db,
     env,
@@ -175,40 +168,21 @@ async function consumeOnShard(
       return requeue(items);
     },
     timeoutMs: Number(env.PROVIDER_TIMEOUT_MS) || PROVIDER_TIMEOUT_MS,
-    background: (task: Promise<void>) => {
-      pending.push(task);
-    },
     release: releaseDeps(env, db),
     preferenceNow: () => preferenceNow(env),
     queue: env.DELIVERY_QUEUE,
   };
   const feedback = createChatFeedback({ ...shared, log: createLogger({ job: 'chat' }) });
   const deps: ShardDeps = { ...shared, forward: forwardDeps(env, db, feedback) };
-  const logPart = () =>
-    log.info('queue part', { queue: queueName, shard, ...usage, ms: Date.now() - started });
   try {
     await runPart(deps, queueName, messages, usage);
   } finally {
-    if (pending.length === 0) {
-      logPart();
-    } else {
-      usage.answeredMs = Date.now() - started;
-      ctx.waitUntil(
-        Promise.allSettled(pending).then((results) => {
-          for (const r of results) {
-            if (r.status === 'rejected') {
-              // The messages are acked: their rows stay SENDING until the sweeper requeues them.
-              log.error('recording acked deliveries failed', {
-                queue: queueName,
-                shard,
-                error: (r.reason as Error)?.message ?? String(r.reason),
-              });
-            }
-          }
-          logPart();
-        }),
-      );
-    }
+    createLogger({ job: 'queue' }).info('queue part', {
+      queue: queueName,
+      shard,
+      ...usage,
+      ms: Date.now() - started,
+    });
   }
 }
 

@@ -2,7 +2,7 @@
  * The consumer side of a delivery (ARCHITECTURE.md, "The flow of one notification"): a queue
  * batch split by tenant, and per tenant five steps — claim, plan, reserve, send, record. The
  * queue and the Durable Objects are passed in; the verdict per message tells the worker to ack
- * or retry, and a record that no verdict waits for is handed to `deps.background`.
+ * or retry.
  */
 import type { DeliveryRow } from '../deliveries.ts';
 import { claim } from './claim.ts';
@@ -56,22 +56,14 @@ async function dispatchTenant(
   await publishedSending;
 
   const held = await deferHeld(deps, tenantId, before, outcomes, verdicts);
-  const recorded = record(
+  await record(
     deps,
     tenantId,
     [...outcomes.filter((o) => !held.has(o)), ...refusals(claims)],
     finals,
     verdicts,
-  ).then(() => settleQuotas(deps, tenantId, claims, outcomes, credentials));
-  // With every message acked and no allowance claimed, nothing waits for these writes: the
-  // queue gets its answer while they land. A retried message must find its row RETRYING when it
-  // returns (claim takes no SENDING row), and a claimed allowance must be settled before the next
-  // part claims from it; both wait here.
-  if (claims.length === 0 && msgs.every((m) => verdicts.get(m.id)?.action === 'ack')) {
-    deps.background(recorded);
-  } else {
-    await recorded;
-  }
+  );
+  await settleQuotas(deps, tenantId, claims, outcomes, credentials);
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
- * Step 5, record: each message's verdict at once, then the batch's outcomes in one D1 round trip
- * of set-based statements (one UPDATE for every delivery of the batch, one for the members whose
- * binding a result changed), integration health and the live updates.
+ * Step 5, record: a batch's outcomes in one D1 round trip of set-based statements (one UPDATE
+ * for every delivery of the batch, one for the members whose binding a result changed), then
+ * integration health and the live updates.
  */
 import type { Channel, SendResult } from '../../adapters/types.ts';
 import { type RowChange, updateEach } from '../../db/bulk-update.ts';
@@ -49,17 +49,13 @@ function outcomeOf(
   return { set: { status: 'FAILED', reason: result.reason }, verdict: { action: 'ack' } };
 }
 
-/**
- * Sets every outcome's and final's verdict before it returns; the returned promise is the
- * writes, which no verdict depends on.
- */
-export function record(
+export async function record(
   deps: DispatchDeps,
   tenantId: string,
   outcomes: readonly Outcome[],
   finals: readonly Final[],
   verdicts: Verdicts,
-): Promise<void> {
+) {
   const { db } = deps;
   const now = new Date();
   const at = now.toISOString();
@@ -92,11 +88,9 @@ export function record(
     ...updateEach(db, deliveries, tenantId, changes, { updatedAt: at }),
     ...updateEach(db, users, tenantId, [...bindings.values()]),
   ];
-  return (async () => {
-    if (writes.length > 0) await db.batch(writes as [never, ...never[]]);
-    for (const [channel, reason] of integrationFailures) {
-      await recordIntegrationHealth(db, tenantId, channel, { ok: false, error: reason });
-    }
-    await deps.publish(tenantId, updates);
-  })();
+  if (writes.length > 0) await db.batch(writes as [never, ...never[]]);
+  for (const [channel, reason] of integrationFailures) {
+    await recordIntegrationHealth(db, tenantId, channel, { ok: false, error: reason });
+  }
+  await deps.publish(tenantId, updates);
 }

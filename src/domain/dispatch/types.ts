@@ -18,12 +18,6 @@ export interface DispatchDeps {
   timeoutMs: number;
   /** Puts paced messages back on the queue now, each to return shortly before its slot. */
   requeue: Requeue;
-  /**
-   * Takes writes that no verdict waits for (a part's record when all its messages are acked);
-   * they may land after the batch is answered. A failure leaves the rows SENDING, and the sweeper
-   * requeues them (maintenance.ts), as after a worker that died mid-send.
-   */
-  background(task: Promise<void>): void;
 }
 
 export interface QueuedMessage {
