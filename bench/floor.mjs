@@ -30,11 +30,20 @@ export async function startFloor(slackBase, n) {
     },
   );
   const bare = spawnWrangler(
-    ['--config', 'bench/bare-wrangler.toml', '--port', String(BARE_PORT), '--ip', '127.0.0.1'],
+    [
+      '--config',
+      'bench/bare-wrangler.toml',
+      '--port',
+      String(BARE_PORT),
+      '--ip',
+      '127.0.0.1',
+      '--persist-to',
+      '.wrangler/bench-bare',
+    ],
     { quiet: true },
   );
-  const call = (body) =>
-    fetch(`http://127.0.0.1:${BARE_PORT}/`, {
+  const call = (body, path = '/') =>
+    fetch(`http://127.0.0.1:${BARE_PORT}${path}`, {
       method: 'POST',
       body: JSON.stringify({ slackApiBase: slackBase, token: TOKEN, ...body }),
     }).then((r) => r.json());
@@ -53,7 +62,11 @@ export async function startFloor(slackBase, n) {
     throw err;
   }
 
-  /** One repetition: { cold, warm } seconds (the faster way each) and a table row per way. */
+  /**
+   * One repetition: { cold, warm } seconds (the faster of the two direct ways each), the same
+   * calls through the bare worker's local queue ({ coldQueued, warmQueued }, not part of the
+   * floor), and a table row per way.
+   */
   async function run(rep) {
     const members = Array.from(
       { length: n },
@@ -72,6 +85,18 @@ export async function startFloor(slackBase, n) {
         (k) => ({ channels: channels.slice(k * 100, k * 100 + 100) }),
       ],
     ]) {
+      // All N calls from the bare worker's queue consumer: one request sends them as queue
+      // messages and is answered when the consumer's last batch is done.
+      const started = performance.now();
+      const queued = await call(key === 'cold' ? { members } : { channels }, '/queued');
+      const queuedSeconds = (performance.now() - started) / 1000;
+      out[`${key}Queued`] = queuedSeconds;
+      out.rows.push([
+        `bare worker, ${label}, through its local queue (${parts} batches of 100)`,
+        queued.sent,
+        queuedSeconds.toFixed(2),
+        Math.round(queued.sent / queuedSeconds),
+      ]);
       for (const concurrent of [true, false]) {
         const started = performance.now();
         let sent = 0;

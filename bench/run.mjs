@@ -87,11 +87,15 @@ try {
   const floorRows = [];
   results.floorCold = [];
   results.floorWarm = [];
+  results.floorColdQueued = [];
+  results.floorWarmQueued = [];
   const runFloor = async (rep) => {
     progress(`  floor, repetition ${rep + 1} …`);
     const f = await floor.run(rep);
     results.floorCold.push(f.cold);
     results.floorWarm.push(f.warm);
+    results.floorColdQueued.push(f.coldQueued);
+    results.floorWarmQueued.push(f.warmQueued);
     floorRows.push(
       ...f.rows.map(([label, ...rest]) => [
         `${label}${reps > 1 ? ` (rep ${rep + 1})` : ''}`,
@@ -623,6 +627,27 @@ try {
         `1,000 DMs within 1.5 × the floor (${label})`,
         `${median(rs).toFixed(2)} ×${each(rs)}`,
         median(rs) <= 1.5 ? 'met' : 'missed',
+      ]);
+    }
+    // What wrangler dev's local queue adds by itself: the bare worker's calls through its own
+    // queue against the floor, and Renkei against those queued calls (not issue goals).
+    for (const [round, label] of [
+      ['Cold', 'cold'],
+      ['Warm', 'warm'],
+    ]) {
+      const queued = results[`floor${round}Queued`];
+      const rs = ratios(results[`${round.toLowerCase()}${N}`] ?? [], queued);
+      if (rs.length === 0) continue;
+      const own = ratios(queued, results[`floor${round}`]);
+      goals.push([
+        `The local queue by itself (${label}): bare worker through its queue, against the floor`,
+        `${median(own).toFixed(2)} ×${each(own)}`,
+        'measured',
+      ]);
+      goals.push([
+        `Renkei (${label}) against the bare worker through the same local queue`,
+        `${median(rs).toFixed(2)} ×${each(rs)}`,
+        'measured',
       ]);
     }
     const cold = results[`cold${N}`] && median(results[`cold${N}`]);
