@@ -92,6 +92,10 @@ export async function botMessagesTo(botId: string, userId: string) {
 export const hex = (n: number) =>
   Array.from(crypto.getRandomValues(new Uint8Array(n)), (b) => (b % 16).toString(16)).join('');
 
+/** `value` with its last character changed to one it is not (a MAC that no longer verifies). */
+export const tamperLast = (value: string) =>
+  `${value.slice(0, -1)}${value.endsWith('Z') ? 'Y' : 'Z'}`;
+
 /** LINE on an existing tenant: the channel configured, its rule on, `member` linked. */
 export async function addLine(t: { tenant: string; admin: string }, member: string) {
   const channelToken = `line-token-${crypto.randomUUID()}`;

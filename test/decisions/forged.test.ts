@@ -7,7 +7,14 @@ import { env, exports } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { SLACK_COMMENT_CALLBACK_ID } from '../../src/adapters/slack/index.ts';
 import { fake } from '../helpers.ts';
-import { BOT_SECRET, botMessagesTo, hex, lineTenant, lineWorksTenant } from './chat-helpers.ts';
+import {
+  BOT_SECRET,
+  botMessagesTo,
+  hex,
+  lineTenant,
+  lineWorksTenant,
+  tamperLast,
+} from './chat-helpers.ts';
 import {
   buttonValues,
   decisionRows,
@@ -339,7 +346,7 @@ describe('forged postbacks on LINE', () => {
       body,
     });
     const legitBody = postback();
-    const tampered = `${approve.slice(0, -1)}${approve.endsWith('Z') ? 'Y' : 'Z'}`;
+    const tampered = tamperLast(approve);
     const cases: Case[] = [
       {
         name: 'unsigned',
@@ -555,10 +562,7 @@ describe('forged callbacks on LINE WORKS', () => {
       },
       {
         name: 'tampered postback',
-        request: () =>
-          signed(
-            callback({ postback: `${approve.slice(0, -1)}${approve.endsWith('Z') ? 'Y' : 'Z'}` }),
-          ),
+        request: () => signed(callback({ postback: tamperLast(approve) })),
         status: 200,
       },
       {

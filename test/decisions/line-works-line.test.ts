@@ -12,6 +12,7 @@ import {
   lineTenant,
   lineWorksClick,
   lineWorksTenant,
+  tamperLast,
 } from './chat-helpers.ts';
 import { auditActions, decisionRows, emitWithActions, eventually } from './slack-helpers.ts';
 
@@ -207,7 +208,7 @@ describe('decisions on LINE', () => {
     const stranger = `U${hex(32)}`;
     expect((await linePostback(t, stranger, approve)).status).toBe(200);
     // The MAC's last character changed (to one it is not: a MAC may end in 'Z').
-    const tampered = `${approve.slice(0, -1)}${approve.endsWith('Z') ? 'Y' : 'Z'}`;
+    const tampered = tamperLast(approve);
     expect((await linePostback(t, t.lineUserId, tampered)).status).toBe(200);
     expect(await decisionRows(t.tenant)).toEqual([]);
     // Wrongly signed: 401.
