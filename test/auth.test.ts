@@ -32,6 +32,9 @@ describe('authentication', () => {
     ['the wrong issuer', async () => token('t1', 'admin', 'a', { issuer: 'evil' })],
     ['an unknown role', async () => token('t1', 'admin', 'a', { claims: { role: 'root' } })],
     ['no tenant', async () => token('', 'admin', 'a')],
+    // An empty subject would lift a member's own-rows narrowing (tenant-wide counts).
+    ['an empty subject', async () => token('t1', 'user', '')],
+    ['a blank subject', async () => token('t1', 'user', '  ')],
     [
       'alg none',
       async () => {

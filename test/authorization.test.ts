@@ -238,5 +238,9 @@ describe('a member reads their own rows only, on every field', () => {
     expect((await gql('{ me { id } }', {}, a.service)).errors?.[0]?.extensions?.code).toBe(
       'FORBIDDEN',
     );
+    // Query.deliveries is "admin: all; user: own" in the contract: no service.
+    expect(
+      (await gql('{ deliveries { totalCount } }', {}, a.service)).errors?.[0]?.extensions?.code,
+    ).toBe('FORBIDDEN');
   });
 });

@@ -6,7 +6,7 @@ import { env, exports } from 'cloudflare:workers';
 import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { pkceChallenge, signLineBody } from '../src/adapters/line/index.ts';
-import { fake, gql, tenantId, token, tokens } from './helpers.ts';
+import { fake, gql, tenantD1, tenantId, token, tokens } from './helpers.ts';
 import { byUser, EMIT, waitFor } from './pipeline.ts';
 
 const hex = (n: number) =>
@@ -450,6 +450,38 @@ describe('LINE member linking', () => {
     expect(taken.status).toBe(409);
     expect(taken.html).toContain('data-status="TAKEN"');
     expect((await lineStatus(second)).status).toBe('NOT_LINKED');
+  });
+
+  it('links one LINE account to one member when two members finish their logins at once', async () => {
+    const s = await setup();
+    const second = {
+      ...s,
+      member: `m2-${s.tenant}`,
+      memberToken: await token(s.tenant, 'user', `m2-${s.tenant}`),
+    };
+    // Both authorized with the same LINE account; both callbacks arrive together, each past the
+    // "taken" read before the other has written.
+    const locations = [
+      await authorize(s, await start(s)),
+      await authorize(second, await start(second)),
+    ];
+    const pages = await Promise.all(locations.map((l) => callback(l)));
+    const statuses = pages.map((p) => /data-status="([A-Z_]+)"/.exec(p.html)?.[1]).sort();
+    expect(statuses).toEqual(['PENDING_FRIEND', 'TAKEN']);
+    const linked = [(await lineStatus(s)).status, (await lineStatus(second)).status].sort();
+    expect(linked).toEqual(['NOT_LINKED', 'PENDING_FRIEND']);
+    const d1 = await tenantD1(s.tenant);
+    const rows = await d1
+      .prepare('select user_id from users where tenant_id = ? and line_user_id = ?')
+      .bind(s.tenant, s.lineUserId)
+      .all();
+    expect(rows.results).toHaveLength(1);
+    // The member told "taken" has no link in the audit log either.
+    const audit = await d1
+      .prepare("select target from audit_log where tenant_id = ? and action = 'binding.line.link'")
+      .bind(s.tenant)
+      .all<{ target: string }>();
+    expect(audit.results.map((r) => r.target)).toEqual([rows.results[0]?.user_id]);
   });
 
   it('answers a bad ID token with a 4xx page, and only a failing LINE with 502', async () => {

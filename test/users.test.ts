@@ -170,6 +170,48 @@ describe('me and updateMyBindings', () => {
   });
 });
 
+describe('a Slack member ID reaches one member', () => {
+  it("refuses another member's Slack member ID, one after the other and at once", async () => {
+    const t = tenantId();
+    const [victim, attacker, a, b] = await Promise.all(
+      ['victim', 'attacker', 'racer-a', 'racer-b'].map((m) => token(t, 'user', m)),
+    );
+    const bind = (id: string, who: string) => gql(BINDINGS, { input: { slackMemberId: id } }, who);
+    expect((await bind('U0VICTIM01', victim)).data?.updateMyBindings.errors).toEqual([]);
+    // Keeping one's own ID is no conflict.
+    expect((await bind('U0VICTIM01', victim)).data?.updateMyBindings.errors).toEqual([]);
+    const taken = await bind('U0VICTIM01', attacker);
+    expect(taken.data?.updateMyBindings).toMatchObject({
+      user: null,
+      errors: [{ code: 'CONFLICT', field: ['input', 'slackMemberId'] }],
+    });
+    const mine = '{ me { bindings { slack { memberId } } } }';
+    expect((await gql(mine, {}, attacker)).data?.me.bindings.slack).toBeNull();
+    // Another tenant's member may have the same ID (another workspace).
+    const elsewhere = await token(tenantId(), 'user', 'attacker');
+    expect((await bind('U0VICTIM01', elsewhere)).data?.updateMyBindings.errors).toEqual([]);
+
+    // Two members claiming one new ID at once: exactly one gets it, and only its change is
+    // in the audit log.
+    const race = await Promise.all([bind('U0RACE0001', a), bind('U0RACE0001', b)]);
+    const codes = race.map((r) => r.data?.updateMyBindings.errors[0]?.code ?? 'OK').sort();
+    expect(codes).toEqual(['CONFLICT', 'OK']);
+    const { admin } = await tokens(t);
+    const audit = await gql(
+      '{ auditLog(first: 50) { edges { node { action target } } } }',
+      {},
+      admin,
+    );
+    const bindings = audit.data?.auditLog.edges
+      .map((e: any) => e.node)
+      .filter((n: any) => n.action === 'binding.update')
+      .map((n: any) => n.target)
+      .sort();
+    const winner = race[0]?.data?.updateMyBindings.errors.length === 0 ? 'racer-a' : 'racer-b';
+    expect(bindings).toEqual([winner, 'victim'].sort());
+  });
+});
+
 describe('audit log and node ids', () => {
   it('records changes without secrets and resolves entries by node id', async () => {
     const t = tenantId();

@@ -1,5 +1,5 @@
 /** The audit log: who changed which setting, rule or binding. Never holds a secret. */
-import { and, count, desc, eq, lt, or } from 'drizzle-orm';
+import { and, count, desc, eq, lt, or, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { auditLog } from '../db/schema.ts';
 import { newId } from './ids.ts';
@@ -15,9 +15,8 @@ export interface AuditInput {
 
 export type AuditRow = typeof auditLog.$inferSelect;
 
-/** The insert statement for one audit entry, to put in the same `db.batch` as the change. */
-export function auditStatement(db: Db, entry: AuditInput, at = new Date().toISOString()) {
-  return db.insert(auditLog).values({
+function auditRow(entry: AuditInput, at: string): AuditRow {
+  return {
     id: newId(),
     tenantId: entry.tenantId,
     at,
@@ -30,7 +29,26 @@ export function auditStatement(db: Db, entry: AuditInput, at = new Date().toISOS
         : typeof entry.detail === 'string'
           ? entry.detail
           : JSON.stringify(entry.detail),
-  });
+  };
+}
+
+/** The insert statement for one audit entry, to put in the same `db.batch` as the change. */
+export function auditStatement(db: Db, entry: AuditInput, at = new Date().toISOString()) {
+  return db.insert(auditLog).values(auditRow(entry, at));
+}
+
+/**
+ * The same entry, written only if `condition` holds when the batch reaches it: after a
+ * conditional change earlier in the batch, the entry records what that change really did.
+ */
+export function auditStatementIf(db: Db, entry: AuditInput, at: string, condition: SQL) {
+  const r = auditRow(entry, at);
+  // Values in the table's column order (id, tenant_id, at, actor, action, target, detail).
+  return db
+    .insert(auditLog)
+    .select(
+      sql`select ${r.id}, ${r.tenantId}, ${r.at}, ${r.actor}, ${r.action}, ${r.target}, ${r.detail} where ${condition}`,
+    );
 }
 
 /** Newest first; the cursor is the (at, id) of the last entry seen. */

@@ -62,11 +62,15 @@ export async function authenticate(
   }
   const tenant = payload.tenant;
   const role = payload.role;
+  // An empty subject would read as "no member" wherever a member's own rows are narrowed.
+  if (typeof payload.sub !== 'string' || payload.sub.trim() === '') {
+    throw new AuthError('Token has no subject (sub)');
+  }
   if (typeof tenant !== 'string' || tenant === '') throw new AuthError('Token has no tenant claim');
   if (typeof role !== 'string' || !ROLES.includes(role as Role)) {
     throw new AuthError('Token role must be admin, user or service');
   }
-  return { tenantId: tenant, subject: payload.sub as string, role: role as Role };
+  return { tenantId: tenant, subject: payload.sub, role: role as Role };
 }
 
 function describeJoseError(err: unknown): string {

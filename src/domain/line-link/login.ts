@@ -15,12 +15,18 @@ import type { Locale } from '../../adapters/types.ts';
 import type { Db } from '../../db/client.ts';
 import { users } from '../../db/schema.ts';
 import { base64UrlToBytes, bytesToBase64Url, textToBase64Url } from '../../lib/base64.ts';
-import { auditStatement } from '../audit.ts';
+import { auditStatement, auditStatementIf } from '../audit.ts';
 import type { Principal } from '../auth.ts';
 import { InputError } from '../errors.ts';
 import { type IntegrationCredentials, loadCredentials } from '../integrations.ts';
 import type { Logger } from '../log.ts';
-import { ensureSelf, getUserByRowId, type UserRow } from '../users.ts';
+import {
+  ensureSelf,
+  freeForMember,
+  getUserByRowId,
+  memberWrittenAt,
+  type UserRow,
+} from '../users.ts';
 import {
   LINE_LINK_TIMEOUT_MS,
   LINE_USER_ID,
@@ -235,7 +241,9 @@ export async function completeLineLogin(
   const friend = friendship.ok && friendship.friendFlag;
   const at = new Date(now).toISOString();
   const status = friend ? 'LINKED' : 'PENDING_FRIEND';
-  await db.batch([
+  // Checked again in the write: two members logging in with one LINE account at once cannot
+  // both link it (the second is told it is taken, and nothing of it is written or audited).
+  const [linked] = await db.batch([
     db
       .update(users)
       .set({
@@ -245,8 +253,15 @@ export async function completeLineLogin(
         lineLinkedAt: friend ? at : null,
         updatedAt: at,
       })
-      .where(and(eq(users.tenantId, tenantId), eq(users.id, member.id))),
-    auditStatement(
+      .where(
+        and(
+          eq(users.tenantId, tenantId),
+          eq(users.id, member.id),
+          freeForMember(users.lineUserId, tenantId, id.lineUserId, member.id),
+        ),
+      )
+      .returning({ id: users.id }),
+    auditStatementIf(
       db,
       {
         tenantId,
@@ -256,8 +271,10 @@ export async function completeLineLogin(
         detail: { status },
       },
       at,
+      memberWrittenAt(tenantId, member.id, at),
     ),
   ]);
+  if (linked.length === 0) return { kind: 'taken', locale };
   return {
     kind: friend ? 'linked' : 'pending_friend',
     locale,

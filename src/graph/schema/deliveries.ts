@@ -203,13 +203,14 @@ const NO_DELIVERIES = connection<DeliveryRow>(
 builder.queryField('deliveries', (t) =>
   t.authField({
     type: DeliveryConnectionRef,
-    description: 'Admin, service: all in the tenant; user: own. Newest first, `first` at most 100.',
+    description:
+      "Admin: all in the tenant; user: own (the contract). A service reads an event's deliveries through `workflowEvent`. Newest first, `first` at most 100.",
     args: {
       first: t.arg.int(),
       after: t.arg.string(),
       filter: t.arg({ type: DeliveryFilterInput }),
     },
-    authScopes: { admin: true, user: true, service: true },
+    authScopes: { admin: true, user: true },
     resolve: async (_r, args, ctx) => {
       const p = ctx.principal;
       const after = decodeCursor(args.after, ['at', 'id']);
