@@ -173,9 +173,10 @@ describe('me and updateMyBindings', () => {
 describe('a Slack member ID reaches one member', () => {
   it("refuses another member's Slack member ID, one after the other and at once", async () => {
     const t = tenantId();
-    const [victim, attacker, a, b] = await Promise.all(
-      ['victim', 'attacker', 'racer-a', 'racer-b'].map((m) => token(t, 'user', m)),
-    );
+    const victim = await token(t, 'user', 'victim');
+    const attacker = await token(t, 'user', 'attacker');
+    const a = await token(t, 'user', 'racer-a');
+    const b = await token(t, 'user', 'racer-b');
     const bind = (id: string, who: string) => gql(BINDINGS, { input: { slackMemberId: id } }, who);
     expect((await bind('U0VICTIM01', victim)).data?.updateMyBindings.errors).toEqual([]);
     // Keeping one's own ID is no conflict.

@@ -4,7 +4,7 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { fromGlobalId } from '../../src/domain/ids.ts';
-import { fake, gql } from '../helpers.ts';
+import { fake, gql, tenantD1 } from '../helpers.ts';
 import {
   auditActions,
   buttonValues,
@@ -263,6 +263,27 @@ describe('decisions on Slack', () => {
       (x) => x.length > 0,
     );
     expect(told[0].json.text).toBe('This request is already closed.');
+  });
+
+  it('a request and its withdrawal recorded in the same millisecond leave nothing open', async () => {
+    const s = await slackSetup(1);
+    const first = await emitWithActions(s, [s.members[0] as string]);
+    const withdrawn = await emitWithActions(s, [s.members[0] as string], {
+      type: 'WITHDRAWN',
+      actions: [],
+    });
+    // Arrived together: one clock reading for both.
+    const d1 = await tenantD1(s.tenant);
+    await d1
+      .prepare(
+        'update workflow_events set created_at = (select created_at from workflow_events where id = ?) where id = ?',
+      )
+      .bind(fromGlobalId(first.id)?.rowId, fromGlobalId(withdrawn.id)?.rowId)
+      .run();
+    const open = async (id: string) =>
+      (await gql('query ($id: ID!) { workflowEvent(id: $id) { open } }', { id }, s.admin)).data
+        ?.workflowEvent.open;
+    expect(await open(first.id)).toBe(false);
   });
 
   it('offers no buttons without a signing secret; interactivityUrl and the secret are shown safely', async () => {

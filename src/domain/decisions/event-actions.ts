@@ -3,7 +3,7 @@
  * open until WORKPLACE emits a later event for the same document; a member's own accepted
  * decision closes it for them (decided elsewhere, see click.ts).
  */
-import { and, desc, eq, gt, lt, ne } from 'drizzle-orm';
+import { and, desc, eq, gte, lte, ne } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { workflowEvents } from '../../db/schema.ts';
 import { DECISION_ACTIONS, type DecisionAction } from './store.ts';
@@ -22,7 +22,11 @@ export function eventActions(event: Pick<EventRow, 'actions'>): DecisionAction[]
   }
 }
 
-/** Whether a later event for the same document arrived (the actions are then closed). */
+/**
+ * Whether a later event for the same document arrived (the actions are then closed). Two events
+ * of one document recorded in the same millisecond have no order: each closes the other, so a
+ * request and its withdrawal that arrive together leave nothing open.
+ */
 export async function isSuperseded(
   db: Db,
   event: Pick<EventRow, 'tenantId' | 'id' | 'documentId' | 'createdAt'>,
@@ -34,7 +38,8 @@ export async function isSuperseded(
       and(
         eq(workflowEvents.tenantId, event.tenantId),
         eq(workflowEvents.documentId, event.documentId),
-        gt(workflowEvents.createdAt, event.createdAt),
+        gte(workflowEvents.createdAt, event.createdAt),
+        ne(workflowEvents.id, event.id),
         eq(workflowEvents.isTest, false),
       ),
     )
@@ -43,8 +48,8 @@ export async function isSuperseded(
 }
 
 /**
- * The event a new one closes: the document's previous event, when it offered actions. Those
- * before it were closed by it already.
+ * The event a new one closes: the document's previous event (or one of the same millisecond,
+ * see isSuperseded), when it offered actions. Those before it were closed by it already.
  */
 export async function eventClosedBy(db: Db, event: EventRow): Promise<EventRow | null> {
   const [previous] = await db
@@ -54,7 +59,7 @@ export async function eventClosedBy(db: Db, event: EventRow): Promise<EventRow |
       and(
         eq(workflowEvents.tenantId, event.tenantId),
         eq(workflowEvents.documentId, event.documentId),
-        lt(workflowEvents.createdAt, event.createdAt),
+        lte(workflowEvents.createdAt, event.createdAt),
         eq(workflowEvents.isTest, false),
         ne(workflowEvents.id, event.id),
       ),
