@@ -466,6 +466,23 @@ describe('findBindings on Slack', () => {
       errors: [],
     });
 
+    // Another member typed the account proposed for carol: it reaches one member only.
+    const mallory = await token(w.tenant, 'user', 'mallory');
+    const bindTo = (id: string) =>
+      gql(
+        'mutation ($id: String) { updateMyBindings(input: { slackMemberId: $id }) { errors { message } } }',
+        { id },
+        mallory,
+      );
+    expect((await bindTo(of('carol').externalId)).data?.updateMyBindings.errors).toEqual([]);
+    const held = await gql(CONFIRM, { ids: [of('carol').id] }, w.admin);
+    expect(held.data?.confirmBindingSuggestions.errors[0]).toMatchObject({
+      code: 'CONFLICT',
+      message: 'This Slack account is already bound to another member',
+    });
+    expect((await gql(MINE, {}, carol)).data?.me.bindings.slack).toBeNull();
+    expect((await bindTo('')).data?.updateMyBindings.errors).toEqual([]);
+
     // Carol types her own id meanwhile: the suggestion never overwrites it.
     const typed = await gql(
       'mutation { updateMyBindings(input: { slackMemberId: "U0CAROLOWN" }) { errors { message } } }',

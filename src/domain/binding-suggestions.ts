@@ -12,7 +12,7 @@ import type { Principal } from './auth.ts';
 import { InputError, type UserError } from './errors.ts';
 import { fromGlobalId } from './ids.ts';
 import { pageOf } from './pagination.ts';
-import { getUserByUserId } from './users.ts';
+import { freeForMember, getUserByUserId } from './users.ts';
 
 export type SuggestionRow = typeof bindingSuggestions.$inferSelect;
 export type SuggestionStatus = 'PROPOSED' | 'CONFIRMED' | 'REJECTED';
@@ -143,6 +143,8 @@ export async function resolveSuggestions(
     tenantId,
     rows.map((r) => r.userRowId),
   );
+  // Who already holds each proposed Slack account: one account reaches one member.
+  const holders = action === 'confirm' ? await slackHolders(db, tenantId, rows) : new Map();
   const errors: UserError[] = [];
   const chosen: SuggestionRow[] = [];
   const seen = new Set<string>();
@@ -182,7 +184,17 @@ export async function resolveSuggestions(
         });
         return;
       }
+      const holder = row.channel === 'SLACK' ? holders.get(row.externalId) : undefined;
+      if (holder !== undefined && holder !== row.userRowId) {
+        errors.push({
+          code: 'CONFLICT',
+          message: 'This Slack account is already bound to another member',
+          field: ['ids', String(i)],
+        });
+        return;
+      }
       claimed.add(key);
+      if (row.channel === 'SLACK') holders.set(row.externalId, row.userRowId);
     }
     chosen.push(row);
   });
@@ -210,7 +222,14 @@ export async function resolveSuggestions(
           .update(users)
           .set(set)
           .where(
-            and(eq(users.tenantId, tenantId), eq(users.id, row.userRowId), sql`${bound} is null`),
+            and(
+              eq(users.tenantId, tenantId),
+              eq(users.id, row.userRowId),
+              sql`${bound} is null`,
+              ...(row.channel === 'SLACK'
+                ? [freeForMember(users.slackMemberId, tenantId, row.externalId, row.userRowId)]
+                : []),
+            ),
           ),
       );
     }
@@ -273,6 +292,18 @@ export async function resolveSuggestions(
       field: ['ids', String(rowIds.indexOf(r.id))],
     })),
   };
+}
+
+/** The member row id holding each Slack account that `rows` propose, by account id. */
+async function slackHolders(db: Db, tenantId: string, rows: readonly SuggestionRow[]) {
+  const ids = [...new Set(rows.filter((r) => r.channel === 'SLACK').map((r) => r.externalId))];
+  const held = ids.length
+    ? await db
+        .select({ id: users.id, slackMemberId: users.slackMemberId })
+        .from(users)
+        .where(and(eq(users.tenantId, tenantId), inJson(users.slackMemberId, ids)))
+    : [];
+  return new Map<string, string>(held.map((h) => [h.slackMemberId as string, h.id]));
 }
 
 async function memberRows(db: Db, tenantId: string, rowIds: readonly string[]) {
