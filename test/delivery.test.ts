@@ -3,6 +3,8 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
+import { openDb } from '../src/db/client.ts';
+import { retryDelivery } from '../src/domain/deliveries.ts';
 import worker from '../src/workers/index.ts';
 import { fake, gql, tenantD1, token } from './helpers.ts';
 import { byUser, EMIT, EVENT, emit, setup, waitFor } from './pipeline.ts';
@@ -373,5 +375,58 @@ describe('emitWorkflowEvent → queue → consumer', () => {
       status: 'FAILED',
       reason: expect.stringContaining('gave up after'),
     });
+  });
+
+  it('retryDelivery leaves a delivery the queue claimed meanwhile alone: no second send', async () => {
+    const s = await setup(1);
+    await gql(
+      'mutation { setNotificationRules(rules: [{ type: APPROVAL_REQUESTED, channel: GOOGLE_CHAT, enabled: false }]) { errors { code } } }',
+      {},
+      s.admin,
+    );
+    await fake(env.SLACK_API_BASE, '/__fake/script', {
+      match: { path: 'chat.postMessage', contains: s.slackToken },
+      responses: [{ json: { ok: false, error: 'invalid_blocks' } }],
+    });
+    const out = await emit(s, s.members);
+    await waitFor(s, out.event.id, (x) => x.summary.failed === 1);
+    const d1 = await tenantD1(s.tenant);
+    const row = (await d1
+      .prepare('select id from deliveries where tenant_id = ?')
+      .bind(s.tenant)
+      .first<{ id: string }>()) as { id: string };
+    // The queue claims the row (its own retry of a RETRYING row) between the check and the write.
+    const db = openDb(d1);
+    const batch = db.batch.bind(db);
+    db.batch = (async (statements: Parameters<typeof batch>[0]) => {
+      await d1.prepare("update deliveries set status = 'SENDING' where id = ?").bind(row.id).run();
+      return batch(statements);
+    }) as unknown as typeof db.batch;
+    const sent: unknown[] = [];
+    const outbox = {
+      queue: {
+        sendBatch: async (m: unknown[]) => {
+          sent.push(...m);
+        },
+      } as unknown as Queue,
+      publish: async () => {},
+    };
+    const admin = { tenantId: s.tenant, role: 'admin' as const, subject: 'admin-1' };
+    await expect(retryDelivery(db, outbox, admin, row.id)).rejects.toMatchObject({
+      errors: [{ code: 'CONFLICT', field: ['id'] }],
+    });
+    const after = await d1
+      .prepare('select status from deliveries where id = ?')
+      .bind(row.id)
+      .first<{ status: string }>();
+    expect(after?.status).toBe('SENDING');
+    expect(sent).toEqual([]);
+    const audit = await d1
+      .prepare(
+        "select count(*) as n from audit_log where tenant_id = ? and action = 'delivery.retry'",
+      )
+      .bind(s.tenant)
+      .first<{ n: number }>();
+    expect(audit?.n).toBe(0);
   });
 });

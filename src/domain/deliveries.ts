@@ -2,11 +2,11 @@
  * The delivery ledger read back: one delivery, a tenant's deliveries filtered and paged, and an
  * admin's retry of a FAILED one (ARCHITECTURE.md, "The flow of one notification").
  */
-import { and, count, desc, eq, lt, or, type SQL } from 'drizzle-orm';
+import { and, count, desc, eq, lt, or, type SQL, sql } from 'drizzle-orm';
 import type { Channel } from '../adapters/types.ts';
 import type { Db } from '../db/client.ts';
 import { deliveries, users, type workflowEvents } from '../db/schema.ts';
-import { auditStatement } from './audit.ts';
+import { auditStatementIf } from './audit.ts';
 import type { Principal } from './auth.ts';
 import { enqueue } from './enqueue.ts';
 import { InputError } from './errors.ts';
@@ -94,19 +94,38 @@ export async function retryDelivery(db: Db, outbox: Outbox, actor: Principal, id
     ]);
   }
   const now = new Date().toISOString();
+  // Only from the status just checked: a row the queue claimed meanwhile (SENDING) is not put
+  // back, or it would be sent twice; the audit entry is written only where the update was.
   const [updated] = await db.batch([
     db
       .update(deliveries)
       .set({ status: 'QUEUED', reason: null, updatedAt: now, dueAt: now })
-      .where(and(eq(deliveries.tenantId, actor.tenantId), eq(deliveries.id, id)))
+      .where(
+        and(
+          eq(deliveries.tenantId, actor.tenantId),
+          eq(deliveries.id, id),
+          eq(deliveries.status, row.status),
+        ),
+      )
       .returning(),
-    auditStatement(
+    auditStatementIf(
       db,
       { tenantId: actor.tenantId, actor: actor.subject, action: 'delivery.retry', target: id },
       now,
+      sql`exists (select 1 from deliveries where tenant_id = ${actor.tenantId} and id = ${id}
+        and status = 'QUEUED' and updated_at = ${now})`,
     ),
   ]);
-  const fresh = updated[0] ?? row;
+  const fresh = updated[0];
+  if (!fresh) {
+    throw new InputError([
+      {
+        code: 'CONFLICT',
+        message: `The delivery changed meanwhile (it was ${row.status}); reload and try again`,
+        field: ['id'],
+      },
+    ]);
+  }
   await enqueue(outbox.queue, actor.tenantId, [id]);
   const user = await db.query.users.findFirst({
     where: and(eq(users.tenantId, actor.tenantId), eq(users.id, fresh.userRowId)),
