@@ -651,6 +651,36 @@ describe('LINE WORKS calendar: absences', () => {
     expect(await eventsOf(member)).toEqual({});
   }, 60_000);
 
+  it('concurrent first upserts of one absence: each caller gets its own change, one event', async () => {
+    const a = await calendarTenant();
+    const member = a.members[0] as string;
+    const absenceId = `abs-${crypto.randomUUID()}`;
+    const base = {
+      absenceId,
+      userId: member,
+      startDate: '2026-12-21',
+      endDate: '2026-12-21',
+      allDay: true,
+    };
+    const titles = ['休暇 A', '休暇 B', '休暇 C', '休暇 D'];
+    const answers = await Promise.all(
+      titles.map((title) =>
+        gql(
+          'mutation ($input: AbsenceInput!) { upsertAbsence(input: $input) { absence { title } errors { code } } }',
+          { input: { ...base, title } },
+          a.service,
+        ),
+      ),
+    );
+    // No caller is told its change was stored while another's was kept instead.
+    expect(answers.map((r) => r.data?.upsertAbsence.absence?.title)).toEqual(titles);
+    const synced = await settled(a, absenceId, 'SYNCED', member);
+    expect(titles).toContain(synced.title);
+    const events = await eventsOf(member);
+    expect(Object.keys(events)).toEqual([synced.calendarEventId]);
+    expect(events[synced.calendarEventId].eventComponents[0].summary).toBe(synced.title);
+  }, 60_000);
+
   it('a cancel while the create is in flight leaves no event at LINE WORKS', async () => {
     const a = await calendarTenant();
     const member = a.members[0] as string;

@@ -115,7 +115,11 @@ export async function upsertAbsence(
       : db
           .insert(absences)
           .values({ id, tenantId, absenceId: input.absenceId, createdAt: now, ...set })
-          .onConflictDoNothing()
+          // Created concurrently by another call: this one is a change of it, not lost.
+          .onConflictDoUpdate({
+            target: [absences.tenantId, absences.absenceId],
+            set: { ...set, version: sql`${absences.version} + 1` },
+          })
           .returning(),
     auditStatement(
       db,
@@ -129,7 +133,7 @@ export async function upsertAbsence(
       now,
     ),
   ]);
-  const row = rows[0] ?? (await findAbsence(db, tenantId, input.absenceId));
+  const row = rows[0];
   if (!row) throw new Error('absence row vanished after upsert');
   if (row.syncStatus === 'PENDING') {
     await enqueueAbsences(queue, tenantId, [row.id]);
