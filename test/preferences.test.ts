@@ -153,6 +153,24 @@ describe('updateMyPreferences', () => {
 });
 
 describe('routing with preferences', () => {
+  it('keeps both of two partial updates made at once (a field left out stays)', async () => {
+    const s = await setup(1);
+    const member = await token(s.tenant, 'user', s.members[0] as string);
+    const quietHours = { start: '22:00', end: '07:00', days: ['MON'], timeZone: 'Asia/Tokyo' };
+    const digest = { types: ['COMMENTED'], at: ['18:00'], timeZone: 'Asia/Tokyo' };
+    for (let round = 0; round < 3; round++) {
+      await gql(UPDATE, { i: { quietHours: null, digest: null } }, member);
+      const answers = await Promise.all([
+        gql(UPDATE, { i: { quietHours } }, member),
+        gql(UPDATE, { i: { digest } }, member),
+      ]);
+      for (const a of answers) expect(a.data?.updateMyPreferences.errors).toEqual([]);
+      const stored = (await gql(ME, {}, member)).data?.me.preferences;
+      expect(stored.quietHours, `round ${round}`).toMatchObject({ start: '22:00', end: '07:00' });
+      expect(stored.digest, `round ${round}`).toMatchObject({ at: ['18:00'] });
+    }
+  });
+
   it('skips a type the member turned off, unless the rule is required', async () => {
     const s = await setup(1);
     const [m0] = s.members as [string];

@@ -173,13 +173,21 @@ export async function updatePreferences(
     digest: next.digest ? JSON.stringify(next.digest) : null,
     updatedAt: now,
   };
+  // A stored row gets only the fields this call names: two partial updates at once both stay
+  // ("a field left out stays"), where writing the whole merged row lost one of them.
+  const named = {
+    ...(input.channels !== undefined ? { channelsOff: values.channelsOff } : {}),
+    ...(input.quietHours !== undefined ? { quietHours: values.quietHours } : {}),
+    ...(input.digest !== undefined ? { digest: values.digest } : {}),
+    updatedAt: now,
+  };
   await db.batch([
     db
       .insert(memberPreferences)
       .values({ tenantId, userRowId: member.id, ...values })
       .onConflictDoUpdate({
         target: [memberPreferences.tenantId, memberPreferences.userRowId],
-        set: values,
+        set: named,
       }),
     auditStatement(
       db,
@@ -189,13 +197,17 @@ export async function updatePreferences(
         action: 'preferences.update',
         target: member.userId,
         detail: {
-          channelsOff: next.channelsOff.map((c) => `${c.type}/${c.channel}`),
-          quietHours: next.quietHours,
-          digest: next.digest,
+          ...(input.channels !== undefined
+            ? { channelsOff: next.channelsOff.map((c) => `${c.type}/${c.channel}`) }
+            : {}),
+          ...(input.quietHours !== undefined ? { quietHours: next.quietHours } : {}),
+          ...(input.digest !== undefined ? { digest: next.digest } : {}),
         },
       },
       now,
     ),
   ]);
-  return next;
+  // What is stored now, with any change made meanwhile by another call.
+  const [stored] = (await preferencesOf(db, tenantId, [member.id])).values();
+  return stored ?? next;
 }
