@@ -7,6 +7,7 @@ import {
   type Preferences,
   quietUntil,
 } from '../src/domain/preferences/index.ts';
+import { instantOf } from '../src/domain/preferences/zoned-time.ts';
 
 const at = (iso: string) => Date.parse(iso);
 const TOKYO_NIGHT = {
@@ -53,6 +54,37 @@ describe('nextDigestAt', () => {
     expect(nextDigestAt(digest, at('2026-12-01T01:00:00Z'))).toBe(at('2026-12-01T09:00:00Z'));
     expect(nextDigestAt(digest, at('2026-12-01T09:00:00Z'))).toBe(at('2026-12-02T00:00:00Z'));
     expect(nextDigestAt(digest, at('2026-12-01T15:00:00Z'))).toBe(at('2026-12-02T00:00:00Z'));
+  });
+});
+
+describe('daylight saving', () => {
+  // America/New_York, 2025-03-09: 02:00 EST jumps to 03:00 EDT (07:00Z); 02:30 never happens.
+  // 2025-11-02: 02:00 EDT falls back to 01:00 EST (06:00Z); 01:30 happens twice.
+  const ny = 'America/New_York';
+  it('puts a skipped local time at the jump, not an hour before it', () => {
+    expect(instantOf({ year: 2025, month: 3, day: 9 }, '02:30', ny)).toBe(
+      at('2025-03-09T07:00:00Z'),
+    );
+    const digest = { types: ['COMMENTED' as const], at: ['02:30'], timeZone: ny };
+    expect(nextDigestAt(digest, at('2025-03-09T05:00:00Z'))).toBe(at('2025-03-09T07:00:00Z'));
+    // Quiet from 02:30: 01:45 EST is before it; 03:15 EDT is inside.
+    const quiet = { start: '02:30', end: '06:00', days: ['SUN' as const], timeZone: ny };
+    expect(quietUntil(quiet, at('2025-03-09T06:45:00Z'))).toBeNull();
+    expect(quietUntil(quiet, at('2025-03-09T07:15:00Z'))).toBe(at('2025-03-09T10:00:00Z'));
+  });
+
+  it('keeps ordinary and repeated local times where they were', () => {
+    expect(instantOf({ year: 2025, month: 3, day: 9 }, '01:30', ny)).toBe(
+      at('2025-03-09T06:30:00Z'),
+    );
+    expect(instantOf({ year: 2025, month: 3, day: 9 }, '03:30', ny)).toBe(
+      at('2025-03-09T07:30:00Z'),
+    );
+    const twice = instantOf({ year: 2025, month: 11, day: 2 }, '01:30', ny);
+    expect([at('2025-11-02T05:30:00Z'), at('2025-11-02T06:30:00Z')]).toContain(twice);
+    expect(instantOf({ year: 2026, month: 12, day: 4 }, '22:00', 'Asia/Tokyo')).toBe(
+      at('2026-12-04T13:00:00Z'),
+    );
   });
 });
 

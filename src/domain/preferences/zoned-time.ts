@@ -92,10 +92,21 @@ export function instantOf(
 ): number {
   const [h, m] = hhmm.split(':').map(Number) as [number, number];
   const wall = Date.UTC(date.year, date.month - 1, date.day, h, m);
-  let at = wall - offsetAt(wall, timeZone);
+  const first = wall - offsetAt(wall, timeZone);
   // Once more with the offset at the guess: right unless a DST change lies in between.
-  at = wall - offsetAt(at, timeZone);
-  return at;
+  const at = wall - offsetAt(first, timeZone);
+  if (offsetAt(at, timeZone) === wall - at) return at;
+  // The clock never reads `hhmm` that day (it jumps past it): the jump lies between the two
+  // guesses, found to the minute.
+  let lo = Math.min(first, at);
+  let hi = Math.max(first, at);
+  const after = offsetAt(hi, timeZone);
+  while (hi - lo > 60_000) {
+    const mid = lo + Math.floor((hi - lo) / 120_000) * 60_000;
+    if (offsetAt(mid, timeZone) === after) hi = mid;
+    else lo = mid;
+  }
+  return hi;
 }
 
 /** The local date `days` after `date` (calendar arithmetic, no zone involved). */
