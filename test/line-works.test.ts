@@ -653,21 +653,15 @@ describe('LINE WORKS calendar: absences', () => {
 
   it('concurrent first upserts of one absence: each caller gets its own change, one event', async () => {
     const a = await calendarTenant();
-    const member = a.members[0] as string;
+    const [member] = a.members as [string];
     const absenceId = `abs-${crypto.randomUUID()}`;
-    const base = {
-      absenceId,
-      userId: member,
-      startDate: '2026-12-21',
-      endDate: '2026-12-21',
-      allDay: true,
-    };
+    const day = { startDate: '2026-12-21', endDate: '2026-12-21', allDay: true };
     const titles = ['休暇 A', '休暇 B', '休暇 C', '休暇 D'];
     const answers = await Promise.all(
       titles.map((title) =>
         gql(
           'mutation ($input: AbsenceInput!) { upsertAbsence(input: $input) { absence { title } errors { code } } }',
-          { input: { ...base, title } },
+          { input: { absenceId, userId: member, title, ...day } },
           a.service,
         ),
       ),
