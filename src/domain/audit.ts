@@ -1,5 +1,6 @@
 /** The audit log: who changed which setting, rule or binding. Never holds a secret. */
-import { and, count, desc, eq, lt, or, type SQL, sql } from 'drizzle-orm';
+import { and, count, desc, eq, lt, or, sql } from 'drizzle-orm';
+import type { SQLiteColumn, SQLiteTable } from 'drizzle-orm/sqlite-core';
 import type { Db } from '../db/client.ts';
 import { auditLog } from '../db/schema.ts';
 import { newId } from './ids.ts';
@@ -37,18 +38,32 @@ export function auditStatement(db: Db, entry: AuditInput, at = new Date().toISOS
   return db.insert(auditLog).values(auditRow(entry, at));
 }
 
+/** A table whose rows belong to a tenant and record when they were last written. */
+type WrittenTable = SQLiteTable & {
+  id: SQLiteColumn;
+  tenantId: SQLiteColumn;
+  updatedAt: SQLiteColumn;
+};
+
 /**
- * The same entry, written only if `condition` holds when the batch reaches it: after a
- * conditional change earlier in the batch, the entry records what that change really did.
+ * The same entry, written only if `table`'s row `rowId` was written at `at` when the batch
+ * reaches it: after a conditional update earlier in the batch (which sets `updatedAt: at`), the
+ * entry records only a change that really happened.
  */
-export function auditStatementIf(db: Db, entry: AuditInput, at: string, condition: SQL) {
+export function auditStatementIfWritten(
+  db: Db,
+  entry: AuditInput,
+  at: string,
+  table: WrittenTable,
+  rowId: string,
+) {
   const r = auditRow(entry, at);
   // Values in the table's column order (id, tenant_id, at, actor, action, target, detail).
-  return db
-    .insert(auditLog)
-    .select(
-      sql`select ${r.id}, ${r.tenantId}, ${r.at}, ${r.actor}, ${r.action}, ${r.target}, ${r.detail} where ${condition}`,
-    );
+  return db.insert(auditLog).select(
+    sql`select ${r.id}, ${r.tenantId}, ${r.at}, ${r.actor}, ${r.action}, ${r.target}, ${r.detail}
+      where exists (select 1 from ${table} where ${table.tenantId} = ${entry.tenantId}
+        and ${table.id} = ${rowId} and ${table.updatedAt} = ${at})`,
+  );
 }
 
 /** Newest first; the cursor is the (at, id) of the last entry seen. */

@@ -144,7 +144,8 @@ export async function resolveSuggestions(
     rows.map((r) => r.userRowId),
   );
   // Who already holds each proposed Slack account: one account reaches one member.
-  const holders = action === 'confirm' ? await slackHolders(db, tenantId, rows) : new Map();
+  const holders =
+    action === 'confirm' ? await slackHolders(db, tenantId, rows) : new Map<string, string>();
   const errors: UserError[] = [];
   const chosen: SuggestionRow[] = [];
   const seen = new Set<string>();

@@ -2,11 +2,11 @@
  * The delivery ledger read back: one delivery, a tenant's deliveries filtered and paged, and an
  * admin's retry of a FAILED one (ARCHITECTURE.md, "The flow of one notification").
  */
-import { and, count, desc, eq, lt, or, type SQL, sql } from 'drizzle-orm';
+import { and, count, desc, eq, lt, or, type SQL } from 'drizzle-orm';
 import type { Channel } from '../adapters/types.ts';
 import type { Db } from '../db/client.ts';
 import { deliveries, users, type workflowEvents } from '../db/schema.ts';
-import { auditStatementIf } from './audit.ts';
+import { auditStatementIfWritten } from './audit.ts';
 import type { Principal } from './auth.ts';
 import { enqueue } from './enqueue.ts';
 import { InputError } from './errors.ts';
@@ -108,12 +108,12 @@ export async function retryDelivery(db: Db, outbox: Outbox, actor: Principal, id
         ),
       )
       .returning(),
-    auditStatementIf(
+    auditStatementIfWritten(
       db,
       { tenantId: actor.tenantId, actor: actor.subject, action: 'delivery.retry', target: id },
       now,
-      sql`exists (select 1 from deliveries where tenant_id = ${actor.tenantId} and id = ${id}
-        and status = 'QUEUED' and updated_at = ${now})`,
+      deliveries,
+      id,
     ),
   ]);
   const fresh = updated[0];

@@ -1,11 +1,11 @@
 /** The member directory (synced from WORKPLACE) and each member's channel bindings (マイ情報). */
-import { type AnyColumn, and, asc, count, eq, gt, ne, or, type SQL, sql } from 'drizzle-orm';
+import { type AnyColumn, and, asc, count, eq, gt, or, type SQL, sql } from 'drizzle-orm';
 import type { SQLiteColumn } from 'drizzle-orm/sqlite-core';
 import { parseGoogleChatWebhook } from '../adapters/google-chat/index.ts';
 import type { Locale } from '../adapters/types.ts';
 import { type Db, inJson } from '../db/client.ts';
 import { users } from '../db/schema.ts';
-import { auditStatement, auditStatementIf } from './audit.ts';
+import { auditStatement, auditStatementIfWritten } from './audit.ts';
 import type { Principal } from './auth.ts';
 import { seal, unseal } from './crypto.ts';
 import { InputError, type UserError } from './errors.ts';
@@ -229,20 +229,15 @@ export async function updateMyBindings(
   if (errors.length > 0) throw new InputError(errors);
 
   const self = await ensureSelf(db, principal);
-  // A Slack member ID reaches one member of the tenant: another member's ID is refused (else
-  // that member's DMs and button clicks would count as the caller's).
   const claimed = slackId && slackId !== self.slackMemberId ? slackId : null;
-  if (claimed && (await slackIdBoundElsewhere(db, principal.tenantId, claimed, self.id))) {
-    throw new InputError([slackIdTaken()]);
-  }
   const set: Partial<typeof users.$inferInsert> = {};
   const detail: Record<string, string> = {};
   if (slackId === '') {
     Object.assign(set, { slackMemberId: null, slackDmChannelId: null, slackError: null });
     detail.slack = 'cleared';
-  } else if (slackId && slackId !== self.slackMemberId) {
-    Object.assign(set, { slackMemberId: slackId, slackDmChannelId: null, slackError: null });
-    detail.slack = `set ${slackId}`;
+  } else if (claimed) {
+    Object.assign(set, { slackMemberId: claimed, slackDmChannelId: null, slackError: null });
+    detail.slack = `set ${claimed}`;
   }
   if (webhookUrl === '') {
     Object.assign(set, { googleChatWebhook: null, googleChatSpace: null, googleChatError: null });
@@ -260,8 +255,9 @@ export async function updateMyBindings(
   if (Object.keys(set).length === 0) return self;
   const now = new Date().toISOString();
   set.updatedAt = now;
-  // Two members claiming one ID at once: the second write finds it taken and changes nothing,
-  // and its audit entry is written only where the update was.
+  // A Slack member ID reaches one member of the tenant (else that member's DMs and button clicks
+  // would count as the caller's): the update takes it only while no other member holds it, so
+  // of two members claiming one ID at once one gets it; nothing is written or audited otherwise.
   const free = claimed
     ? freeForMember(users.slackMemberId, principal.tenantId, claimed, self.id)
     : sql`1`;
@@ -278,7 +274,7 @@ export async function updateMyBindings(
       .set(set)
       .where(and(eq(users.tenantId, principal.tenantId), eq(users.id, self.id), free))
       .returning({ id: users.id }),
-    auditStatementIf(db, entry, now, memberWrittenAt(principal.tenantId, self.id, now)),
+    auditStatementIfWritten(db, entry, now, users, self.id),
   ]);
   if (updated.length === 0 && claimed) throw new InputError([slackIdTaken()]);
   return (await getUserByRowId(db, principal.tenantId, self.id)) ?? self;
@@ -297,23 +293,6 @@ export function freeForMember(
 ): SQL {
   return sql`not exists (select 1 from users as other where other.tenant_id = ${tenantId}
     and other.${sql.identifier(column.name)} = ${value} and other.id <> ${selfId})`;
-}
-
-/** SQL: the member's row was written at `at` (by the conditional update earlier in a batch). */
-export function memberWrittenAt(tenantId: string, rowId: string, at: string): SQL {
-  return sql`exists (select 1 from users where tenant_id = ${tenantId} and id = ${rowId}
-    and updated_at = ${at})`;
-}
-
-async function slackIdBoundElsewhere(db: Db, tenantId: string, slackId: string, selfId: string) {
-  const other = await db
-    .select({ id: users.id })
-    .from(users)
-    .where(
-      and(eq(users.tenantId, tenantId), eq(users.slackMemberId, slackId), ne(users.id, selfId)),
-    )
-    .limit(1);
-  return other.length > 0;
 }
 
 function slackIdTaken(): UserError {

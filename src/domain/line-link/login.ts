@@ -15,18 +15,12 @@ import type { Locale } from '../../adapters/types.ts';
 import type { Db } from '../../db/client.ts';
 import { users } from '../../db/schema.ts';
 import { base64UrlToBytes, bytesToBase64Url, textToBase64Url } from '../../lib/base64.ts';
-import { auditStatement, auditStatementIf } from '../audit.ts';
+import { auditStatement, auditStatementIfWritten } from '../audit.ts';
 import type { Principal } from '../auth.ts';
 import { InputError } from '../errors.ts';
 import { type IntegrationCredentials, loadCredentials } from '../integrations.ts';
 import type { Logger } from '../log.ts';
-import {
-  ensureSelf,
-  freeForMember,
-  getUserByRowId,
-  memberWrittenAt,
-  type UserRow,
-} from '../users.ts';
+import { ensureSelf, freeForMember, getUserByRowId, type UserRow } from '../users.ts';
 import {
   LINE_LINK_TIMEOUT_MS,
   LINE_USER_ID,
@@ -261,7 +255,7 @@ export async function completeLineLogin(
         ),
       )
       .returning({ id: users.id }),
-    auditStatementIf(
+    auditStatementIfWritten(
       db,
       {
         tenantId,
@@ -271,7 +265,8 @@ export async function completeLineLogin(
         detail: { status },
       },
       at,
-      memberWrittenAt(tenantId, member.id, at),
+      users,
+      member.id,
     ),
   ]);
   if (linked.length === 0) return { kind: 'taken', locale };
