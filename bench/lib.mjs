@@ -55,8 +55,20 @@ export function partsSince(stack, offset) {
     .map((line) => JSON.parse(line.slice(line.indexOf('{'))));
 }
 
+let lastLogged = 0;
+
+/**
+ * A progress line: rewritten in place on a terminal; in a log (CI) one line every 20 s at most,
+ * so the tables printed after it stay in view in the log's tail.
+ */
 export function progress(text) {
-  process.stderr.write(`\r\x1b[2K${text}`);
+  if (process.stderr.isTTY) {
+    process.stderr.write(`\r\x1b[2K${text}`);
+    return;
+  }
+  if (text === '' || Date.now() - lastLogged < 20_000) return;
+  lastLogged = Date.now();
+  process.stderr.write(`${text}\n`);
 }
 
 export function percentile(values, p) {

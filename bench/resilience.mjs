@@ -52,6 +52,7 @@ const faultRate = Number(opts['fault-rate']);
 const FAULTS = ['5xx', '429', 'hang', 'reset', 'acceptThenDrop'];
 
 const PERSIST = '.wrangler/resilience';
+const TIMEOUT_MS = 2000;
 const stack = await startStack({
   // Free ports (the fakes on ephemeral ones): other stacks may be running on this machine.
   port: await freePort(),
@@ -59,7 +60,7 @@ const stack = await startStack({
   fresh: true,
   quiet: true,
   // Hangs are cut at 2 s instead of 10 s so the run stays short; the behaviour is the same.
-  vars: { PROVIDER_TIMEOUT_MS: '2000', STUCK_AFTER_SECONDS: '30' },
+  vars: { PROVIDER_TIMEOUT_MS: String(TIMEOUT_MS), STUCK_AFTER_SECONDS: '30' },
 });
 const gql = graphqlClient(stack.base);
 // Watchdog: a run that hangs past its deadline ends the whole stack (wrangler's process group
@@ -150,6 +151,7 @@ async function runDeliveries() {
   }
   const seconds = (performance.now() - started) / 1000;
   const rows = [];
+  const problems = [];
   for (const c of channels) {
     const sent = await countDeliveries(gql, t, 'SENT', c.channel);
     const fail = await countDeliveries(gql, t, 'FAILED', c.channel);
@@ -175,7 +177,10 @@ async function runDeliveries() {
       faults.injected,
     ]);
     const dupAllowed = c.channel === 'LINE' ? 0 : faults.answersLost;
-    if (lost > 0 || stuck > 0 || fail > 0 || duplicates > dupAllowed) failed = true;
+    if (lost > 0 || stuck > 0 || fail > 0 || duplicates > dupAllowed) {
+      failed = true;
+      problems.push(await channelProblem(c, { lost, stuck, fail, duplicates, dupAllowed }));
+    }
   }
   progress('');
   table(
@@ -194,6 +199,20 @@ async function runDeliveries() {
     ],
     rows,
   );
+  for (const p of problems) console.error(p);
+}
+
+/**
+ * Why a channel failed the check, with what the fake saw: answers it sent within 250 ms of
+ * Renkei's timeout (a race the fake cannot see lost) and its slowest answer.
+ */
+async function channelProblem(c, { lost, stuck, fail, duplicates, dupAllowed }) {
+  const requests = await fetch(`${new URL(c.base).origin}/__fake/requests`).then((r) => r.json());
+  const late = requests.filter(
+    (r) => !r.dropped && r.answeredAt && r.answeredAt - r.at >= TIMEOUT_MS - 250,
+  ).length;
+  const slowest = Math.max(0, ...requests.map((r) => (r.answeredAt ?? r.at) - r.at));
+  return `${c.channel} failed: lost ${lost}, stuck ${stuck}, failed ${fail}, duplicates ${duplicates} (allowed ${dupAllowed}); the fake saw ${requests.length} requests, ${late} answered within 250 ms of the ${TIMEOUT_MS} ms timeout, slowest answer ${slowest} ms`;
 }
 
 /** Prints the repeats at WORKPLACE that no lost answer explains (see runDecisions). */
