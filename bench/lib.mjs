@@ -242,9 +242,18 @@ export async function emitEvent(gql, t, recipients, { actions = null } = {}) {
 
 /**
  * Polls an event every `everyMs` until every delivery is SENT, FAILED or SKIPPED; returns the
- * summary.
+ * summary. `firstAfterMs` delays the first poll (a poll is a GraphQL request on the thread the
+ * work it watches runs on).
  */
-export async function untilTerminal(gql, t, eventId, total, label = '', { everyMs = 100 } = {}) {
+export async function untilTerminal(
+  gql,
+  t,
+  eventId,
+  total,
+  label = '',
+  { everyMs = 100, firstAfterMs = 0 } = {},
+) {
+  if (firstAfterMs > 0) await new Promise((r) => setTimeout(r, firstAfterMs));
   for (;;) {
     const { workflowEvent } = await gql(
       t.admin,
