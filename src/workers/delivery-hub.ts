@@ -51,9 +51,14 @@ export class DeliveryHub extends DurableObject<Env> {
   }
 
   /**
-   * Fans status changes out to this tenant's subscribers; with none, no event is built (a
-   * fan-out to 1,000 members publishes each delivery three times).
+   * Whether any subscriber listens now: a publisher asks first, so with none the updates are
+   * never serialized over RPC (a fan-out to 1,000 members publishes each delivery three times).
    */
+  async listened(): Promise<boolean> {
+    return this.target.listened;
+  }
+
+  /** Fans status changes out to this tenant's subscribers; with none, no event is built. */
   async publish(updates: DeliveryUpdate[]): Promise<void> {
     if (!this.target.listened) return;
     for (const u of updates) this.pubsub.publish('delivery', u);
