@@ -10,7 +10,7 @@ import {
   type ReadResponse,
   readJson,
 } from '../http.ts';
-import type { ProviderAdapter, SendRequest, SendResult } from '../types.ts';
+import type { Notification, ProviderAdapter, SendRequest, SendResult } from '../types.ts';
 import { renderSlackMessage } from './slack.message.ts';
 import type {
   SlackAuthTestResponse,
@@ -87,6 +87,22 @@ const RETRYABLE: Record<string, string> = {
   service_unavailable: 'Slack is unavailable',
   team_added_to_org: 'the workspace is being migrated',
 };
+
+/**
+ * Rendered messages by notification object: a batch's sends share one object per event and
+ * locale (dispatch/send.ts), so its blocks are built once, not once per member. Rendering is
+ * pure and nothing changes a notification or its blocks once made.
+ */
+const rendered = new WeakMap<Notification, ReturnType<typeof renderSlackMessage>>();
+
+function renderOnce(n: Notification) {
+  let r = rendered.get(n);
+  if (!r) {
+    r = renderSlackMessage(n);
+    rendered.set(n, r);
+  }
+  return r;
+}
 
 export type CallResult<T> = { ok: true; data: T } | { ok: false; failure: Failure; code: string };
 
@@ -175,7 +191,7 @@ async function sendSlack(req: SendRequest<SlackCredentials, SlackTarget>): Promi
 
   const body: SlackPostMessageBody = {
     channel,
-    ...renderSlackMessage(req.message),
+    ...renderOnce(req.message),
     unfurl_links: false,
     unfurl_media: false,
   };

@@ -23,6 +23,7 @@ export function sendAll(
   events: Map<string, EventRow>,
 ): Promise<Outcome[]> {
   const wait = slotWaiter();
+  const notification = sharedNotifications();
   return Promise.all(
     jobs.map(async (job): Promise<Outcome> => {
       const event = events.get(job.row.eventId);
@@ -38,12 +39,30 @@ export function sendAll(
           tenantId,
           job,
           credentials.get(job.channel) as IntegrationCredentials,
+          notification(event, job.user),
           event,
           wait,
         ),
       };
     }),
   );
+}
+
+/**
+ * One Notification object per event and locale for a batch's sends: the members told the same
+ * thing share it, so an adapter that renders by object (Slack) renders it once.
+ */
+function sharedNotifications() {
+  const made = new Map<string, Notification>();
+  return (event: EventRow, user: UserRow): Notification => {
+    const key = `${event.id}|${user.locale}`;
+    let n = made.get(key);
+    if (!n) {
+      n = notificationOf(event, user);
+      made.set(key, n);
+    }
+    return n;
+  };
 }
 
 /** What one member is told about an event, in their locale (no buttons: see decisionButtons). */
@@ -81,11 +100,30 @@ async function decisionButtons(
   );
 }
 
+/**
+ * The message of one delivery: the shared notification itself, or a copy with what is this
+ * delivery's own (a digest's items, decision buttons naming the delivery).
+ */
+async function messageOf(
+  deps: DispatchDeps,
+  tenantId: string,
+  job: Job,
+  creds: IntegrationCredentials,
+  notification: Notification,
+  event: EventRow,
+): Promise<Notification> {
+  // A digest folds several events: it links to each, and offers no decision buttons.
+  if (job.digest) return { ...notification, digest: job.digest };
+  const decisions = await decisionButtons(deps, tenantId, job, creds, event);
+  return decisions.length > 0 ? { ...notification, decisions } : notification;
+}
+
 async function send(
   deps: DispatchDeps,
   tenantId: string,
   job: Job,
   creds: IntegrationCredentials,
+  notification: Notification,
   event: EventRow,
   wait: SlotWaiter,
 ): Promise<SendResult> {
@@ -95,13 +133,7 @@ async function send(
       {
         user: job.user,
         credentials: creds,
-        message: {
-          ...notificationOf(event, job.user),
-          // A digest folds several events: it links to each, and offers no decision buttons.
-          ...(job.digest
-            ? { digest: job.digest }
-            : { decisions: await decisionButtons(deps, tenantId, job, creds, event) }),
-        },
+        message: await messageOf(deps, tenantId, job, creds, notification, event),
         deliveryId: job.row.id,
         pace: async () => {
           await wait(job.slotAt);
