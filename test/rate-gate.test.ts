@@ -42,6 +42,32 @@ describe('RateGate', () => {
     expect((slots[4] as number) - (slots[3] as number)).toBeGreaterThanOrEqual(99);
   });
 
+  it('keeps reserved times across an eviction: far ones per key, near ones as one mark', async () => {
+    const g = gate();
+    const limit: PaceLimit = { ratePerSecond: 1, burst: 1, scope: 'target' };
+    // A busy call stores no entry per key: one mark, the latest near time of all keys.
+    const slots = await g.reserve(
+      Array.from({ length: 50 }, (_, i) => `m${i}`),
+      limit,
+    );
+    const stored = await runInDurableObject(g, (_instance, state) => [
+      ...state.storage.kv.list<number>(),
+    ]);
+    expect(stored.map(([name]) => name)).toEqual(['tat-near']);
+    expect(stored[0]?.[1]).toBeGreaterThanOrEqual(Math.max(...slots) + 999);
+    // What an earlier instance left before it was evicted: a near mark and one far key.
+    const h = gate();
+    const mark = Date.now() + 3000;
+    const far = Date.now() + 60_000;
+    await runInDurableObject(h, (_instance, state) => {
+      state.storage.kv.put('tat-near', mark);
+      state.storage.kv.put('tat:far', far);
+    });
+    const [any, farSlot] = await h.reserve(['new', 'far'], limit);
+    expect(any).toBeGreaterThanOrEqual(mark);
+    expect(farSlot).toBeGreaterThanOrEqual(far);
+  });
+
   it('keeps holds across an eviction (read back from storage) and forgets expired ones', async () => {
     const g = gate();
     const until = Date.now() + 5000;

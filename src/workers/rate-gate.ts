@@ -8,26 +8,56 @@ import type { PaceLimit, PaceStep } from '../domain/limits.ts';
 
 /** How late a reserved step may still be used (see reserveSteps). */
 export const LATE_OK_MS = 500;
+/** A reserved time at most this far ahead is kept only in the near mark (see `tat`). */
+const NEAR_MS = 5000;
+/** Storage key of the latest near reserved time over all keys. */
+const NEAR_MARK = 'tat-near';
 
 export class RateGate extends DurableObject<Env> {
   /**
-   * Theoretical arrival time per key (GCRA), cached in memory and written through to the
-   * object's storage: slots handed out before an eviction stay reserved after it.
+   * Theoretical arrival time per key (GCRA), in memory, and in storage so that slots handed out
+   * before an eviction stay reserved after it. A time more than NEAR_MS ahead is stored for its
+   * key; the near ones, which a busy fan-out makes for every member it sends to, are stored as
+   * one number for them all (NEAR_MARK, the latest of them), once per call instead of once per
+   * key. After an eviction a key keeps its own stored time, and every key counts as reserved
+   * until the previous instance's near mark: at most NEAR_MS of waiting, once.
    */
   private readonly tat = new Map<string, number>();
+  private near = 0;
+  private nearStored = 0;
+  /** The near mark the previous instance left (null until read). */
+  private inherited: number | null = null;
 
   private load(key: string): number | undefined {
-    let t = this.tat.get(key);
-    if (t === undefined) {
-      t = this.ctx.storage.kv.get<number>(`tat:${key}`);
-      if (t !== undefined) this.tat.set(key, t);
-    }
-    return t;
+    const t = this.tat.get(key);
+    if (t !== undefined) return t;
+    const own = this.ctx.storage.kv.get<number>(`tat:${key}`);
+    const before = Math.max(own ?? 0, this.inheritedMark());
+    if (before <= Date.now()) return own;
+    this.tat.set(key, before);
+    return before;
   }
 
   private store(key: string, t: number) {
     this.tat.set(key, t);
-    this.ctx.storage.kv.put(`tat:${key}`, t);
+    if (t > Date.now() + NEAR_MS) this.ctx.storage.kv.put(`tat:${key}`, t);
+    else if (t > this.near) this.near = t;
+  }
+
+  private inheritedMark(): number {
+    if (this.inherited === null) {
+      this.inherited = this.ctx.storage.kv.get<number>(NEAR_MARK) ?? 0;
+      this.nearStored = Math.max(this.nearStored, this.inherited);
+    }
+    return this.inherited;
+  }
+
+  /** Stores the near mark when this call raised it: one storage write per call at most. */
+  private saveNear() {
+    this.inheritedMark();
+    if (this.near <= this.nearStored) return;
+    this.nearStored = this.near;
+    this.ctx.storage.kv.put(NEAR_MARK, this.near);
   }
 
   /** One reserved send time (ms since epoch) per key in `keys`, in order. */
@@ -42,6 +72,7 @@ export class RateGate extends DurableObject<Env> {
       this.store(key, tat + this.spacing(key, limit, interval, slot, last));
       return Math.ceil(slot);
     });
+    this.saveNear();
     if (this.tat.size > 10_000) this.forgetIdle(now);
     return slots;
   }
@@ -70,6 +101,7 @@ export class RateGate extends DurableObject<Env> {
   /** No slot on `key` before `untilMs` (the provider reported its window used up). */
   async hold(key: string, untilMs: number): Promise<void> {
     this.store(key, Math.max(this.load(key) ?? 0, untilMs));
+    this.saveNear();
     const until = Math.max(this.heldUntilNow(key), untilMs);
     this.loadedHolds().set(key, until);
     this.ctx.storage.kv.put(`hold:${key}`, until);
@@ -164,6 +196,8 @@ export class RateGate extends DurableObject<Env> {
     });
     for (const calKey of this.touched) this.saveCalendar(calKey, now);
     this.touched.clear();
+    this.saveNear();
+    if (this.tat.size > 10_000) this.forgetIdle(now);
     return out;
   }
 
