@@ -60,8 +60,18 @@ describe('sendTestNotification', () => {
       status: 'SKIPPED',
       reason: 'LINE integration is disabled',
     });
+    const audited = async () =>
+      (await gql('{ auditLog { totalCount } }', {}, s.admin)).data?.auditLog.totalCount;
+    const before = await audited();
     const nobody = await gql(TEST, { channel: 'SLACK', userId: 'ghost' }, s.admin);
     expect(nobody.data?.sendTestNotification.errors[0]).toMatchObject({ code: 'NOT_FOUND' });
+    const huge = await gql(TEST, { channel: 'SLACK', userId: 'x'.repeat(100_000) }, s.admin);
+    expect(huge.data?.sendTestNotification).toMatchObject({
+      delivery: null,
+      errors: [{ code: 'INVALID', field: ['userId'] }],
+    });
+    // Neither refused call was counted as a test (an audit entry, the throttle's record).
+    expect(await audited()).toBe(before);
     const service = await gql(TEST, { channel: 'SLACK' }, s.service);
     expect(service.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
   });

@@ -1,9 +1,11 @@
 /** Deliveries acted on: retryDelivery (admin), sendTestNotification (admin; a member to self). */
+
+import type { Db } from '../../db/client.ts';
 import { type DeliveryRow, retryDelivery } from '../../domain/deliveries.ts';
 import { InputError, type UserError } from '../../domain/errors.ts';
 import { newId } from '../../domain/ids.ts';
 import { reserveTestNotification } from '../../domain/test-notifications.ts';
-import { ensureSelf } from '../../domain/users.ts';
+import { ensureSelf, getUserByUserId } from '../../domain/users.ts';
 import { emitWorkflowEvent } from '../../domain/workflow-events.ts';
 import { builder } from '../builder.ts';
 import { withUserErrors } from '../validate.ts';
@@ -60,6 +62,7 @@ builder.mutationField('sendTestNotification', (t) =>
           }
           const target = args.userId ?? p.subject;
           if (!args.userId) await ensureSelf(ctx.db, p);
+          else await knownRecipient(ctx.db, p.tenantId, args.userId);
           await reserveTestNotification(ctx.db, p, args.channel, target);
           const r = await emitWorkflowEvent(
             ctx.db,
@@ -83,3 +86,31 @@ builder.mutationField('sendTestNotification', (t) =>
     },
   }),
 );
+
+/** Longest WORKPLACE user id upsertUsers accepts: a longer one names no member. */
+const USER_ID_MAX = 200;
+
+/**
+ * A named recipient must be a member of the tenant before a test is counted: an unknown or
+ * oversized id is refused without an audit entry (the throttle's record of the test).
+ */
+async function knownRecipient(db: Db, tenantId: string, userId: string) {
+  if (userId.length > USER_ID_MAX || !userId.trim()) {
+    throw new InputError([
+      {
+        code: 'INVALID',
+        message: `userId must be 1 to ${USER_ID_MAX} characters`,
+        field: ['userId'],
+      },
+    ]);
+  }
+  if (!(await getUserByUserId(db, tenantId, userId))) {
+    throw new InputError([
+      {
+        code: 'NOT_FOUND',
+        message: `Unknown recipient "${userId}" (sync it with upsertUsers first)`,
+        field: ['userId'],
+      },
+    ]);
+  }
+}
