@@ -32,18 +32,13 @@ export function sendAll(
           job,
           result: { kind: 'failed', scope: 'message', reason: 'the event was deleted' },
         };
-      return {
+      const item: SendItem = {
         job,
-        result: await send(
-          deps,
-          tenantId,
-          job,
-          credentials.get(job.channel) as IntegrationCredentials,
-          notification(event, job.user),
-          event,
-          wait,
-        ),
+        creds: credentials.get(job.channel) as IntegrationCredentials,
+        notification: notification(event, job.user),
+        event,
       };
+      return { job, result: await send(deps, tenantId, item, wait) };
     }),
   );
 }
@@ -100,6 +95,14 @@ async function decisionButtons(
   );
 }
 
+/** One send: the job, its channel's credentials, its event and the notification it shares. */
+interface SendItem {
+  job: Job;
+  creds: IntegrationCredentials;
+  notification: Notification;
+  event: EventRow;
+}
+
 /**
  * The message of one delivery: the shared notification itself, or a copy with what is this
  * delivery's own (a digest's items, decision buttons naming the delivery).
@@ -107,10 +110,7 @@ async function decisionButtons(
 async function messageOf(
   deps: DispatchDeps,
   tenantId: string,
-  job: Job,
-  creds: IntegrationCredentials,
-  notification: Notification,
-  event: EventRow,
+  { job, creds, notification, event }: SendItem,
 ): Promise<Notification> {
   // A digest folds several events: it links to each, and offers no decision buttons.
   if (job.digest) return { ...notification, digest: job.digest };
@@ -121,19 +121,17 @@ async function messageOf(
 async function send(
   deps: DispatchDeps,
   tenantId: string,
-  job: Job,
-  creds: IntegrationCredentials,
-  notification: Notification,
-  event: EventRow,
+  item: SendItem,
   wait: SlotWaiter,
 ): Promise<SendResult> {
+  const { job, creds } = item;
   try {
     return await job.driver.send(
       { env: deps.env, tenantId, timeoutMs: deps.timeoutMs, gate: deps.gate, tokens: deps.tokens },
       {
         user: job.user,
         credentials: creds,
-        message: await messageOf(deps, tenantId, job, creds, notification, event),
+        message: await messageOf(deps, tenantId, item),
         deliveryId: job.row.id,
         pace: async () => {
           await wait(job.slotAt);
