@@ -144,11 +144,7 @@ export async function emitWorkflowEvent(
     const errors: UserError[] = [];
     input.recipients.forEach((id, i) => {
       if (!known.has(id) && errors.length < 20) {
-        errors.push({
-          code: 'NOT_FOUND',
-          message: `Unknown recipient "${id}" (sync it with upsertUsers first)`,
-          field: ['input', 'recipients', String(i)],
-        });
+        errors.push(unknownRecipient(id, ['input', 'recipients', String(i)]));
       }
     });
     throw new InputError(errors);
@@ -264,6 +260,15 @@ export async function emitWorkflowEvent(
     ),
   ]);
   return { event, duplicate: false, deliveries: created };
+}
+
+/** The error for a recipient that is no member of the tenant. */
+export function unknownRecipient(userId: string, field: string[]): UserError {
+  return {
+    code: 'NOT_FOUND',
+    message: `Unknown recipient "${userId}" (sync it with upsertUsers first)`,
+    field,
+  };
 }
 
 export async function findEventByKey(db: Db, tenantId: string, key: string) {

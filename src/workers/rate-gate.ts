@@ -52,12 +52,17 @@ export class RateGate extends DurableObject<Env> {
     return this.inherited;
   }
 
-  /** Stores the near mark when this call raised it: one storage write per call at most. */
-  private saveNear() {
+  /**
+   * The end of every call: the near mark stored when the call raised it (one storage write per
+   * call at most), and idle keys forgotten once there are many.
+   */
+  private settle(now: number) {
     this.inheritedMark();
-    if (this.near <= this.nearStored) return;
-    this.nearStored = this.near;
-    this.ctx.storage.kv.put(NEAR_MARK, this.near);
+    if (this.near > this.nearStored) {
+      this.nearStored = this.near;
+      this.ctx.storage.kv.put(NEAR_MARK, this.near);
+    }
+    if (this.tat.size > 10_000) this.forgetIdle(now);
   }
 
   /** One reserved send time (ms since epoch) per key in `keys`, in order. */
@@ -72,8 +77,7 @@ export class RateGate extends DurableObject<Env> {
       this.store(key, tat + this.spacing(key, limit, interval, slot, last));
       return Math.ceil(slot);
     });
-    this.saveNear();
-    if (this.tat.size > 10_000) this.forgetIdle(now);
+    this.settle(now);
     return slots;
   }
 
@@ -101,7 +105,7 @@ export class RateGate extends DurableObject<Env> {
   /** No slot on `key` before `untilMs` (the provider reported its window used up). */
   async hold(key: string, untilMs: number): Promise<void> {
     this.store(key, Math.max(this.load(key) ?? 0, untilMs));
-    this.saveNear();
+    this.settle(Date.now());
     const until = Math.max(this.heldUntilNow(key), untilMs);
     this.loadedHolds().set(key, until);
     this.ctx.storage.kv.put(`hold:${key}`, until);
@@ -196,8 +200,7 @@ export class RateGate extends DurableObject<Env> {
     });
     for (const calKey of this.touched) this.saveCalendar(calKey, now);
     this.touched.clear();
-    this.saveNear();
-    if (this.tat.size > 10_000) this.forgetIdle(now);
+    this.settle(now);
     return out;
   }
 

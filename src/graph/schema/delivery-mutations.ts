@@ -6,11 +6,12 @@ import { InputError, type UserError } from '../../domain/errors.ts';
 import { newId } from '../../domain/ids.ts';
 import { reserveTestNotification } from '../../domain/test-notifications.ts';
 import { ensureSelf, getUserByUserId } from '../../domain/users.ts';
-import { emitWorkflowEvent } from '../../domain/workflow-events.ts';
+import { emitWorkflowEvent, unknownRecipient } from '../../domain/workflow-events.ts';
 import { builder } from '../builder.ts';
-import { withUserErrors } from '../validate.ts';
+import { validate, withUserErrors } from '../validate.ts';
 import { ChannelEnum, UserErrorRef } from './common.ts';
 import { DeliveryRef, rowIdOf } from './deliveries.ts';
+import { userIdSchema } from './users.ts';
 
 const DeliveryPayload = (name: string) =>
   builder.objectRef<{ delivery: DeliveryRow | null; errors: UserError[] }>(name).implement({
@@ -87,30 +88,13 @@ builder.mutationField('sendTestNotification', (t) =>
   }),
 );
 
-/** Longest WORKPLACE user id upsertUsers accepts: a longer one names no member. */
-const USER_ID_MAX = 200;
-
 /**
- * A named recipient must be a member of the tenant before a test is counted: an unknown or
- * oversized id is refused without an audit entry (the throttle's record of the test).
+ * A named recipient must be a member of the tenant before a test is counted: an id upsertUsers
+ * would refuse, or one of no member, is refused without an audit entry (the throttle's record).
  */
 async function knownRecipient(db: Db, tenantId: string, userId: string) {
-  if (userId.length > USER_ID_MAX || !userId.trim()) {
-    throw new InputError([
-      {
-        code: 'INVALID',
-        message: `userId must be 1 to ${USER_ID_MAX} characters`,
-        field: ['userId'],
-      },
-    ]);
-  }
+  await validate(userIdSchema, userId, ['userId']);
   if (!(await getUserByUserId(db, tenantId, userId))) {
-    throw new InputError([
-      {
-        code: 'NOT_FOUND',
-        message: `Unknown recipient "${userId}" (sync it with upsertUsers first)`,
-        field: ['userId'],
-      },
-    ]);
+    throw new InputError([unknownRecipient(userId, ['userId'])]);
   }
 }

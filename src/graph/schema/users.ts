@@ -166,7 +166,8 @@ const UserInputRef = builder.inputType('UserInput', {
   }),
 });
 
-const userIdSchema = z
+/** A WORKPLACE user id as upsertUsers accepts it (and so as any member is named). */
+export const userIdSchema = z
   .string()
   .check(
     z.trim(),
